@@ -1,0 +1,1 @@
+"""The `mloop` command line: thin typer commands over the stage packages."""

@@ -1,0 +1,1 @@
+"""Data: schemas, validation and (later) dataset versions."""

@@ -1,0 +1,156 @@
+"""The exception tree every mloop error belongs to.
+
+```
+MloopError
+├── NotFoundError
+│   ├── ExperimentNotFoundError      .experiment
+│   └── RunNotFoundError             .run_id
+├── AlreadyExistsError
+│   └── ExperimentAlreadyExistsError .name
+├── InvalidInputError (also ValueError)  .field
+│   └── ParamConflictError           .run_id .key .old_value .new_value
+├── InvalidStateError
+│   └── RunNotActiveError            .run_id .status
+├── StorageError
+│   ├── DatabaseLockedError
+│   └── SchemaOutdatedError          .found .expected
+└── ConfigurationError
+    └── MissingExtraError            .extra .module
+```
+
+Messages name the object and the offending value, say what was expected and, where there is one,
+the next step. HTTP status codes and CLI exit codes are mapped from these classes at the edges
+(`server/`, `cli/`), never here.
+"""
+
+from __future__ import annotations
+
+
+class MloopError(Exception):
+    """Root of every error mloop raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(MloopError):
+    """A named object (experiment, run, model ...) does not exist."""
+
+
+class AlreadyExistsError(MloopError):
+    """Creating an object whose name or id is taken."""
+
+
+class InvalidInputError(MloopError, ValueError):
+    """Input that breaks a documented rule; nothing was changed.
+
+    Attributes:
+        field: the name of the argument, key or column that was wrong, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidStateError(MloopError):
+    """The operation does not fit the object's current state (e.g. logging to a deleted run)."""
+
+
+class StorageError(MloopError):
+    """The metadata store or blob store failed or is not usable as it is."""
+
+
+class ConfigurationError(MloopError):
+    """Settings, URIs or the installed extras do not allow the operation."""
+
+
+class ExperimentNotFoundError(NotFoundError):
+    """No experiment with the given id or name."""
+
+    def __init__(self, experiment: str) -> None:
+        super().__init__(
+            f"experiment {experiment!r} does not exist; `mloop experiments list` shows the "
+            "experiments there are, `mloop experiments create NAME` makes one"
+        )
+        self.experiment = experiment
+
+
+class RunNotFoundError(NotFoundError):
+    """No run with the given id."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"run {run_id!r} does not exist in this store; `mloop runs list` shows the runs there are"
+        )
+        self.run_id = run_id
+
+
+class ExperimentAlreadyExistsError(AlreadyExistsError):
+    """An experiment with this name exists (possibly deleted)."""
+
+    def __init__(self, name: str, *, is_deleted: bool = False) -> None:
+        hint = (
+            "it is deleted: restore it or pick another name"
+            if is_deleted
+            else "use it, or pick another name"
+        )
+        super().__init__(f"experiment {name!r} already exists; {hint}")
+        self.name = name
+
+
+class ParamConflictError(InvalidInputError):
+    """A param was logged again with a different value; params are immutable once logged."""
+
+    def __init__(self, run_id: str, key: str, old_value: str, new_value: str) -> None:
+        super().__init__(
+            f"param {key!r} of run {run_id} is already {old_value!r} and cannot change to "
+            f"{new_value!r}; params are immutable: log the new value under another key, or start "
+            "a new run",
+            field=key,
+        )
+        self.run_id = run_id
+        self.key = key
+        self.old_value = old_value
+        self.new_value = new_value
+
+
+class RunNotActiveError(InvalidStateError):
+    """Writing to a run that is deleted."""
+
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(
+            f"run {run_id} is {status} and accepts no more data; restore it with "
+            f"`mloop runs restore {run_id}` first"
+        )
+        self.run_id = run_id
+        self.status = status
+
+
+class DatabaseLockedError(StorageError):
+    """The database stayed locked by other writers for longer than the retry budget."""
+
+
+class SchemaOutdatedError(StorageError):
+    """The store was written by an older mloop and needs a migration."""
+
+    def __init__(self, found: str | None, expected: str, *, uri: str) -> None:
+        super().__init__(
+            f"the store at {uri} has schema revision {found or 'none'} but this mloop needs "
+            f"{expected}; upgrade it with `mloop db upgrade` (back it up first if it matters)"
+        )
+        self.found = found
+        self.expected = expected
+
+
+class MissingExtraError(ConfigurationError):
+    """A feature needs an optional dependency group that is not installed."""
+
+    def __init__(self, extra: str, module: str) -> None:
+        super().__init__(
+            f"this feature needs the optional module {module!r}; install it with "
+            f"`pip install 'mloop[{extra}]'`"
+        )
+        self.extra = extra
+        self.module = module

@@ -1,0 +1,1 @@
+"""Monitoring: drift between reference and current data, model performance, fairness."""

@@ -1,0 +1,1 @@
+"""Pure statistics shared by data validation, drift, monitoring and the validation gates."""

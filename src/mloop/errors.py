@@ -82,7 +82,8 @@ class RunNotFoundError(NotFoundError):
 
     def __init__(self, run_id: str) -> None:
         super().__init__(
-            f"run {run_id!r} does not exist in this store; `mloop runs list` shows the runs there are"
+            f"run {run_id!r} does not exist in this store; `mloop runs list` shows the runs "
+            "there are"
         )
         self.run_id = run_id
 

@@ -1,0 +1,25 @@
+"""Plain typed data shared by storage, the stages, the client and the server."""
+
+from __future__ import annotations
+
+from mloop.entities.audit import AuditEvent as AuditEvent
+from mloop.entities.experiments import Experiment as Experiment
+from mloop.entities.experiments import LifecycleStage as LifecycleStage
+from mloop.entities.runs import Metric as Metric
+from mloop.entities.runs import Param as Param
+from mloop.entities.runs import Run as Run
+from mloop.entities.runs import RunInput as RunInput
+from mloop.entities.runs import RunStatus as RunStatus
+from mloop.entities.runs import RunTag as RunTag
+
+__all__ = [
+    "AuditEvent",
+    "Experiment",
+    "LifecycleStage",
+    "Metric",
+    "Param",
+    "Run",
+    "RunInput",
+    "RunStatus",
+    "RunTag",
+]

@@ -1,0 +1,110 @@
+"""The run entity and the values logged to a run."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from mloop.entities.experiments import LifecycleStage
+
+
+class RunStatus(enum.StrEnum):
+    """Where a run is in its life; the names are MLflow's."""
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for FINISHED, FAILED and KILLED."""
+        return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One point of a metric series.
+
+    Attributes:
+        key: metric name.
+        value: the value; NaN and infinities are kept as they are.
+        timestamp_ms: when it was measured, milliseconds since the epoch.
+        step: the training step it belongs to.
+    """
+
+    key: str
+    value: float
+    timestamp_ms: int
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A hyper-parameter or setting; immutable once logged."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunTag:
+    """A free-form label on a run; tags may be overwritten."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunInput:
+    """A reference from a run to a dataset it consumed.
+
+    Attributes:
+        name: dataset name.
+        digest: content digest of the dataset version.
+        source: where it came from (a `datasets:/` reference, path or URI).
+        context: the role it played ("training", "validation" ...).
+    """
+
+    name: str
+    digest: str
+    source: str = ""
+    context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run with everything logged to it.
+
+    Attributes:
+        run_id: 32 hex characters.
+        experiment_id: the experiment it belongs to.
+        run_name: human-readable name (generated when not given).
+        status: RUNNING, FINISHED, FAILED, KILLED or SCHEDULED.
+        start_time_ms: start, milliseconds since the epoch.
+        end_time_ms: end, or None while it runs.
+        lifecycle_stage: active or deleted.
+        artifact_uri: where its artifacts live.
+        user_id: who started it.
+        parent_run_id: the enclosing run of a nested run.
+        params: params by key.
+        metrics: the latest value of each metric (highest step, then latest timestamp).
+        tags: tags by key, including the `mloop.*` system tags.
+        inputs: datasets the run consumed.
+    """
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+    status: RunStatus
+    start_time_ms: int
+    end_time_ms: int | None
+    lifecycle_stage: LifecycleStage
+    artifact_uri: str
+    user_id: str = ""
+    parent_run_id: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    inputs: tuple[RunInput, ...] = ()

@@ -1,0 +1,185 @@
+"""The rules every key, name and value follows: MLflow's, so its API needs no translation."""
+
+from __future__ import annotations
+
+import re
+
+from mloop.errors import InvalidInputError
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_NAME_LENGTH = 250
+MAX_BATCH_METRICS = 1000
+MAX_BATCH_PARAMS = 100
+MAX_BATCH_TAGS = 100
+
+# Letters, digits and `_ - . / space`, as MLflow allows; no leading slash and no `..` segment, so
+# a key can safely become part of a file path.
+_KEY_PATTERN = re.compile(r"^[\w\-. /]+$")
+_RUN_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def validate_key(key: object, *, kind: str = "key") -> str:
+    """Check a metric, param or tag key.
+
+    Args:
+        key: the key to check.
+        kind: what the key names ("metric", "param", "tag"), for the message.
+
+    Returns:
+        The key, unchanged.
+
+    Raises:
+        InvalidInputError: the key is not a non-empty string of allowed characters within
+            the length limit.
+    """
+    if not isinstance(key, str) or not key:
+        raise InvalidInputError(f"{kind} key must be a non-empty string, got {key!r}", field=kind)
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{kind} key {key[:40]!r}... is {len(key)} characters long; the limit is "
+            f"{MAX_KEY_LENGTH}",
+            field=key,
+        )
+    if not _KEY_PATTERN.match(key) or key.startswith("/") or ".." in key.split("/"):
+        raise InvalidInputError(
+            f"{kind} key {key!r} has characters that are not allowed; use letters, digits, "
+            "underscores, dashes, periods, spaces and slashes (no leading slash, no '..')",
+            field=key,
+        )
+    return key
+
+
+def validate_param_value(key: str, value: object) -> str:
+    """Turn a param value into its stored string form, checking its length.
+
+    Raises:
+        InvalidInputError: the string form is longer than the limit.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise InvalidInputError(
+            f"param {key!r} has a value of {len(text)} characters; the limit is "
+            f"{MAX_PARAM_VALUE_LENGTH}: log long text as an artifact with log_text instead",
+            field=key,
+        )
+    return text
+
+
+def validate_tag_value(key: str, value: object) -> str:
+    """Turn a tag value into its stored string form, checking its length.
+
+    Raises:
+        InvalidInputError: the string form is longer than the limit.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise InvalidInputError(
+            f"tag {key!r} has a value of {len(text)} characters; the limit is "
+            f"{MAX_TAG_VALUE_LENGTH}: log long text as an artifact with log_text instead",
+            field=key,
+        )
+    return text
+
+
+def validate_metric_value(key: str, value: object) -> float:
+    """Turn a metric value into a float; NaN and infinities are allowed.
+
+    Raises:
+        InvalidInputError: the value is not a real number (strings and booleans are refused).
+    """
+    if isinstance(value, bool | str | bytes):
+        raise InvalidInputError(
+            f"metric {key!r} must be a number, got {type(value).__name__} {value!r}", field=key
+        )
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"metric {key!r} must be a number, got {type(value).__name__} {value!r}", field=key
+        ) from exc
+    return number
+
+
+def validate_step(key: str, step: object) -> int:
+    """Check a metric step: an integer that fits in 64 bits.
+
+    Raises:
+        InvalidInputError: the step is not an integer in range.
+    """
+    if isinstance(step, bool) or not isinstance(step, int):
+        if isinstance(step, float) and step.is_integer():
+            step = int(step)
+        else:
+            raise InvalidInputError(
+                f"step of metric {key!r} must be an integer, got {step!r}", field=key
+            )
+    if not -(2**63) <= step < 2**63:
+        raise InvalidInputError(f"step of metric {key!r} is out of range: {step}", field=key)
+    return step
+
+
+def validate_timestamp_ms(key: str, timestamp_ms: object) -> int:
+    """Check a timestamp: integer milliseconds since the epoch.
+
+    Raises:
+        InvalidInputError: the timestamp is not a non-negative integer.
+    """
+    if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int) or timestamp_ms < 0:
+        raise InvalidInputError(
+            f"timestamp of {key!r} must be non-negative integer milliseconds since the epoch, "
+            f"got {timestamp_ms!r}",
+            field=key,
+        )
+    return timestamp_ms
+
+
+def validate_name(name: object, *, kind: str) -> str:
+    """Check an experiment or run name: non-empty, printable, within the length limit.
+
+    Raises:
+        InvalidInputError: the name is empty, too long or has control characters.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInputError(f"{kind} name must be a non-empty string, got {name!r}", field=kind)
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInputError(
+            f"{kind} name is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}",
+            field=kind,
+        )
+    if not name.isprintable():
+        raise InvalidInputError(
+            f"{kind} name {name!r} has control characters; use printable text", field=kind
+        )
+    return name
+
+
+def validate_run_id(run_id: object) -> str:
+    """Check a run id: 32 lowercase hex characters.
+
+    Raises:
+        InvalidInputError: the id has another form.
+    """
+    if not isinstance(run_id, str) or not _RUN_ID_PATTERN.match(run_id):
+        raise InvalidInputError(
+            f"run id must be 32 lowercase hex characters, got {run_id!r}", field="run_id"
+        )
+    return run_id
+
+
+def validate_batch_sizes(*, metrics: int, params: int, tags: int) -> None:
+    """Check the number of items in one batch against MLflow's batch limits.
+
+    Raises:
+        InvalidInputError: a count is over its limit.
+    """
+    for kind, count, limit in (
+        ("metrics", metrics, MAX_BATCH_METRICS),
+        ("params", params, MAX_BATCH_PARAMS),
+        ("tags", tags, MAX_BATCH_TAGS),
+    ):
+        if count > limit:
+            raise InvalidInputError(
+                f"a batch may hold at most {limit} {kind}, got {count}; split it", field=kind
+            )

@@ -1,0 +1,38 @@
+"""Metadata storage: the store protocols and the SQL implementation (SQLite, PostgreSQL).
+
+This is the only package that imports SQLAlchemy; it is imported lazily by `open_store`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mloop.storage.protocols import AuditStore as AuditStore
+from mloop.storage.protocols import ExperimentStore as ExperimentStore
+from mloop.storage.protocols import RunStore as RunStore
+from mloop.storage.protocols import Store as Store
+
+if TYPE_CHECKING:
+    from mloop.storage.sql.store import SqlStore
+
+__all__ = ["AuditStore", "ExperimentStore", "RunStore", "Store", "open_store"]
+
+
+def open_store(tracking_uri: str, *, artifact_root: str, create: bool = True) -> SqlStore:
+    """Open the metadata store a tracking URI names.
+
+    Args:
+        tracking_uri: `sqlite:///PATH` or `postgresql://...`.
+        artifact_root: URI under which artifacts of new experiments go.
+        create: create an empty database's schema (True) or only check it (False).
+
+    Returns:
+        The store.
+
+    Raises:
+        ConfigurationError: the URI is not supported.
+        SchemaOutdatedError: the store needs `mloop db upgrade`.
+    """
+    from mloop.storage.sql.store import SqlStore
+
+    return SqlStore(tracking_uri, artifact_root=artifact_root, create=create)

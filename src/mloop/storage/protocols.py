@@ -1,0 +1,105 @@
+"""The narrow store protocols, one per aggregate, that the SQL and REST stores implement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from mloop.entities import AuditEvent, Experiment, Metric, Param, Run, RunInput, RunStatus, RunTag
+
+
+class ExperimentStore(Protocol):
+    """Experiments: create, read, rename, soft-delete."""
+
+    def create(
+        self,
+        name: str,
+        *,
+        artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> Experiment: ...
+    def get(self, experiment_id: str) -> Experiment: ...
+    def get_by_name(self, name: str) -> Experiment: ...
+    def find_by_name(self, name: str) -> Experiment | None: ...
+    def list(self, *, include_deleted: bool = False) -> list[Experiment]: ...
+    def rename(self, experiment_id: str, new_name: str) -> Experiment: ...
+    def delete(self, experiment_id: str) -> None: ...
+    def restore(self, experiment_id: str) -> None: ...
+    def set_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+
+
+class RunStore(Protocol):
+    """Runs: lifecycle, batched logging, history and search."""
+
+    def create(
+        self,
+        experiment_id: str,
+        *,
+        run_id: str | None = None,
+        run_name: str,
+        start_time_ms: int | None = None,
+        user_id: str = "",
+        parent_run_id: str | None = None,
+        tags: Sequence[RunTag] = (),
+    ) -> Run: ...
+    def get(self, run_id: str) -> Run: ...
+    def update(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time_ms: int | None = None,
+        run_name: str | None = None,
+    ) -> Run: ...
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None: ...
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None: ...
+    def delete_tag(self, run_id: str, key: str) -> None: ...
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+    def delete(self, run_id: str, *, actor: str) -> None: ...
+    def restore(self, run_id: str, *, actor: str) -> None: ...
+    def search(
+        self,
+        experiment_ids: Iterable[str],
+        *,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        status: RunStatus | None = None,
+        include_deleted: bool = False,
+        max_results: int = 1000,
+    ) -> list[Run]: ...
+
+
+class AuditStore(Protocol):
+    """The append-only audit log."""
+
+    def append(
+        self,
+        *,
+        actor: str,
+        action: str,
+        entity: tuple[str, str],
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent: ...
+    def list(
+        self, *, entity: tuple[str, str] | None = None, limit: int | None = None
+    ) -> list[AuditEvent]: ...
+
+
+class Store(Protocol):
+    """A whole metadata store: the per-aggregate stores plus its lifecycle."""
+
+    url: str
+    artifact_root: str
+    experiments: ExperimentStore
+    runs: RunStore
+    audit: AuditStore
+
+    def after_fork(self) -> None: ...
+    def close(self) -> None: ...

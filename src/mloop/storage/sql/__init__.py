@@ -1,0 +1,1 @@
+"""SQL implementation of the stores (SQLite and PostgreSQL through SQLAlchemy)."""

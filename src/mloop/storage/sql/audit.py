@@ -1,0 +1,162 @@
+"""SQL implementation of the append-only, hash-chained audit log."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Row, select, text
+from sqlalchemy.engine import Connection
+
+from mloop.entities import AuditEvent
+from mloop.entities.audit import chain_hash
+from mloop.entities.clock import now_ms
+from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.schema import AuditEventRow, table_of
+
+_events = table_of(AuditEventRow)
+# Serialises appends on PostgreSQL so two writers never chain onto the same predecessor.
+_PG_AUDIT_LOCK = 0x6D6C6F6F7061
+
+
+@dataclass(frozen=True, slots=True)
+class AuditVerification:
+    """The outcome of re-computing the audit chain.
+
+    Attributes:
+        is_intact: True when every event's hash matches its content and predecessor.
+        checked: how many events were checked.
+        first_bad_seq: the first event that does not match, when one does not.
+        reason: what was wrong with it.
+    """
+
+    is_intact: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def append_event(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    entity: tuple[str, str],
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event inside the caller's write transaction, so it commits with the change."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK})
+    prev = conn.execute(select(_events.c.hash).order_by(_events.c.seq.desc()).limit(1))
+    prev_hash = prev.scalar_one_or_none() or ""
+    at_ms = now_ms()
+    facts = details or {}
+    digest = chain_hash(
+        prev_hash, at_ms=at_ms, actor=actor, action=action, entity=entity, details=facts
+    )
+    seq = conn.execute(
+        _events.insert()
+        .values(
+            at_ms=at_ms,
+            actor=actor,
+            action=action,
+            entity_type=entity[0],
+            entity_id=entity[1],
+            details=json.dumps(facts, sort_keys=True, allow_nan=False),
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+        .returning(_events.c.seq)
+    ).scalar_one()
+    return AuditEvent(
+        seq=int(seq),
+        at_ms=at_ms,
+        actor=actor,
+        action=action,
+        entity_type=entity[0],
+        entity_id=entity[1],
+        details=facts,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+class SqlAuditStore:
+    """Reads, appends to and verifies the audit log."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def append(
+        self,
+        *,
+        actor: str,
+        action: str,
+        entity: tuple[str, str],
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Append an event in a transaction of its own."""
+
+        def run() -> AuditEvent:
+            with write_transaction(self._engine) as conn:
+                return append_event(
+                    conn, actor=actor, action=action, entity=entity, details=details
+                )
+
+        return with_retries(run, what=f"recording {action} in the audit log")
+
+    def list(
+        self, *, entity: tuple[str, str] | None = None, limit: int | None = None
+    ) -> list[AuditEvent]:
+        """Events in order, optionally only those about one entity."""
+        query = select(_events).order_by(_events.c.seq)
+        if entity is not None:
+            query = query.where(
+                _events.c.entity_type == entity[0], _events.c.entity_id == entity[1]
+            )
+        if limit is not None:
+            query = query.limit(limit)
+        with read_transaction(self._engine) as conn:
+            return [_to_entity(row) for row in conn.execute(query)]
+
+    def verify(self) -> AuditVerification:
+        """Re-compute every hash; report the first event that was altered, removed or inserted."""
+        prev_hash = ""
+        checked = 0
+        with read_transaction(self._engine) as conn:
+            for row in conn.execute(select(_events).order_by(_events.c.seq)):
+                event = _to_entity(row)
+                if event.prev_hash != prev_hash:
+                    return AuditVerification(
+                        False, checked, event.seq, "its link to the previous event is broken"
+                    )
+                expected = chain_hash(
+                    prev_hash,
+                    at_ms=event.at_ms,
+                    actor=event.actor,
+                    action=event.action,
+                    entity=(event.entity_type, event.entity_id),
+                    details=event.details,
+                )
+                if expected != event.hash:
+                    return AuditVerification(
+                        False, checked, event.seq, "its content does not match its hash"
+                    )
+                prev_hash = event.hash
+                checked += 1
+        return AuditVerification(True, checked)
+
+
+def _to_entity(row: Row[Any]) -> AuditEvent:
+    return AuditEvent(
+        seq=row.seq,
+        at_ms=row.at_ms,
+        actor=row.actor,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        details=json.loads(row.details),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

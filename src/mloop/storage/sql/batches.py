@@ -1,0 +1,183 @@
+"""Writing a batch of metrics, params and tags to a run inside one transaction.
+
+Everything here is idempotent: metric points are keyed by their whole content, params are
+insert-or-ignore after a conflict check, tags are upserts, and the latest-metric row keeps the
+maximum (step, timestamp, value), so batches that arrive twice or out of order change nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, select, tuple_
+from sqlalchemy.engine import Connection
+
+from mloop.entities import Metric, Param, RunInput, RunTag
+from mloop.errors import ParamConflictError, RunNotActiveError
+from mloop.storage.sql.dialect import insert_ignore, upsert
+from mloop.storage.sql.schema import (
+    LatestMetricRow,
+    MetricKeyRow,
+    MetricRow,
+    ParamRow,
+    RunInputRow,
+    RunRow,
+    TagRow,
+    table_of,
+)
+
+_runs = table_of(RunRow)
+_params = table_of(ParamRow)
+_tags = table_of(TagRow)
+_latest = table_of(LatestMetricRow)
+_keys = table_of(MetricKeyRow)
+_metrics = table_of(MetricRow)
+_inputs = table_of(RunInputRow)
+
+
+def lookup_run(conn: Connection, run_uuid: str, *, allow_deleted: bool = False) -> int | None:
+    """The surrogate key of a run, or None when it does not exist.
+
+    Raises:
+        RunNotActiveError: the run is deleted and `allow_deleted` is false.
+    """
+    row = conn.execute(
+        select(_runs.c.id, _runs.c.lifecycle_stage).where(_runs.c.run_uuid == run_uuid)
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.lifecycle_stage != "active" and not allow_deleted:
+        raise RunNotActiveError(run_uuid, "deleted")
+    return int(row.id)
+
+
+class BatchWriter:
+    """Writes batches for one store; caches metric key ids, which never change once assigned."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._key_ids: dict[str, int] = {}
+
+    def write(
+        self,
+        conn: Connection,
+        run_pk: int,
+        run_uuid: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> dict[str, int]:
+        """Write one batch inside the caller's write transaction.
+
+        Returns:
+            Metric key ids this batch assigned or looked up; pass them to `remember_keys` once the
+            transaction has committed (ids from a rolled-back transaction may not exist).
+        """
+        learned: dict[str, int] = {}
+        if params:
+            self._write_params(conn, run_pk, run_uuid, params)
+        if tags:
+            last = {t.key: t.value for t in tags}  # within a batch the last write wins
+            conn.execute(
+                upsert(conn, _tags, keys=["run_id", "key"], update=["value"]),
+                [{"run_id": run_pk, "key": k, "value": v} for k, v in last.items()],
+            )
+        if metrics:
+            learned = self._write_metrics(conn, run_pk, metrics)
+        return learned
+
+    def write_inputs(self, conn: Connection, run_pk: int, inputs: Sequence[RunInput]) -> None:
+        """Record dataset inputs inside the caller's write transaction."""
+        if inputs:
+            conn.execute(
+                insert_ignore(conn, _inputs),
+                [
+                    {
+                        "run_id": run_pk,
+                        "name": i.name,
+                        "digest": i.digest,
+                        "context": i.context,
+                        "source": i.source,
+                    }
+                    for i in inputs
+                ],
+            )
+
+    def remember_keys(self, learned: dict[str, int]) -> None:
+        """Cache key ids learned in a transaction that committed."""
+        self._key_ids.update(learned)
+
+    def _write_params(
+        self, conn: Connection, run_pk: int, run_uuid: str, params: Sequence[Param]
+    ) -> None:
+        wanted: dict[str, str] = {}
+        for p in params:
+            if wanted.setdefault(p.key, p.value) != p.value:
+                raise ParamConflictError(run_uuid, p.key, wanted[p.key], p.value)
+        existing = conn.execute(
+            select(_params.c.key, _params.c.value).where(
+                _params.c.run_id == run_pk, _params.c.key.in_(list(wanted))
+            )
+        ).all()
+        for key, old in existing:
+            if old != wanted[key]:
+                raise ParamConflictError(run_uuid, key, old, wanted[key])
+        conn.execute(
+            insert_ignore(conn, _params),
+            [{"run_id": run_pk, "key": k, "value": v} for k, v in wanted.items()],
+        )
+
+    def _write_metrics(
+        self, conn: Connection, run_pk: int, metrics: Sequence[Metric]
+    ) -> dict[str, int]:
+        key_ids = self._resolve_keys(conn, {m.key for m in metrics})
+        points = []
+        latest: dict[int, tuple[int, int, float, bool]] = {}
+        for m in metrics:
+            nan = math.isnan(m.value)
+            point = (m.step, m.timestamp_ms, 0.0 if nan else m.value, nan)
+            key_id = key_ids[m.key]
+            points.append(
+                {
+                    "run_id": run_pk,
+                    "key_id": key_id,
+                    "step": point[0],
+                    "timestamp": point[1],
+                    "value": point[2],
+                    "is_nan": nan,
+                }
+            )
+            best = latest.get(key_id)
+            if best is None or point[:3] > best[:3]:
+                latest[key_id] = point
+        conn.execute(insert_ignore(conn, _metrics), points)
+        columns = ["step", "timestamp", "value", "is_nan"]
+        stmt = upsert(
+            conn,
+            _latest,
+            keys=["run_id", "key_id"],
+            update=columns,
+            where=lambda excluded: (
+                tuple_(_latest.c.step, _latest.c.timestamp, _latest.c.value)
+                < tuple_(excluded.step, excluded.timestamp, excluded.value)
+            ),
+        )
+        conn.execute(
+            stmt,
+            [
+                {"run_id": run_pk, "key_id": key_id, **dict(zip(columns, p, strict=True))}
+                for key_id, p in latest.items()
+            ],
+        )
+        return key_ids
+
+    def _resolve_keys(self, conn: Connection, keys: set[str]) -> dict[str, int]:
+        found = {k: self._key_ids[k] for k in keys if k in self._key_ids}
+        missing = [k for k in keys if k not in found]
+        if missing:
+            conn.execute(insert_ignore(conn, _keys), [{"key": k} for k in missing])
+            rows = conn.execute(select(_keys.c.key, _keys.c.id).where(_keys.c.key.in_(missing)))
+            found.update((key, int(key_id)) for key, key_id in rows)
+        return found

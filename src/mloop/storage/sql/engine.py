@@ -1,0 +1,140 @@
+"""Engines for SQLite and PostgreSQL, write transactions, and retries when the database is busy."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from mloop.errors import ConfigurationError, DatabaseLockedError, MissingExtraError, StorageError
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+_LOCK_RETRIES = 8
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a `sqlite:///path` or `postgresql://...` URL.
+
+    SQLite gets WAL, `synchronous=NORMAL`, foreign keys and a busy timeout on every connection,
+    and write transactions that start with `BEGIN IMMEDIATE` (see `write_transaction`).
+
+    Raises:
+        ConfigurationError: the URL is not one mloop can use.
+        MissingExtraError: the PostgreSQL driver is not installed.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            f"cannot parse the tracking URI {url!r}; use sqlite:///PATH or "
+            "postgresql://USER@HOST:PORT/DB"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url)
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            import psycopg  # noqa: F401
+        except ImportError as exc:
+            raise MissingExtraError("postgres", "psycopg") from exc
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    raise ConfigurationError(
+        f"unsupported database {backend!r} in {url!r}; mloop stores metadata in SQLite "
+        "(sqlite:///PATH) or PostgreSQL (postgresql://...)"
+    )
+
+
+def _sqlite_engine(url: str) -> Engine:
+    # NullPool: a SQLite connection is cheap to open, and a pooled one must not cross a fork.
+    engine = create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that `_on_begin` decides how to begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A deferred transaction that reads and then writes fails with SQLITE_BUSY at once when
+        # another writer is active; IMMEDIATE takes the write lock up front and waits for it.
+        if conn.get_execution_options().get("mloop_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """True when a database error means "busy, try again" rather than a real failure."""
+    if not isinstance(exc, OperationalError | DBAPIError):
+        return False
+    text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+    return (
+        "database is locked" in text
+        or "database is busy" in text
+        or "deadlock detected" in text
+        or "could not serialize access" in text
+    )
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the write lock from its start (BEGIN IMMEDIATE on SQLite)."""
+    with engine.connect().execution_options(mloop_write=True) as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction; a consistent snapshot on both backends."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def with_retries(operation: Callable[[], T], *, what: str) -> T:
+    """Run a whole transaction, retrying with jittered backoff while the database is locked.
+
+    Safe because every write is idempotent and a failed transaction is rolled back whole.
+
+    Raises:
+        DatabaseLockedError: still locked after the retry budget.
+        StorageError: any other database failure.
+    """
+    delay_s = 0.01
+    for attempt in range(_LOCK_RETRIES + 1):
+        try:
+            return operation()
+        except DBAPIError as exc:
+            if not is_lock_error(exc):
+                raise StorageError(f"{what} failed in the database: {exc.orig}") from exc
+            if attempt == _LOCK_RETRIES:
+                raise DatabaseLockedError(
+                    f"{what} gave up: the database stayed locked by other writers through "
+                    f"{_LOCK_RETRIES} retries; on SQLite, check that it is not on a network "
+                    "file system, or move many-writer setups to PostgreSQL"
+                ) from exc
+            time.sleep(delay_s * (1 + random.random()))  # noqa: S311 - jitter, not security
+            delay_s = min(delay_s * 2, 1.0)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,247 @@
+"""SQL implementation of the experiment store."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from mloop.entities import Experiment, LifecycleStage
+from mloop.entities.clock import now_ms
+from mloop.entities.validation import validate_key, validate_name, validate_tag_value
+from mloop.errors import ExperimentAlreadyExistsError, ExperimentNotFoundError, InvalidInputError
+from mloop.storage.sql.dialect import upsert
+from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.schema import ExperimentRow, ExperimentTagRow, table_of
+
+_experiments = table_of(ExperimentRow)
+_tags = table_of(ExperimentTagRow)
+
+
+class SqlExperimentStore:
+    """Experiments in a SQLite or PostgreSQL database.
+
+    Args:
+        engine: the database engine.
+        artifact_root: URI under which new experiments get their artifact location.
+    """
+
+    def __init__(self, engine: Engine, *, artifact_root: str) -> None:
+        self._engine = engine
+        self._artifact_root = artifact_root.rstrip("/")
+
+    def create(
+        self,
+        name: str,
+        *,
+        artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> Experiment:
+        """Create an experiment.
+
+        Raises:
+            ExperimentAlreadyExistsError: the name is taken (also by a deleted experiment).
+            InvalidInputError: the name or a tag is invalid.
+        """
+        validate_name(name, kind="experiment")
+        clean_tags = {
+            validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()
+        }
+
+        def run() -> int:
+            with write_transaction(self._engine) as conn:
+                existing = conn.execute(
+                    select(_experiments.c.lifecycle_stage).where(_experiments.c.name == name)
+                ).scalar_one_or_none()
+                if existing is not None:
+                    raise ExperimentAlreadyExistsError(name, is_deleted=existing == "deleted")
+                stamp = now_ms()
+                try:
+                    new_id = conn.execute(
+                        _experiments.insert()
+                        .values(
+                            name=name,
+                            artifact_location=artifact_location or "",
+                            lifecycle_stage="active",
+                            creation_time=stamp,
+                            last_update_time=stamp,
+                        )
+                        .returning(_experiments.c.experiment_id)
+                    ).scalar_one()
+                except IntegrityError as exc:  # a concurrent create of the same name won
+                    raise ExperimentAlreadyExistsError(name) from exc
+                if not artifact_location:
+                    conn.execute(
+                        update(_experiments)
+                        .where(_experiments.c.experiment_id == new_id)
+                        .values(artifact_location=f"{self._artifact_root}/{new_id}")
+                    )
+                if clean_tags:
+                    conn.execute(
+                        _tags.insert(),
+                        [
+                            {"experiment_id": new_id, "key": k, "value": v}
+                            for k, v in clean_tags.items()
+                        ],
+                    )
+                return int(new_id)
+
+        return self.get(str(with_retries(run, what=f"creating experiment {name!r}")))
+
+    def get(self, experiment_id: str) -> Experiment:
+        """The experiment with this id.
+
+        Raises:
+            ExperimentNotFoundError: no such experiment.
+        """
+        numeric = _parse_id(experiment_id)
+        with read_transaction(self._engine) as conn:
+            row = conn.execute(
+                select(_experiments).where(_experiments.c.experiment_id == numeric)
+            ).one_or_none()
+            if row is None:
+                raise ExperimentNotFoundError(experiment_id)
+            return _to_entity(row, _load_tags(conn, [numeric]).get(numeric, {}))
+
+    def find_by_name(self, name: str) -> Experiment | None:
+        """The experiment with this name, or None."""
+        with read_transaction(self._engine) as conn:
+            row = conn.execute(
+                select(_experiments).where(_experiments.c.name == name)
+            ).one_or_none()
+            if row is None:
+                return None
+            tags = _load_tags(conn, [row.experiment_id]).get(row.experiment_id, {})
+            return _to_entity(row, tags)
+
+    def get_by_name(self, name: str) -> Experiment:
+        """The experiment with this name.
+
+        Raises:
+            ExperimentNotFoundError: no such experiment.
+        """
+        found = self.find_by_name(name)
+        if found is None:
+            raise ExperimentNotFoundError(name)
+        return found
+
+    def list(self, *, include_deleted: bool = False) -> list[Experiment]:
+        """All experiments, by id."""
+        query = select(_experiments).order_by(_experiments.c.experiment_id)
+        if not include_deleted:
+            query = query.where(_experiments.c.lifecycle_stage == "active")
+        with read_transaction(self._engine) as conn:
+            rows = conn.execute(query).all()
+            tags = _load_tags(conn, [r.experiment_id for r in rows])
+        return [_to_entity(r, tags.get(r.experiment_id, {})) for r in rows]
+
+    def rename(self, experiment_id: str, new_name: str) -> Experiment:
+        """Give an experiment a new name.
+
+        Raises:
+            ExperimentNotFoundError: no such experiment.
+            ExperimentAlreadyExistsError: the new name is taken.
+        """
+        validate_name(new_name, kind="experiment")
+        numeric = _parse_id(experiment_id)
+
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                taken = conn.execute(
+                    select(_experiments.c.experiment_id).where(_experiments.c.name == new_name)
+                ).scalar_one_or_none()
+                if taken is not None and taken != numeric:
+                    raise ExperimentAlreadyExistsError(new_name)
+                self._touch(conn, numeric, name=new_name)
+
+        with_retries(run, what=f"renaming experiment {experiment_id}")
+        return self.get(experiment_id)
+
+    def delete(self, experiment_id: str) -> None:
+        """Soft-delete an experiment; its runs stay and come back with `restore`.
+
+        Raises:
+            ExperimentNotFoundError: no such experiment.
+        """
+        self._set_stage(experiment_id, LifecycleStage.DELETED)
+
+    def restore(self, experiment_id: str) -> None:
+        """Undo `delete`.
+
+        Raises:
+            ExperimentNotFoundError: no such experiment.
+        """
+        self._set_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    def set_tag(self, experiment_id: str, key: str, value: str) -> None:
+        """Set (or overwrite) a tag on an experiment.
+
+        Raises:
+            ExperimentNotFoundError: no such experiment.
+            InvalidInputError: the key or value is invalid.
+        """
+        validate_key(key, kind="tag")
+        text = validate_tag_value(key, value)
+        numeric = _parse_id(experiment_id)
+
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                self._touch(conn, numeric)
+                conn.execute(
+                    upsert(conn, _tags, keys=["experiment_id", "key"], update=["value"]).values(
+                        experiment_id=numeric, key=key, value=text
+                    )
+                )
+
+        with_retries(run, what=f"tagging experiment {experiment_id}")
+
+    def _set_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
+        numeric = _parse_id(experiment_id)
+
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                self._touch(conn, numeric, lifecycle_stage=stage.value)
+
+        with_retries(run, what=f"setting experiment {experiment_id} to {stage.value}")
+
+    @staticmethod
+    def _touch(conn: Connection, experiment_id: int, **values: str) -> None:
+        changed = conn.execute(
+            update(_experiments)
+            .where(_experiments.c.experiment_id == experiment_id)
+            .values(last_update_time=now_ms(), **values)
+        ).rowcount
+        if changed == 0:
+            raise ExperimentNotFoundError(str(experiment_id))
+
+
+def _parse_id(experiment_id: str) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"experiment id must be a decimal number, got {experiment_id!r}; to find an "
+            "experiment by name use its name instead",
+            field="experiment_id",
+        ) from exc
+
+
+def _load_tags(conn: Connection, ids: list[int]) -> dict[int, dict[str, str]]:
+    tags: dict[int, dict[str, str]] = {}
+    if not ids:
+        return tags
+    for row in conn.execute(select(_tags).where(_tags.c.experiment_id.in_(ids))):
+        tags.setdefault(row.experiment_id, {})[row.key] = row.value
+    return tags
+
+
+def _to_entity(row: object, tags: dict[str, str]) -> Experiment:
+    return Experiment(
+        experiment_id=str(row.experiment_id),  # type: ignore[attr-defined]
+        name=row.name,  # type: ignore[attr-defined]
+        artifact_location=row.artifact_location,  # type: ignore[attr-defined]
+        lifecycle_stage=LifecycleStage(row.lifecycle_stage),  # type: ignore[attr-defined]
+        created_at_ms=row.creation_time,  # type: ignore[attr-defined]
+        updated_at_ms=row.last_update_time,  # type: ignore[attr-defined]
+        tags=tags,
+    )

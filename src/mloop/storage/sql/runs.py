@@ -1,0 +1,383 @@
+"""SQL implementation of the run store: runs, their lifecycle and their search."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, Row, and_, exists, select, update
+from sqlalchemy.engine import Connection
+
+from mloop.entities import LifecycleStage, Metric, Param, Run, RunInput, RunStatus, RunTag
+from mloop.entities.clock import now_ms
+from mloop.entities.validation import validate_name, validate_run_id
+from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
+from mloop.storage.sql.audit import append_event
+from mloop.storage.sql.batches import BatchWriter, lookup_run
+from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.schema import (
+    ExperimentRow,
+    LatestMetricRow,
+    MetricKeyRow,
+    MetricRow,
+    ParamRow,
+    RunInputRow,
+    RunRow,
+    TagRow,
+    table_of,
+)
+
+_runs = table_of(RunRow)
+_experiments = table_of(ExperimentRow)
+_params = table_of(ParamRow)
+_tags = table_of(TagRow)
+_latest = table_of(LatestMetricRow)
+_keys = table_of(MetricKeyRow)
+_metrics = table_of(MetricRow)
+_inputs = table_of(RunInputRow)
+
+MAX_SEARCH_RESULTS = 50_000
+
+
+class SqlRunStore:
+    """Runs in a SQLite or PostgreSQL database.
+
+    Args:
+        engine: the database engine.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = BatchWriter(engine)
+
+    def create(
+        self,
+        experiment_id: str,
+        *,
+        run_id: str | None = None,
+        run_name: str,
+        start_time_ms: int | None = None,
+        user_id: str = "",
+        parent_run_id: str | None = None,
+        tags: Sequence[RunTag] = (),
+    ) -> Run:
+        """Create a run, or return it unchanged when a run with this id exists (a retry).
+
+        Raises:
+            ExperimentNotFoundError: the experiment does not exist or is deleted.
+            InvalidInputError: the run id or name is malformed.
+        """
+        run_uuid = validate_run_id(run_id) if run_id is not None else uuid.uuid4().hex
+        validate_name(run_name, kind="run")
+        if parent_run_id is not None:
+            validate_run_id(parent_run_id)
+        experiment_pk = _experiment_pk(experiment_id)
+
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                location = conn.execute(
+                    select(_experiments.c.artifact_location).where(
+                        _experiments.c.experiment_id == experiment_pk,
+                        _experiments.c.lifecycle_stage == "active",
+                    )
+                ).scalar_one_or_none()
+                if location is None:
+                    raise ExperimentNotFoundError(experiment_id)
+                if lookup_run(conn, run_uuid, allow_deleted=True) is not None:
+                    return
+                pk = conn.execute(
+                    _runs.insert()
+                    .values(
+                        run_uuid=run_uuid,
+                        experiment_id=experiment_pk,
+                        name=run_name,
+                        status=RunStatus.RUNNING.value,
+                        start_time=start_time_ms if start_time_ms is not None else now_ms(),
+                        end_time=None,
+                        lifecycle_stage="active",
+                        artifact_uri=f"{location.rstrip('/')}/{run_uuid}/artifacts",
+                        user_id=user_id,
+                        parent_run_uuid=parent_run_id,
+                    )
+                    .returning(_runs.c.id)
+                ).scalar_one()
+                self._writer.write(conn, int(pk), run_uuid, tags=tags)
+
+        with_retries(run, what=f"creating run {run_uuid}")
+        return self.get(run_uuid)
+
+    def get(self, run_id: str) -> Run:
+        """The run with everything logged to it.
+
+        Raises:
+            RunNotFoundError: no such run.
+        """
+        validate_run_id(run_id)
+        with read_transaction(self._engine) as conn:
+            row = conn.execute(select(_runs).where(_runs.c.run_uuid == run_id)).one_or_none()
+            if row is None:
+                raise RunNotFoundError(run_id)
+            return _load_runs(conn, [row])[0]
+
+    def update(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time_ms: int | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        """Change a run's status, end time or name.
+
+        A terminal status without an end time ends the run now; RUNNING clears the end time
+        (a resumed run).
+
+        Raises:
+            RunNotFoundError: no such run.
+        """
+        validate_run_id(run_id)
+        values: dict[str, Any] = {}
+        if run_name is not None:
+            values["name"] = validate_name(run_name, kind="run")
+        if status is not None:
+            values["status"] = RunStatus(status).value
+            if RunStatus(status).is_terminal:
+                values["end_time"] = end_time_ms if end_time_ms is not None else now_ms()
+            else:
+                values["end_time"] = None
+        elif end_time_ms is not None:
+            values["end_time"] = end_time_ms
+        if values:
+            self._update_row(run_id, values)
+        return self.get(run_id)
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Write metrics, params and tags in one transaction; re-sending the same batch is a no-op.
+
+        Values must already be validated (the client and the server do it at their edge).
+
+        Raises:
+            RunNotFoundError: no such run.
+            RunNotActiveError: the run is deleted.
+            ParamConflictError: a param exists with another value; nothing of the batch is written.
+        """
+        if not (metrics or params or tags):
+            return
+
+        def run() -> dict[str, int]:
+            with write_transaction(self._engine) as conn:
+                found = lookup_run(conn, run_id)
+                if found is None:
+                    raise RunNotFoundError(run_id)
+                return self._writer.write(
+                    conn, found, run_id, metrics=metrics, params=params, tags=tags
+                )
+
+        self._writer.remember_keys(with_retries(run, what=f"logging to run {run_id}"))
+
+    def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
+        """Record datasets a run consumed; recording the same one again is a no-op.
+
+        Raises:
+            RunNotFoundError: no such run.
+        """
+
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                found = lookup_run(conn, run_id)
+                if found is None:
+                    raise RunNotFoundError(run_id)
+                self._writer.write_inputs(conn, found, inputs)
+
+        with_retries(run, what=f"logging inputs of run {run_id}")
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag.
+
+        Raises:
+            RunNotFoundError: no such run.
+            InvalidInputError: the run has no such tag.
+        """
+
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                found = lookup_run(conn, run_id)
+                if found is None:
+                    raise RunNotFoundError(run_id)
+                gone = conn.execute(
+                    _tags.delete().where(_tags.c.run_id == found, _tags.c.key == key)
+                ).rowcount
+                if gone == 0:
+                    raise InvalidInputError(f"run {run_id} has no tag {key!r}", field=key)
+
+        with_retries(run, what=f"deleting tag {key!r} of run {run_id}")
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point of one metric, by step then timestamp.
+
+        Raises:
+            RunNotFoundError: no such run.
+        """
+        validate_run_id(run_id)
+        with read_transaction(self._engine) as conn:
+            pk = conn.execute(
+                select(_runs.c.id).where(_runs.c.run_uuid == run_id)
+            ).scalar_one_or_none()
+            if pk is None:
+                raise RunNotFoundError(run_id)
+            rows = conn.execute(
+                select(_metrics.c.step, _metrics.c.timestamp, _metrics.c.value, _metrics.c.is_nan)
+                .join(_keys, _keys.c.id == _metrics.c.key_id)
+                .where(_metrics.c.run_id == pk, _keys.c.key == key)
+                .order_by(_metrics.c.step, _metrics.c.timestamp)
+            ).all()
+        return [
+            Metric(key, float("nan") if r.is_nan else r.value, r.timestamp, r.step) for r in rows
+        ]
+
+    def delete(self, run_id: str, *, actor: str) -> None:
+        """Soft-delete a run (restorable); recorded in the audit log.
+
+        Raises:
+            RunNotFoundError: no such run.
+        """
+        self._set_stage(run_id, LifecycleStage.DELETED, actor=actor)
+
+    def restore(self, run_id: str, *, actor: str) -> None:
+        """Undo `delete`; recorded in the audit log.
+
+        Raises:
+            RunNotFoundError: no such run.
+        """
+        self._set_stage(run_id, LifecycleStage.ACTIVE, actor=actor)
+
+    def search(
+        self,
+        experiment_ids: Iterable[str],
+        *,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        status: RunStatus | None = None,
+        include_deleted: bool = False,
+        max_results: int = 1000,
+    ) -> list[Run]:
+        """Runs of the given experiments whose params and tags equal the given values, newest first.
+
+        Raises:
+            InvalidInputError: max_results is out of range.
+        """
+        if not 1 <= max_results <= MAX_SEARCH_RESULTS:
+            raise InvalidInputError(
+                f"max_results must be between 1 and {MAX_SEARCH_RESULTS}, got {max_results}",
+                field="max_results",
+            )
+        query = select(_runs).where(
+            _runs.c.experiment_id.in_([_experiment_pk(e) for e in experiment_ids])
+        )
+        for key, value in (params or {}).items():
+            query = query.where(_child_equals(_params, key, value))
+        for key, value in (tags or {}).items():
+            query = query.where(_child_equals(_tags, key, value))
+        if status is not None:
+            query = query.where(_runs.c.status == RunStatus(status).value)
+        if not include_deleted:
+            query = query.where(_runs.c.lifecycle_stage == "active")
+        query = query.order_by(_runs.c.start_time.desc(), _runs.c.run_uuid).limit(max_results)
+        with read_transaction(self._engine) as conn:
+            return _load_runs(conn, conn.execute(query).all())
+
+    def _set_stage(self, run_id: str, stage: LifecycleStage, *, actor: str) -> None:
+        deleted = stage is LifecycleStage.DELETED
+
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                changed = conn.execute(
+                    update(_runs)
+                    .where(_runs.c.run_uuid == run_id)
+                    .values(lifecycle_stage=stage.value, deleted_time=now_ms() if deleted else None)
+                ).rowcount
+                if changed == 0:
+                    raise RunNotFoundError(run_id)
+                action = "run.delete" if deleted else "run.restore"
+                append_event(conn, actor=actor, action=action, entity=("run", run_id))
+
+        validate_run_id(run_id)
+        with_retries(run, what=f"setting run {run_id} to {stage.value}")
+
+    def _update_row(self, run_id: str, values: dict[str, Any]) -> None:
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                changed = conn.execute(
+                    update(_runs).where(_runs.c.run_uuid == run_id).values(**values)
+                ).rowcount
+                if changed == 0:
+                    raise RunNotFoundError(run_id)
+
+        with_retries(run, what=f"updating run {run_id}")
+
+
+def _experiment_pk(experiment_id: str) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"experiment id must be a decimal number, got {experiment_id!r}",
+            field="experiment_id",
+        ) from exc
+
+
+def _child_equals(table: Any, key: str, value: str) -> Any:
+    return exists().where(
+        and_(table.c.run_id == _runs.c.id, table.c.key == key, table.c.value == value)
+    )
+
+
+def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+    """Turn run rows into entities with four bulk queries for all their children."""
+    if not rows:
+        return []
+    pks = [row.id for row in rows]
+    params: dict[int, dict[str, str]] = {pk: {} for pk in pks}
+    tags: dict[int, dict[str, str]] = {pk: {} for pk in pks}
+    metrics: dict[int, dict[str, float]] = {pk: {} for pk in pks}
+    inputs: dict[int, list[RunInput]] = {pk: [] for pk in pks}
+    for r in conn.execute(select(_params).where(_params.c.run_id.in_(pks))):
+        params[r.run_id][r.key] = r.value
+    for r in conn.execute(select(_tags).where(_tags.c.run_id.in_(pks))):
+        tags[r.run_id][r.key] = r.value
+    latest = (
+        select(_latest.c.run_id, _keys.c.key, _latest.c.value, _latest.c.is_nan)
+        .join(_keys, _keys.c.id == _latest.c.key_id)
+        .where(_latest.c.run_id.in_(pks))
+    )
+    for r in conn.execute(latest):
+        metrics[r.run_id][r.key] = float("nan") if r.is_nan else r.value
+    for r in conn.execute(select(_inputs).where(_inputs.c.run_id.in_(pks))):
+        inputs[r.run_id].append(RunInput(r.name, r.digest, r.source, r.context))
+    return [
+        Run(
+            run_id=row.run_uuid,
+            experiment_id=str(row.experiment_id),
+            run_name=row.name,
+            status=RunStatus(row.status),
+            start_time_ms=row.start_time,
+            end_time_ms=row.end_time,
+            lifecycle_stage=LifecycleStage(row.lifecycle_stage),
+            artifact_uri=row.artifact_uri,
+            user_id=row.user_id,
+            parent_run_id=row.parent_run_uuid,
+            params=params[row.id],
+            metrics=metrics[row.id],
+            tags=tags[row.id],
+            inputs=tuple(inputs[row.id]),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,58 @@
+"""The SQL store: one engine, the per-aggregate stores on it, and its lifecycle."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Engine
+
+from mloop.storage.sql.audit import SqlAuditStore
+from mloop.storage.sql.bootstrap import ensure_schema, upgrade
+from mloop.storage.sql.engine import make_engine
+from mloop.storage.sql.experiments import SqlExperimentStore
+from mloop.storage.sql.runs import SqlRunStore
+
+
+class SqlStore:
+    """Metadata in SQLite or PostgreSQL.
+
+    Args:
+        url: `sqlite:///PATH` or `postgresql://...`.
+        artifact_root: URI under which experiments keep their artifacts.
+        create: create the schema when the database is empty (otherwise only check it).
+
+    Raises:
+        SchemaOutdatedError: the database needs `mloop db upgrade`.
+        ConfigurationError: the URL cannot be used.
+    """
+
+    def __init__(self, url: str, *, artifact_root: str, create: bool = True) -> None:
+        self.url = url
+        self.artifact_root = artifact_root
+        self._pid = os.getpid()
+        self.engine: Engine = make_engine(url)
+        if create:
+            ensure_schema(self.engine, artifact_root=artifact_root, uri=_redact(url))
+        self.experiments = SqlExperimentStore(self.engine, artifact_root=artifact_root)
+        self.runs = SqlRunStore(self.engine)
+        self.audit = SqlAuditStore(self.engine)
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate the database to the current schema; returns the revisions before and after."""
+        return upgrade(self.engine, artifact_root=self.artifact_root)
+
+    def after_fork(self) -> None:
+        """Drop connections inherited from a parent process without closing them under it."""
+        if os.getpid() != self._pid:
+            self.engine.dispose(close=False)
+            self._pid = os.getpid()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -8,7 +8,9 @@ MloopError
 ├── AlreadyExistsError
 │   └── ExperimentAlreadyExistsError .name
 ├── InvalidInputError (also ValueError)  .field
-│   └── ParamConflictError           .run_id .key .old_value .new_value
+│   ├── ParamConflictError           .run_id .key .old_value .new_value
+│   ├── SchemaFileError              .path .line   (a data schema file breaks the format)
+│   └── DataValidationError          .result       (data broke error-severity schema rules)
 ├── InvalidStateError
 │   └── RunNotActiveError            .run_id .status
 ├── StorageError
@@ -155,3 +157,35 @@ class MissingExtraError(ConfigurationError):
         )
         self.extra = extra
         self.module = module
+
+
+class SchemaFileError(InvalidInputError):
+    """A data schema file (or mapping) breaks the schema format; `field` is the dotted location.
+
+    Attributes:
+        path: the file, when the schema came from one.
+        line: the 1-based line of the offending field, when known.
+    """
+
+    def __init__(
+        self, message: str, *, field: str, path: str | None = None, line: int | None = None
+    ) -> None:
+        where = path or ""
+        if line is not None:
+            where = f"{where}, line {line}" if where else f"line {line}"
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{field or 'schema'}: {message}", field=field)
+        self.path = path
+        self.line = line
+
+
+class DataValidationError(InvalidInputError):
+    """Data broke one or more error-severity rules of its schema.
+
+    Attributes:
+        result: the full validation result (a `mloop.data.ValidationResult`).
+    """
+
+    def __init__(self, message: str, *, result: object) -> None:
+        super().__init__(message, field="data")
+        self.result = result

@@ -1,0 +1,264 @@
+"""Starting, resuming and ending runs of the fluent API, and what a run records on its own."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from concurrent.futures import Future
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from mloop.client.context import STATE, environment, get_queue, get_store, settings
+from mloop.client.writer import KIND_METRIC, KIND_TAG
+from mloop.entities import Metric, Run, RunStatus, RunTag
+from mloop.errors import InvalidStateError, MloopError, RunNotActiveError
+from mloop.tracking.artifacts import LocalArtifactStore
+from mloop.tracking.names import generate_run_name
+
+if TYPE_CHECKING:
+    from mloop.tracking.environment import Environment
+    from mloop.tracking.system_metrics import SystemMetricsSampler
+
+_ENVIRONMENT_WAIT_S = 30.0
+_MAX_ERROR_MESSAGE = 5000
+
+
+class ActiveRun:
+    """A run started by `mloop.start_run`; use it as a context manager.
+
+    Leaving the `with` block ends the run FINISHED, FAILED when an exception escapes (its type,
+    message and traceback are recorded) or KILLED on KeyboardInterrupt.
+    """
+
+    def __init__(self, run: Run, *, sampler: SystemMetricsSampler | None = None) -> None:
+        self.run_id = run.run_id
+        self.experiment_id = run.experiment_id
+        self.run_name = run.run_name
+        self.artifact_uri = run.artifact_uri
+        self._sampler = sampler
+        self.environment_recorded = threading.Event()
+
+    @property
+    def info(self) -> Run:
+        """The run as stored now, after writing everything queued."""
+        get_queue().flush()
+        return get_store().runs.get(self.run_id)
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not any(r is self for r in STATE.runs):
+            return  # ended inside the block already
+        # Runs nested inside this one and still open end with it.
+        while STATE.runs and STATE.runs[-1] is not self:
+            end_run(_status_for(exc))
+        end_run(_status_for(exc), error=exc)
+
+    def stop_sampling(self) -> None:
+        """Stop the system-metrics sampler, if any."""
+        if self._sampler is not None:
+            self._sampler.stop()
+            self._sampler = None
+
+    def __repr__(self) -> str:
+        return f"ActiveRun(run_id={self.run_id!r}, run_name={self.run_name!r})"
+
+
+def _status_for(exc: BaseException | None) -> RunStatus:
+    if exc is None:
+        return RunStatus.FINISHED
+    if isinstance(exc, KeyboardInterrupt):
+        return RunStatus.KILLED
+    return RunStatus.FAILED
+
+
+def start_run(
+    run_id: str | None = None,
+    *,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    tags: dict[str, str] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a run (or resume one by id) and make it the active run.
+
+    Args:
+        run_id: resume this run (also one started by another process) instead of starting one.
+        experiment_id: the experiment; default: the one set by `set_experiment`, else
+            `MLOOP_EXPERIMENT_NAME`, else "Default".
+        run_name: a readable name; one is generated when omitted.
+        nested: start a child run of the active run.
+        tags: tags to set at creation.
+        description: a free-text note (tag `mloop.note.content`).
+        log_system_metrics: sample CPU and memory in the background (default from
+            `MLOOP_LOG_SYSTEM_METRICS`).
+
+    Returns:
+        The active run, usable as a context manager.
+
+    Raises:
+        InvalidStateError: a run is active and `nested` is false.
+        RunNotFoundError: `run_id` does not exist.
+        RunNotActiveError: `run_id` is deleted.
+    """
+    get_queue().check()
+    with STATE.lock:
+        if STATE.runs and not nested:
+            active = STATE.runs[-1]
+            raise InvalidStateError(
+                f"run {active.run_id} ({active.run_name}) is already active; end it with "
+                "mloop.end_run() or pass nested=True to start a child run"
+            )
+        parent = STATE.runs[-1].run_id if nested and STATE.runs else None
+        if run_id is not None:
+            run = _resume(run_id)
+        else:
+            run = _create(
+                experiment_id=experiment_id,
+                run_name=run_name,
+                parent=parent,
+                tags=dict(
+                    tags or {}, **({"mloop.note.content": description} if description else {})
+                ),
+            )
+        sampling = (
+            settings().log_system_metrics if log_system_metrics is None else log_system_metrics
+        )
+        active = ActiveRun(run, sampler=_start_sampler(run.run_id) if sampling else None)
+        STATE.runs.append(active)
+        STATE.params.setdefault(run.run_id, {})
+    if run_id is None:
+        environment().add_done_callback(lambda future: _record_environment(active, future))
+    else:
+        active.environment_recorded.set()
+    return active
+
+
+def _create(
+    *, experiment_id: str | None, run_name: str | None, parent: str | None, tags: dict[str, str]
+) -> Run:
+    from mloop.client.experiments import current_experiment_id
+    from mloop.entities.validation import validate_key, validate_tag_value
+    from mloop.tracking.environment import current_user
+
+    clean = [RunTag(validate_key(k, kind="tag"), validate_tag_value(k, v)) for k, v in tags.items()]
+    return get_store().runs.create(
+        experiment_id or current_experiment_id(),
+        run_name=run_name or generate_run_name(),
+        user_id=current_user(),
+        parent_run_id=parent,
+        tags=clean,
+    )
+
+
+def _resume(run_id: str) -> Run:
+    store = get_store()
+    run = store.runs.get(run_id)
+    if run.lifecycle_stage != "active":
+        raise RunNotActiveError(run_id, "deleted")
+    run = store.runs.update(run_id, status=RunStatus.RUNNING)
+    STATE.params[run_id] = dict(run.params)
+    return run
+
+
+def _start_sampler(run_id: str) -> SystemMetricsSampler:
+    from mloop.tracking.system_metrics import SystemMetricsSampler
+
+    queue = get_queue()
+
+    def sink(points: list[Metric]) -> None:
+        for point in points:
+            queue.put(run_id, KIND_METRIC, point)
+
+    sampler = SystemMetricsSampler(sink)
+    sampler.start()
+    return sampler
+
+
+def _record_environment(active: ActiveRun, future: Future[Environment]) -> None:
+    """Queue the environment's tags and write its artifacts; runs in the capture thread."""
+    try:
+        env = future.result()
+        queue = get_queue()
+        for key, value in env.as_tags().items():
+            queue.put(active.run_id, KIND_TAG, RunTag(key, value[:8000]))
+        artifacts = LocalArtifactStore(active.artifact_uri)
+        artifacts.write_bytes("environment/requirements.txt", "\n".join(env.packages).encode())
+        if env.git is not None and env.git.is_dirty and env.git.diff:
+            artifacts.write_bytes("environment/git.diff", env.git.diff.encode())
+    except (MloopError, OSError):
+        # The environment is a convenience: failing to record it must not fail the run; the
+        # missing tags show it.
+        pass
+    finally:
+        active.environment_recorded.set()
+
+
+def end_run(
+    status: RunStatus | str = RunStatus.FINISHED, *, error: BaseException | None = None
+) -> None:
+    """End the active run: write everything queued, then set its status and end time.
+
+    Args:
+        status: FINISHED, FAILED or KILLED.
+        error: the exception that ended it, recorded as tags and a traceback artifact.
+
+    Raises:
+        MloopError: a queued write failed (the run is still ended).
+    """
+    with STATE.lock:
+        if not STATE.runs:
+            return
+        active = STATE.runs.pop()
+    active.stop_sampling()
+    active.environment_recorded.wait(_ENVIRONMENT_WAIT_S)
+    queue = get_queue()
+    if error is not None:
+        _record_error(active, error)
+    pending: MloopError | None = None
+    try:
+        queue.flush()
+    except MloopError as exc:
+        pending = exc
+    get_store().runs.update(active.run_id, status=RunStatus(status))
+    STATE.params.pop(active.run_id, None)
+    if pending is not None:
+        raise pending
+
+
+def _record_error(active: ActiveRun, error: BaseException) -> None:
+    queue = get_queue()
+    queue.put(active.run_id, KIND_TAG, RunTag("mloop.error.type", type(error).__name__))
+    message = str(error)[:_MAX_ERROR_MESSAGE]
+    queue.put(active.run_id, KIND_TAG, RunTag("mloop.error.message", message))
+    text = "".join(traceback.format_exception(error))
+    LocalArtifactStore(active.artifact_uri).write_bytes("error/traceback.txt", text.encode())
+
+
+def end_all_runs() -> None:
+    """End every active run FINISHED (at interpreter exit)."""
+    while STATE.runs:
+        end_run(RunStatus.FINISHED)
+
+
+def active_run() -> ActiveRun | None:
+    """The innermost active run, or None."""
+    return STATE.runs[-1] if STATE.runs else None
+
+
+def require_run_id(run_id: str | None) -> str:
+    """The given run id, else the active run's, starting a run when none is active (as MLflow)."""
+    if run_id is not None:
+        return run_id
+    runs = STATE.runs
+    if runs:
+        return runs[-1].run_id
+    return start_run().run_id

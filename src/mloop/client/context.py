@@ -1,0 +1,147 @@
+"""Process-wide client state for the fluent API.
+
+It holds the default store, its write queue, the current experiment, the stack of active runs
+and the environment captured once per process.
+
+Only this module reads settings. It survives `fork`: the child re-creates its database
+connections and write queue, and keeps the parent's active run so it can log to it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mloop.client.writer import WriteQueue
+from mloop.settings import Settings
+
+if TYPE_CHECKING:
+    from mloop.client.active_run import ActiveRun
+    from mloop.storage import Store
+    from mloop.tracking.environment import Environment
+
+
+@dataclass
+class ClientState:
+    """Everything the fluent API keeps between calls."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    tracking_uri: str | None = None
+    artifact_uri: str | None = None
+    store: Store | None = None
+    queue: WriteQueue | None = None
+    experiment_id: str | None = None
+    runs: list[ActiveRun] = field(default_factory=list)
+    environment: Future[Environment] | None = None
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+STATE = ClientState()
+
+
+def settings() -> Settings:
+    """The settings from the environment, with `set_tracking_uri` applied on top."""
+    resolved = Settings.from_env()
+    if STATE.tracking_uri is None and STATE.artifact_uri is None:
+        return resolved
+    return Settings(
+        home=resolved.home,
+        tracking_uri=STATE.tracking_uri or resolved.tracking_uri,
+        artifact_uri=STATE.artifact_uri or resolved.artifact_uri,
+        experiment_name=resolved.experiment_name,
+        log_system_metrics=resolved.log_system_metrics,
+    )
+
+
+def get_store() -> Store:
+    """The default store, opened (and created when new) on first use."""
+    with STATE.lock:
+        if STATE.store is None:
+            from mloop.storage import open_store
+
+            resolved = settings()
+            if resolved.is_embedded:
+                resolved.home.mkdir(parents=True, exist_ok=True)
+            STATE.store = open_store(resolved.tracking_uri, artifact_root=resolved.artifact_uri)
+        return STATE.store
+
+
+def get_queue() -> WriteQueue:
+    """The write queue of the default store."""
+    queue = STATE.queue
+    if queue is not None:
+        return queue
+    with STATE.lock:
+        if STATE.queue is None:
+            STATE.queue = WriteQueue(get_store().runs)
+        return STATE.queue
+
+
+def set_tracking_uri(uri: str | None, *, artifact_uri: str | None = None) -> None:
+    """Point the fluent API at another store (None: back to the settings).
+
+    Pending writes go to the old store first.
+    """
+    with STATE.lock:
+        close_store()
+        STATE.tracking_uri = uri
+        STATE.artifact_uri = artifact_uri
+        STATE.experiment_id = None
+
+
+def close_store() -> None:
+    """Flush and close the default store; the next call opens it again."""
+    with STATE.lock:
+        if STATE.queue is not None:
+            STATE.queue.flush()
+        if STATE.store is not None:
+            STATE.store.close()
+        STATE.store = None
+        STATE.queue = None
+        STATE.params.clear()
+
+
+def environment() -> Future[Environment]:
+    """The process environment, captured once in a background thread."""
+    with STATE.lock:
+        if STATE.environment is None:
+            from mloop.tracking.environment import capture_environment
+
+            future: Future[Environment] = Future()
+
+            def capture() -> None:
+                try:
+                    future.set_result(capture_environment())
+                except Exception as exc:  # noqa: BLE001 - handed to whoever reads the future
+                    future.set_exception(exc)
+
+            threading.Thread(target=capture, name="mloop-environment", daemon=True).start()
+            STATE.environment = future
+        return STATE.environment
+
+
+def _after_fork_in_child() -> None:
+    STATE.lock = threading.RLock()
+    if STATE.store is not None:
+        STATE.store.after_fork()
+    if STATE.queue is not None:
+        STATE.queue.after_fork()
+    # A capture in flight in the parent has no thread in the child.
+    if STATE.environment is not None and not STATE.environment.done():
+        STATE.environment = None
+
+
+def _at_exit() -> None:
+    from mloop.client.active_run import end_all_runs
+
+    end_all_runs()
+    if STATE.queue is not None:
+        STATE.queue.flush(timeout_s=60)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_at_exit)

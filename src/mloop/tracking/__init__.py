@@ -1,0 +1,1 @@
+"""Experiment tracking: what a run records about itself (environment, system metrics, artifacts)."""

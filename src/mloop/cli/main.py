@@ -1,0 +1,49 @@
+"""The `mloop` command: global options and the sub-commands of each stage."""
+
+from __future__ import annotations
+
+import typer
+
+from mloop.__about__ import __version__
+from mloop.cli import data, db, experiments, monitor, quickstart, runs
+from mloop.cli.errors import MloopGroup
+
+app = typer.Typer(
+    name="mloop",
+    help="mloop: the whole model lifecycle as one loop.",
+    cls=MloopGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """mloop: the whole model lifecycle as one loop."""
+    ctx.obj = {"debug": debug}
+
+
+app.add_typer(experiments.app, name="experiments", cls=MloopGroup)
+app.add_typer(runs.app, name="runs", cls=MloopGroup)
+app.add_typer(db.app, name="db", cls=MloopGroup)
+app.add_typer(data.app, name="data", cls=MloopGroup)
+app.add_typer(monitor.app, name="monitor", cls=MloopGroup)
+app.command("quickstart")(quickstart.quickstart)
+
+
+def run() -> None:
+    """Entry point of the `mloop` console script."""
+    app()

@@ -18,6 +18,9 @@ MAX_BATCH_TAGS = 100
 # a key can safely become part of a file path.
 _KEY_PATTERN = re.compile(r"^[\w\-. /]+$")
 _RUN_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+# ASCII digits only: `int()` alone would also take " 1", "+1", "1_000" and other scripts' digits.
+_EXPERIMENT_ID_PATTERN = re.compile(r"^[0-9]{1,19}$")
+_MAX_EXPERIMENT_ID = 2**63 - 1
 
 
 def validate_key(key: object, *, kind: str = "key") -> str:
@@ -89,7 +92,9 @@ def validate_metric_value(key: str, value: object) -> float:
     Raises:
         InvalidInputError: the value is not a real number (strings and booleans are refused).
     """
-    if isinstance(value, bool | str | bytes):
+    # NumPy booleans (dtype kind "b") are not `bool` subclasses but are just as much not a metric.
+    is_boolean = getattr(getattr(value, "dtype", None), "kind", None) == "b"
+    if isinstance(value, bool | str | bytes) or is_boolean:
         raise InvalidInputError(
             f"metric {key!r} must be a number, got {type(value).__name__} {value!r}", field=key
         )
@@ -166,6 +171,25 @@ def validate_run_id(run_id: object) -> str:
             f"run id must be 32 lowercase hex characters, got {run_id!r}", field="run_id"
         )
     return run_id
+
+
+def validate_experiment_id(experiment_id: object) -> int:
+    """Check an experiment id (a decimal string, "0" for the default) and return its number.
+
+    Raises:
+        InvalidInputError: the id is not a string of ASCII digits within the 64-bit range.
+    """
+    if (
+        not isinstance(experiment_id, str)
+        or not _EXPERIMENT_ID_PATTERN.match(experiment_id)
+        or int(experiment_id) > _MAX_EXPERIMENT_ID
+    ):
+        raise InvalidInputError(
+            f"experiment id must be a decimal number, got {experiment_id!r}; to find an "
+            "experiment by name use its name instead",
+            field="experiment_id",
+        )
+    return int(experiment_id)
 
 
 def validate_batch_sizes(*, metrics: int, params: int, tags: int) -> None:

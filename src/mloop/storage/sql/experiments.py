@@ -8,8 +8,13 @@ from sqlalchemy.exc import IntegrityError
 
 from mloop.entities import Experiment, LifecycleStage
 from mloop.entities.clock import now_ms
-from mloop.entities.validation import validate_key, validate_name, validate_tag_value
-from mloop.errors import ExperimentAlreadyExistsError, ExperimentNotFoundError, InvalidInputError
+from mloop.entities.validation import (
+    validate_experiment_id,
+    validate_key,
+    validate_name,
+    validate_tag_value,
+)
+from mloop.errors import ExperimentAlreadyExistsError, ExperimentNotFoundError
 from mloop.storage.sql.dialect import upsert
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.schema import ExperimentRow, ExperimentTagRow, table_of
@@ -94,7 +99,7 @@ class SqlExperimentStore:
         Raises:
             ExperimentNotFoundError: no such experiment.
         """
-        numeric = _parse_id(experiment_id)
+        numeric = validate_experiment_id(experiment_id)
         with read_transaction(self._engine) as conn:
             row = conn.execute(
                 select(_experiments).where(_experiments.c.experiment_id == numeric)
@@ -143,7 +148,7 @@ class SqlExperimentStore:
             ExperimentAlreadyExistsError: the new name is taken.
         """
         validate_name(new_name, kind="experiment")
-        numeric = _parse_id(experiment_id)
+        numeric = validate_experiment_id(experiment_id)
 
         def run() -> None:
             with write_transaction(self._engine) as conn:
@@ -182,7 +187,7 @@ class SqlExperimentStore:
         """
         validate_key(key, kind="tag")
         text = validate_tag_value(key, value)
-        numeric = _parse_id(experiment_id)
+        numeric = validate_experiment_id(experiment_id)
 
         def run() -> None:
             with write_transaction(self._engine) as conn:
@@ -196,7 +201,7 @@ class SqlExperimentStore:
         with_retries(run, what=f"tagging experiment {experiment_id}")
 
     def _set_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
-        numeric = _parse_id(experiment_id)
+        numeric = validate_experiment_id(experiment_id)
 
         def run() -> None:
             with write_transaction(self._engine) as conn:
@@ -213,17 +218,6 @@ class SqlExperimentStore:
         ).rowcount
         if changed == 0:
             raise ExperimentNotFoundError(str(experiment_id))
-
-
-def _parse_id(experiment_id: str) -> int:
-    try:
-        return int(experiment_id)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"experiment id must be a decimal number, got {experiment_id!r}; to find an "
-            "experiment by name use its name instead",
-            field="experiment_id",
-        ) from exc
 
 
 def _load_tags(conn: Connection, ids: list[int]) -> dict[int, dict[str, str]]:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from mloop.entities import LifecycleStage, Metric, Param, Run, RunInput, RunStatus, RunTag
 from mloop.entities.clock import now_ms
-from mloop.entities.validation import validate_name, validate_run_id
+from mloop.entities.validation import validate_experiment_id, validate_name, validate_run_id
 from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.batches import BatchWriter, lookup_run
@@ -72,7 +72,7 @@ class SqlRunStore:
         validate_name(run_name, kind="run")
         if parent_run_id is not None:
             validate_run_id(parent_run_id)
-        experiment_pk = _experiment_pk(experiment_id)
+        experiment_pk = validate_experiment_id(experiment_id)
 
         def run() -> None:
             with write_transaction(self._engine) as conn:
@@ -280,7 +280,7 @@ class SqlRunStore:
                 field="max_results",
             )
         query = select(_runs).where(
-            _runs.c.experiment_id.in_([_experiment_pk(e) for e in experiment_ids])
+            _runs.c.experiment_id.in_([validate_experiment_id(e) for e in experiment_ids])
         )
         for key, value in (params or {}).items():
             query = query.where(_child_equals(_params, key, value))
@@ -322,16 +322,6 @@ class SqlRunStore:
                     raise RunNotFoundError(run_id)
 
         with_retries(run, what=f"updating run {run_id}")
-
-
-def _experiment_pk(experiment_id: str) -> int:
-    try:
-        return int(experiment_id)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"experiment id must be a decimal number, got {experiment_id!r}",
-            field="experiment_id",
-        ) from exc
 
 
 def _child_equals(table: Any, key: str, value: str) -> Any:

@@ -112,9 +112,12 @@ def upgrade(engine: Engine, *, artifact_root: str) -> tuple[str | None, str]:
     config.attributes["mloop_artifact_root"] = artifact_root
     with _migration_connection(engine) as conn:
         before = current_revision(conn)
+        conn.commit()  # end the autobegun read so Alembic runs its own transaction
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+        conn.commit()
         after = current_revision(conn)
+        conn.commit()
     return before, after or HEAD_REVISION
 
 

@@ -1,0 +1,37 @@
+"""CLI fixtures: a runner on the real `mloop` app, pointed at a fresh store per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mloop.client.context import STATE, close_store
+
+
+@pytest.fixture
+def cli_env(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """Environment for CLI runs: a fresh store (SQLite or PostgreSQL) and a temporary home."""
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "MLOOP_HOME": str(tmp_path / ".mloop"),
+        "MLOOP_TRACKING_URI": store_url,
+        "MLOOP_ARTIFACT_URI": str(tmp_path / "artifacts"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("MLOOP_EXPERIMENT_NAME", raising=False)
+    yield env
+    STATE.runs.clear()
+    close_store()
+    STATE.experiment_id = None
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    """A runner that invokes the real app in-process."""
+    return CliRunner()

@@ -1,0 +1,60 @@
+"""`mloop quickstart` end to end, in a fresh process and a fresh folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mloop.entities import RunStatus
+from mloop.storage.sql.store import SqlStore
+
+
+@pytest.fixture(scope="module")
+def quickstart_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("quickstart")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
+    env["COLUMNS"] = "120"
+    done = subprocess.run(
+        [sys.executable, "-m", "mloop.cli", "quickstart"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder, done.stdout
+
+
+def test_quickstart_prints_a_comparison_and_where_data_lives(quickstart_dir):
+    folder, output = quickstart_dir
+    assert "runs by ROC AUC" in output
+    assert "best:" in output
+    assert str(folder / ".mloop" / "mloop.db") in output
+
+
+def test_quickstart_logs_finished_runs_with_metrics_and_environment(quickstart_dir):
+    folder, _ = quickstart_dir
+    home = folder / ".mloop"
+    store = SqlStore(f"sqlite:///{home / 'mloop.db'}", artifact_root=str(home / "artifacts"))
+    try:
+        experiment = store.experiments.get_by_name("quickstart")
+        runs = store.runs.search([experiment.experiment_id])
+        assert len(runs) == 4
+        for run in runs:
+            assert run.status is RunStatus.FINISHED
+            assert {"accuracy", "f1", "roc_auc", "log_loss"} <= set(run.metrics)
+            assert 0.9 < run.metrics["roc_auc"] <= 1.0
+            assert run.params
+            assert run.tags["mloop.python_version"] == ".".join(map(str, sys.version_info[:3]))
+            assert Path(run.artifact_uri, "environment", "requirements.txt").is_file()
+        boosting = next(r for r in runs if r.run_name == "boosting-100")
+        curve = store.runs.get_metric_history(boosting.run_id, "test_log_loss_by_stage")
+        assert [m.step for m in curve] == list(range(100))
+    finally:
+        store.close()

@@ -6,15 +6,13 @@ client does it once per process in a background thread and never on the logging 
 
 from __future__ import annotations
 
-import getpass
-import importlib.metadata
 import os
-import platform
-import socket
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# getpass, importlib.metadata, platform, socket and subprocess are imported where used: this
+# module is imported by `import mloop`, which must stay cheap.
 
 _GIT_TIMEOUT_S = 5.0
 MAX_DIFF_BYTES = 5_000_000
@@ -87,6 +85,9 @@ class Environment:
 
 def capture_environment(*, argv: list[str] | None = None) -> Environment:
     """Capture the environment of the current process."""
+    import platform
+    import socket
+
     source_name, source_type = _entry_point(sys.argv if argv is None else argv)
     folder = Path(source_name).parent if source_type == "SCRIPT" else Path.cwd()
     return Environment(
@@ -103,6 +104,8 @@ def capture_environment(*, argv: list[str] | None = None) -> Environment:
 
 def current_user() -> str:
     """The OS user name, or "unknown" where the OS does not say."""
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry, e.g. in some containers
@@ -111,6 +114,8 @@ def current_user() -> str:
 
 def installed_packages() -> list[str]:
     """Installed distributions as sorted, de-duplicated `name==version` lines."""
+    import importlib.metadata
+
     found = {
         f"{dist.metadata['Name']}=={dist.version}"
         for dist in importlib.metadata.distributions()
@@ -135,6 +140,8 @@ def git_info(folder: Path) -> GitInfo | None:
 
 
 def _git(folder: Path, *args: str) -> str | None:
+    import subprocess
+
     try:
         done = subprocess.run(  # noqa: S603 - fixed git arguments, no shell
             ["git", *args],  # noqa: S607 - git is looked up on PATH on purpose

@@ -126,26 +126,34 @@ class SqlAuditStore:
         checked = 0
         with read_transaction(self._engine) as conn:
             for row in conn.execute(select(_events).order_by(_events.c.seq)):
-                event = _to_entity(row)
-                if event.prev_hash != prev_hash:
-                    return AuditVerification(
-                        False, checked, event.seq, "its link to the previous event is broken"
-                    )
-                expected = chain_hash(
-                    prev_hash,
-                    at_ms=event.at_ms,
-                    actor=event.actor,
-                    action=event.action,
-                    entity=(event.entity_type, event.entity_id),
-                    details=event.details,
-                )
-                if expected != event.hash:
-                    return AuditVerification(
-                        False, checked, event.seq, "its content does not match its hash"
-                    )
-                prev_hash = event.hash
+                reason = _check(row, prev_hash)
+                if reason:
+                    return AuditVerification(False, checked, row.seq, reason)
+                prev_hash = row.hash
                 checked += 1
         return AuditVerification(True, checked)
+
+
+def _check(row: Row[Any], prev_hash: str) -> str:
+    """Why a stored event does not follow from its predecessor, or "" when it does."""
+    if row.prev_hash != prev_hash:
+        return "its link to the previous event is broken"
+    try:
+        # A tampered row may no longer even parse; that is a finding, not a crash.
+        event = _to_entity(row)
+        expected = chain_hash(
+            prev_hash,
+            at_ms=event.at_ms,
+            actor=event.actor,
+            action=event.action,
+            entity=(event.entity_type, event.entity_id),
+            details=event.details,
+        )
+    except (TypeError, ValueError):
+        return "its details are not the JSON object that was recorded"
+    if expected != event.hash:
+        return "its content does not match its hash"
+    return ""
 
 
 def _to_entity(row: Row[Any]) -> AuditEvent:

@@ -10,7 +10,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, inspect, select, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
 
 from mloop.entities.clock import now_ms
@@ -18,12 +28,14 @@ from mloop.errors import SchemaOutdatedError, StorageError
 from mloop.storage.sql.engine import write_transaction
 from mloop.storage.sql.schema import HEAD_REVISION, Base, ExperimentRow, table_of
 
-# Alembic's own bookkeeping table, declared apart from the application metadata.
+# Alembic's own bookkeeping table, declared apart from the application metadata, exactly as
+# Alembic creates it (primary key name included) so created and upgraded stores are identical.
 _version_metadata = MetaData()
 alembic_version = Table(
     "alembic_version",
     _version_metadata,
-    Column("version_num", String(32), primary_key=True),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
 )
 
 # Any fixed number: serialises schema creation and migration across processes on PostgreSQL.

@@ -1,1 +1,67 @@
-"""Data: schemas, validation and (later) dataset versions."""
+"""Data: schemas, validation, data-quality reports (and, later, dataset versions).
+
+The names below load their modules (and pyarrow) on first use, so `import mloop.data` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mloop.data.checks import Severity as Severity
+    from mloop.data.expressions import ExpressionCheck as ExpressionCheck
+    from mloop.data.inference import infer_schema as infer_schema
+    from mloop.data.quality import QualityReport as QualityReport
+    from mloop.data.quality import profile_quality as profile_quality
+    from mloop.data.results import ValidationResult as ValidationResult
+    from mloop.data.results import Violation as Violation
+    from mloop.data.schema import ColumnSchema as ColumnSchema
+    from mloop.data.schema import Schema as Schema
+    from mloop.data.schema import load_schema as load_schema
+    from mloop.data.tables import LogicalType as LogicalType
+    from mloop.data.validation import validate as validate
+
+_LAZY = {
+    "ColumnSchema": "mloop.data.schema",
+    "ExpressionCheck": "mloop.data.expressions",
+    "LogicalType": "mloop.data.tables",
+    "QualityReport": "mloop.data.quality",
+    "Schema": "mloop.data.schema",
+    "Severity": "mloop.data.checks",
+    "ValidationResult": "mloop.data.results",
+    "Violation": "mloop.data.results",
+    "infer_schema": "mloop.data.inference",
+    "load_schema": "mloop.data.schema",
+    "profile_quality": "mloop.data.quality",
+    "validate": "mloop.data.validation",
+}
+
+__all__ = [
+    "ColumnSchema",
+    "ExpressionCheck",
+    "LogicalType",
+    "QualityReport",
+    "Schema",
+    "Severity",
+    "ValidationResult",
+    "Violation",
+    "infer_schema",
+    "load_schema",
+    "profile_quality",
+    "validate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name's module on first access."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mloop.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -193,6 +193,8 @@ def _bound(spec: Spec, key: str, logical_type: LogicalType) -> Bound | None:
             raise spec.error(key, f"expected an ISO date or time, got {value!r}") from exc
     if value is not None and not isinstance(value, dt.date):
         raise spec.error(key, f"expected an ISO date or time, got {value!r}")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())
     return value
 
 
@@ -205,6 +207,13 @@ def _scalar(bound: Bound, arrow_type: pa.DataType) -> pa.Scalar:
     if isinstance(bound, dt.datetime) and pa.types.is_date(arrow_type):
         return pa.scalar(bound.date()).cast(arrow_type)
     return pa.scalar(bound)
+
+
+def _above(low: Bound | None, high: Bound | None) -> bool:
+    try:
+        return low is not None and high is not None and low > high  # type: ignore[operator]
+    except TypeError:  # a zone-aware and a naive time: leave the order to the data
+        return False
 
 
 def _text(bound: Bound | None) -> str:
@@ -221,6 +230,13 @@ class RangeRule:
     types: ClassVar[frozenset[LogicalType] | None] = _ORDERED
     severity: Severity = Severity.ERROR
 
+    def __post_init__(self) -> None:
+        # A date bound means midnight, so a bound read back from its file form compares equal.
+        for name in ("min", "max"):
+            value = getattr(self, name)
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                object.__setattr__(self, name, dt.datetime.combine(value, dt.time()))
+
     @classmethod
     def from_spec(cls, spec: Spec, logical_type: LogicalType) -> RangeRule:
         """Read the rule from its mapping in a schema file."""
@@ -228,7 +244,7 @@ class RangeRule:
         low, high = _bound(spec, "min", logical_type), _bound(spec, "max", logical_type)
         if low is None and high is None:
             raise spec.error(None, "a range needs `min`, `max` or both")
-        if low is not None and high is not None and low > high:  # type: ignore[operator]
+        if _above(low, high):
             raise spec.error("min", f"min {_text(low)} is above max {_text(high)}")
         return cls(low, high, severity=_severity(spec))
 

@@ -9,6 +9,7 @@ MloopError
 │   └── ExperimentAlreadyExistsError .name
 ├── InvalidInputError (also ValueError)  .field
 │   ├── ParamConflictError           .run_id .key .old_value .new_value
+│   ├── InvalidFilterError           .text .position   (a search filter does not parse)
 │   ├── SchemaFileError              .path .line   (a data schema file breaks the format)
 │   └── DataValidationError          .result       (data broke error-severity schema rules)
 ├── InvalidStateError
@@ -189,3 +190,22 @@ class DataValidationError(InvalidInputError):
     def __init__(self, message: str, *, result: object) -> None:
         super().__init__(message, field="data")
         self.result = result
+
+
+class InvalidFilterError(InvalidInputError):
+    """A search filter or order-by clause does not parse.
+
+    Attributes:
+        text: the filter text.
+        position: character offset where the problem was found, when known.
+    """
+
+    def __init__(self, message: str, *, text: str, position: int | None = None) -> None:
+        where = f" at character {position}" if position is not None else ""
+        super().__init__(
+            f"invalid search filter{where}: {message}. Filters look like "
+            "\"metrics.acc > 0.9 AND params.model = 'rf'\" (docs/search.md has the grammar)",
+            field="filter",
+        )
+        self.text = text
+        self.position = position

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -66,7 +66,7 @@ class _Parsed:
 
         self.tree = ast.parse(_BACKTICKED.sub(alias, text).strip(), mode="eval").body
         self.columns: list[str] = []
-        for node in ast.walk(self.tree):
+        for node in _depth_first(self.tree):
             _check_node(node)
             if isinstance(node, ast.Name) and node.id not in _FUNCTIONS:
                 column = self.aliases.get(node.id, node.id)
@@ -74,6 +74,13 @@ class _Parsed:
                     self.columns.append(column)
         if not isinstance(self.tree, _BOOLEAN_ROOTS):
             raise ValueError("it must be a comparison or a boolean combination of comparisons")
+
+
+def _depth_first(node: ast.AST) -> Iterator[ast.AST]:
+    """Nodes in source order (unlike `ast.walk`), so columns are listed in order of first use."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _depth_first(child)
 
 
 def _check_node(node: ast.AST) -> None:

@@ -9,6 +9,7 @@ from mloop.entities.runs import Metric as Metric
 from mloop.entities.runs import Param as Param
 from mloop.entities.runs import Run as Run
 from mloop.entities.runs import RunInput as RunInput
+from mloop.entities.runs import RunPage as RunPage
 from mloop.entities.runs import RunStatus as RunStatus
 from mloop.entities.runs import RunTag as RunTag
 
@@ -20,6 +21,7 @@ __all__ = [
     "Param",
     "Run",
     "RunInput",
+    "RunPage",
     "RunStatus",
     "RunTag",
 ]

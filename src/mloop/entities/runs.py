@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mloop.entities.experiments import LifecycleStage
@@ -108,3 +109,15 @@ class Run:
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     inputs: tuple[RunInput, ...] = ()
+
+
+class RunPage(list[Run]):
+    """One page of search results: a list of runs plus the token of the next page.
+
+    Attributes:
+        next_page_token: pass it back to get the next page; None on the last page.
+    """
+
+    def __init__(self, runs: Iterable[Run] = (), next_page_token: str | None = None) -> None:
+        super().__init__(runs)
+        self.next_page_token = next_page_token

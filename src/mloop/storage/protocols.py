@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from mloop.entities import AuditEvent, Experiment, Metric, Param, Run, RunInput, RunStatus, RunTag
+from mloop.entities import (
+    AuditEvent,
+    Experiment,
+    Metric,
+    Param,
+    Run,
+    RunInput,
+    RunPage,
+    RunStatus,
+    RunTag,
+)
 
 
 class ExperimentStore(Protocol):
@@ -66,14 +76,17 @@ class RunStore(Protocol):
     def restore(self, run_id: str, *, actor: str) -> None: ...
     def search(
         self,
-        experiment_ids: Iterable[str],
+        experiment_ids: Iterable[str] | None = None,
         *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
         status: RunStatus | None = None,
         include_deleted: bool = False,
         max_results: int = 1000,
-    ) -> list[Run]: ...
+        page_token: str | None = None,
+    ) -> RunPage: ...
 
 
 class AuditStore(Protocol):

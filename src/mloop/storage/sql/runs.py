@@ -6,13 +6,24 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, exists, select, update
+from sqlalchemy import Engine, Row, select, update
 from sqlalchemy.engine import Connection
 
-from mloop.entities import LifecycleStage, Metric, Param, Run, RunInput, RunStatus, RunTag
+from mloop.entities import (
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunInput,
+    RunPage,
+    RunStatus,
+    RunTag,
+)
 from mloop.entities.clock import now_ms
 from mloop.entities.validation import validate_experiment_id, validate_name, validate_run_id
 from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
+from mloop.storage.search.parser import parse_filter, parse_order_by
+from mloop.storage.search.syntax import BoolOp, Comparison, Entity, Node
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.batches import BatchWriter, lookup_run
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
@@ -26,6 +37,14 @@ from mloop.storage.sql.schema import (
     RunRow,
     TagRow,
     table_of,
+)
+from mloop.storage.sql.search import (
+    after_cursor,
+    compile_filter,
+    decode_token,
+    encode_token,
+    ordered_query,
+    query_fingerprint,
 )
 
 _runs = table_of(RunRow)
@@ -261,17 +280,37 @@ class SqlRunStore:
 
     def search(
         self,
-        experiment_ids: Iterable[str],
+        experiment_ids: Iterable[str] | None = None,
         *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
         status: RunStatus | None = None,
         include_deleted: bool = False,
         max_results: int = 1000,
-    ) -> list[Run]:
-        """Runs of the given experiments whose params and tags equal the given values, newest first.
+        page_token: str | None = None,
+    ) -> RunPage:
+        """Runs matching a filter, in order, one page at a time.
+
+        Args:
+            experiment_ids: experiments to search; None searches all of them.
+            filter_string: a filter in the search grammar (`docs/search.md`), e.g.
+                "metrics.acc > 0.9 AND params.model = 'rf'".
+            order_by: clauses such as "metrics.acc DESC"; default newest first. Runs lacking
+                a key sort last.
+            params: shorthand for `params.KEY = 'VALUE'` conditions.
+            tags: shorthand for `tags.KEY = 'VALUE'` conditions.
+            status: shorthand for `attributes.status = 'STATUS'`.
+            include_deleted: also return soft-deleted runs.
+            max_results: page size; the page's `next_page_token` says whether more exist.
+            page_token: the `next_page_token` of the previous page of the same search.
+
+        Returns:
+            The page of runs with `next_page_token` (None on the last page).
 
         Raises:
+            InvalidFilterError: the filter, order or page token is malformed.
             InvalidInputError: max_results is out of range.
         """
         if not 1 <= max_results <= MAX_SEARCH_RESULTS:
@@ -279,20 +318,33 @@ class SqlRunStore:
                 f"max_results must be between 1 and {MAX_SEARCH_RESULTS}, got {max_results}",
                 field="max_results",
             )
-        query = select(_runs).where(
-            _runs.c.experiment_id.in_([validate_experiment_id(e) for e in experiment_ids])
+        ids = (
+            None if experiment_ids is None else [validate_experiment_id(e) for e in experiment_ids]
         )
-        for key, value in (params or {}).items():
-            query = query.where(_child_equals(_params, key, value))
-        for key, value in (tags or {}).items():
-            query = query.where(_child_equals(_tags, key, value))
-        if status is not None:
-            query = query.where(_runs.c.status == RunStatus(status).value)
+        condition = _conditions(parse_filter(filter_string), params, tags, status)
+        query = select(_runs.c.id).select_from(_runs).where(compile_filter(condition))
+        if ids is not None:
+            query = query.where(_runs.c.experiment_id.in_(ids))
         if not include_deleted:
             query = query.where(_runs.c.lifecycle_stage == "active")
-        query = query.order_by(_runs.c.start_time.desc(), _runs.c.run_uuid).limit(max_results)
+        query, sort = ordered_query(query, parse_order_by(order_by))
+        fingerprint = query_fingerprint(
+            ids, filter_string, list(order_by or ()), params, tags, status, include_deleted
+        )
+        if page_token:
+            query = query.where(
+                after_cursor(sort, decode_token(page_token, fingerprint, len(sort)))
+            )
         with read_transaction(self._engine) as conn:
-            return _load_runs(conn, conn.execute(query).all())
+            rows = conn.execute(query.limit(max_results + 1)).all()
+            page = rows[:max_results]
+            pks = [row.id for row in page]
+            by_pk = {r.id: r for r in conn.execute(select(_runs).where(_runs.c.id.in_(pks)))}
+            runs = _load_runs(conn, [by_pk[pk] for pk in pks])
+        token = None
+        if len(rows) > max_results:
+            token = encode_token([page[-1][i + 1] for i in range(len(sort))], fingerprint)
+        return RunPage(runs, token)
 
     def _set_stage(self, run_id: str, stage: LifecycleStage, *, actor: str) -> None:
         deleted = stage is LifecycleStage.DELETED
@@ -324,10 +376,21 @@ class SqlRunStore:
         with_retries(run, what=f"updating run {run_id}")
 
 
-def _child_equals(table: Any, key: str, value: str) -> Any:
-    return exists().where(
-        and_(table.c.run_id == _runs.c.id, table.c.key == key, table.c.value == value)
-    )
+def _conditions(
+    node: Node | None,
+    params: dict[str, str] | None,
+    tags: dict[str, str] | None,
+    status: RunStatus | None,
+) -> Node | None:
+    """The filter tree with the equality shorthands ANDed in."""
+    extra: list[Node] = [Comparison(Entity.PARAM, k, "=", v) for k, v in (params or {}).items()]
+    extra += [Comparison(Entity.TAG, k, "=", v) for k, v in (tags or {}).items()]
+    if status is not None:
+        extra.append(Comparison(Entity.ATTRIBUTE, "status", "=", RunStatus(status).value))
+    items = ([node] if node is not None else []) + extra
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
 
 
 def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:

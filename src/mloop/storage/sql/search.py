@@ -1,0 +1,243 @@
+"""Turn the search syntax tree into SQLAlchemy expressions, with ordering and keyset pages.
+
+User text never becomes SQL text: keys and values travel as bound parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from mloop.errors import InvalidFilterError
+from mloop.storage.search.parser import values_of
+from mloop.storage.search.syntax import Comparison, Entity, Node, Not, OrderKey
+from mloop.storage.sql.schema import (
+    LatestMetricRow,
+    MetricKeyRow,
+    ParamRow,
+    RunInputRow,
+    RunRow,
+    TagRow,
+    table_of,
+)
+
+_runs = table_of(RunRow)
+_latest = table_of(LatestMetricRow)
+_keys = table_of(MetricKeyRow)
+_params = table_of(ParamRow)
+_tags = table_of(TagRow)
+_inputs = table_of(RunInputRow)
+
+_ATTRIBUTE_COLUMNS = {
+    "run_id": _runs.c.run_uuid,
+    "run_name": _runs.c.name,
+    "status": _runs.c.status,
+    "user_id": _runs.c.user_id,
+    "artifact_uri": _runs.c.artifact_uri,
+    "lifecycle_stage": _runs.c.lifecycle_stage,
+    "experiment_id": _runs.c.experiment_id,
+    "start_time": _runs.c.start_time,
+    "end_time": _runs.c.end_time,
+}
+DEFAULT_ORDER = (OrderKey(Entity.ATTRIBUTE, "start_time", ascending=False),)
+
+
+def _key_id(key: str) -> Any:
+    return select(_keys.c.id).where(_keys.c.key == key).scalar_subquery()
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    values = values_of(value)
+    if op == "=":
+        return column == values[0]  # type: ignore[no-any-return]
+    if op == "!=":
+        return column != values[0]  # type: ignore[no-any-return]
+    if op == "<":
+        return column < values[0]  # type: ignore[no-any-return]
+    if op == "<=":
+        return column <= values[0]  # type: ignore[no-any-return]
+    if op == ">":
+        return column > values[0]  # type: ignore[no-any-return]
+    if op == ">=":
+        return column >= values[0]  # type: ignore[no-any-return]
+    if op in {"LIKE", "NOT LIKE"}:
+        matched = column.like(values[0])
+    elif op in {"ILIKE", "NOT ILIKE"}:
+        matched = func.lower(column).like(func.lower(literal(values[0])))
+    elif op in {"IN", "NOT IN"}:
+        matched = column.in_(list(values))
+    else:  # pragma: no cover - the parser admits no other operator
+        raise InvalidFilterError(f"unsupported operator {op}", text=op)
+    return not_(matched) if op.startswith("NOT ") else matched  # type: ignore[no-any-return]
+
+
+def _runs_having(table: Any, key_clause: Any, condition: Any) -> ColumnElement[bool]:
+    return _runs.c.id.in_(select(table.c.run_id).where(key_clause, condition))
+
+
+def _comparison(node: Comparison) -> ColumnElement[bool]:
+    op = node.op
+    if node.entity is Entity.ATTRIBUTE:
+        column = _ATTRIBUTE_COLUMNS[node.key]
+        if op == "IS NULL":
+            return column.is_(None)
+        if op == "IS NOT NULL":
+            return column.is_not(None)
+        return _compare(column, op, _attribute_value(node))
+    if node.entity is Entity.DATASET:
+        return _runs_having(_inputs, true(), _compare(_inputs.c[node.key], op, node.value))
+    if node.entity is Entity.METRIC:
+        table, key_clause = _latest, _latest.c.key_id == _key_id(node.key)
+        value_clause: Any = _latest.c.is_nan == false()
+        column = _latest.c.value
+    else:
+        table = _params if node.entity is Entity.PARAM else _tags
+        key_clause, value_clause, column = table.c.key == node.key, true(), table.c.value
+    if op == "IS NULL":
+        return not_(_runs_having(table, key_clause, true()))
+    if op == "IS NOT NULL":
+        return _runs_having(table, key_clause, true())
+    return _runs_having(table, key_clause, and_(value_clause, _compare(column, op, node.value)))
+
+
+def _attribute_value(node: Comparison) -> Any:
+    if node.key != "experiment_id":
+        return node.value
+    try:
+        numbers = tuple(int(str(v)) for v in values_of(node.value))
+    except ValueError as exc:
+        raise InvalidFilterError(
+            f"experiment_id takes decimal ids, got {node.value!r}", text=str(node.value)
+        ) from exc
+    return numbers if isinstance(node.value, tuple) else numbers[0]
+
+
+def compile_filter(node: Node | None) -> ColumnElement[bool]:
+    """The WHERE condition of a filter tree (true for no filter)."""
+    if node is None:
+        return true()
+    if isinstance(node, Comparison):
+        return _comparison(node)
+    if isinstance(node, Not):
+        return not_(compile_filter(node.item))
+    parts = [compile_filter(item) for item in node.items]
+    return and_(*parts) if node.op == "AND" else or_(*parts)
+
+
+@dataclass(frozen=True, slots=True)
+class SortColumn:
+    """One column of the sort, with its direction; every value is non-null."""
+
+    expression: Any
+    ascending: bool
+
+
+def ordered_query(
+    base: Select[Any], keys: Sequence[OrderKey]
+) -> tuple[Select[Any], list[SortColumn]]:
+    """Add the sort columns for `keys` (plus the unique run id) to a query over runs.
+
+    Missing values (a run without that metric, param or tag, or a NaN metric) sort last in
+    either direction: each key becomes a "missing" flag (ascending) and a non-null value.
+    """
+    sort: list[SortColumn] = []
+    query = base
+    for index, key in enumerate(list(keys) or list(DEFAULT_ORDER)):
+        value, query = _order_value(query, key, index)
+        missing = case((value.is_(None), 1), else_=0)
+        filler: Any = literal(0) if _is_numeric(key) else literal("")
+        sort.append(SortColumn(missing.label(f"s{index}m"), ascending=True))
+        sort.append(SortColumn(func.coalesce(value, filler).label(f"s{index}v"), key.ascending))
+    sort.append(SortColumn(_runs.c.id.label("sid"), ascending=True))
+    query = query.add_columns(*(s.expression for s in sort)).order_by(
+        *(s.expression.asc() if s.ascending else s.expression.desc() for s in sort)
+    )
+    return query, sort
+
+
+def _is_numeric(key: OrderKey) -> bool:
+    if key.entity is Entity.METRIC:
+        return True
+    return key.entity is Entity.ATTRIBUTE and key.key in {"start_time", "end_time", "experiment_id"}
+
+
+def _order_value(query: Select[Any], key: OrderKey, index: int) -> tuple[Any, Select[Any]]:
+    if key.entity is Entity.ATTRIBUTE:
+        return _ATTRIBUTE_COLUMNS[key.key], query
+    if key.entity is Entity.METRIC:
+        alias = _latest.alias(f"o{index}")
+        joined = query.join_from(
+            _runs,
+            alias,
+            and_(alias.c.run_id == _runs.c.id, alias.c.key_id == _key_id(key.key)),
+            isouter=True,
+        )
+        return case((alias.c.is_nan == true(), None), else_=alias.c.value), joined
+    table = _params if key.entity is Entity.PARAM else _tags
+    alias = table.alias(f"o{index}")
+    joined = query.join_from(
+        _runs, alias, and_(alias.c.run_id == _runs.c.id, alias.c.key == key.key), isouter=True
+    )
+    return alias.c.value, joined
+
+
+def after_cursor(sort: Sequence[SortColumn], last: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `last` in the sort order (keyset pagination)."""
+    alternatives = []
+    for i, column in enumerate(sort):
+        equal_prefix = [sort[j].expression.element == last[j] for j in range(i)]
+        element = column.expression.element
+        beyond = element > last[i] if column.ascending else element < last[i]
+        alternatives.append(and_(*equal_prefix, beyond))
+    return or_(*alternatives)
+
+
+def query_fingerprint(*parts: object) -> str:
+    """A short digest of what a page token belongs to, so it cannot be reused elsewhere."""
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def encode_token(last: Sequence[Any], fingerprint: str) -> str:
+    """An opaque page token holding the last row's sort values."""
+    payload = json.dumps({"v": list(last), "q": fingerprint}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str, fingerprint: str, width: int) -> list[Any]:
+    """The sort values in a page token.
+
+    Raises:
+        InvalidFilterError: the token is malformed or belongs to another query.
+    """
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values: list[Any] = payload["v"]
+        matches = payload["q"] == fingerprint and isinstance(values, list) and len(values) == width
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidFilterError("the page token is malformed", text=token[:80]) from exc
+    if not matches:
+        raise InvalidFilterError(
+            "the page token belongs to another search (filter, order or experiments changed); "
+            "start again without a token",
+            text=token[:80],
+        )
+    return values

@@ -114,13 +114,27 @@ def test_repeated_column_names_are_refused():
         Table.from_data(frame)
 
 
-def test_float_keys_round_trip_and_fold_negative_zero():
+def test_value_counts_of_floats_fold_negative_zero_and_skip_missing():
     table = Table.from_data({"f": [0.0, -0.0, 1.5, None, 1.5, float("nan")]})
     column = table.columns["f"]
     assert column.distinct_count == 2
-    assert len(column.present_keys) == 4
-    keys = column.present_keys.combine_chunks()
-    assert sorted(set(column.values_of(keys).to_pylist())) == [0.0, 1.5]
+    values, counts = column.value_counts
+    assert dict(zip(values.to_pylist(), counts.tolist(), strict=True)) == {0.0: 2, 1.5: 2}
+    assert column.sorted_present is not None
+    assert column.sorted_present.tolist() == [-0.0, 0.0, 1.5, 1.5]
+
+
+def test_value_counts_of_times_keep_the_time_zone_and_text_uses_arrow():
+    times = pa.array(
+        [dt.datetime(2024, 1, 1), None, dt.datetime(2024, 1, 1)], pa.timestamp("s", "UTC")
+    )
+    column = Table.from_data(pa.table({"t": times})).columns["t"]
+    values, counts = column.value_counts
+    assert values.type == pa.timestamp("s", "UTC")
+    assert counts.tolist() == [2]
+    text = Table.from_data({"s": ["a", None, "a", "b"]}).columns["s"]
+    assert text.sorted_present is None
+    assert text.distinct_count == 2
 
 
 def test_logical_type_of_other_arrow_types():

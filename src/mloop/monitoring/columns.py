@@ -68,6 +68,10 @@ class TableColumns:
             values = values.cast(values.type.value_type)
         return values
 
+    def select(self, names: list[str]) -> TableColumns:
+        """The same table restricted to `names` (no data is copied)."""
+        return TableColumns(tuple(names), self.row_count, self._source)
+
     def __iter__(self) -> Iterator[tuple[str, pa.ChunkedArray]]:
         """Columns in table order, converted one at a time."""
         for name in self.names:
@@ -97,6 +101,8 @@ def read_columns(data: object) -> TableColumns:
         InvalidInputError: the object is of no supported kind, the file cannot be read, or
             column names repeat.
     """
+    if isinstance(data, TableColumns):
+        return data
     source = _source(data)
     if isinstance(source, pa.Table):
         names = list(source.column_names)

@@ -17,9 +17,10 @@ from mloop.monitoring import methods
 from mloop.monitoring.assess import Assessment, assess, decide
 from mloop.monitoring.columns import read_columns
 from mloop.monitoring.profiles import ReferenceProfile
-from mloop.monitoring.results import DriftReport
+from mloop.monitoring.results import DriftReport, MultivariateDrift
 from mloop.monitoring.summaries import Summary, summarize
 
+_MULTIVARIATE = ("domain_classifier", "pca_reconstruction")
 Mode = Literal["default", "evidently"]
 DatasetRule = Literal["fdr", "share"]
 
@@ -43,6 +44,8 @@ class DriftOptions:
         missing_threshold: smallest absolute change in missing (or infinite) rate that counts.
         min_count: fewest usable values per side below which a column has insufficient data.
         columns: only these columns (all columns present in both tables by default).
+        multivariate: opt-in multivariate tests to add, "domain_classifier" (needs the sklearn
+            extra) and/or "pca_reconstruction"; they need tables, not profiles.
     """
 
     mode: Mode = "default"
@@ -56,6 +59,7 @@ class DriftOptions:
     missing_threshold: float = 0.05
     min_count: int = 5
     columns: tuple[str, ...] | None = None
+    multivariate: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Check the options once, so errors name the option, not a later symptom."""
@@ -72,6 +76,12 @@ class DriftOptions:
             )
         if not 0 < self.drift_share <= 1:
             raise InvalidInputError("drift_share must be in (0, 1]", field="drift_share")
+        unknown = set(self.multivariate) - set(_MULTIVARIATE)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown multivariate tests {sorted(unknown)}; choose from {list(_MULTIVARIATE)}",
+                field="multivariate",
+            )
         for column, name in self.methods.items():
             if name not in methods.Method.__members__.values():
                 choices = ", ".join(m.value for m in methods.Method)
@@ -154,7 +164,30 @@ def detect_drift(
     names = _common_columns(ref_names, cur_names, options)
     pairs = zip(names, _summaries(reference, names), _summaries(current, names), strict=True)
     assessments = [_assess_one(name, ref, cur, options) for name, ref, cur in pairs]
-    return decide(assessments, options=options, reference_rows=ref_rows, current_rows=cur_rows)
+    report = decide(assessments, options=options, reference_rows=ref_rows, current_rows=cur_rows)
+    if options.multivariate:
+        report = report.with_multivariate(_multivariate(reference, current, names, options))
+    return report
+
+
+def _multivariate(
+    reference: object, current: object, names: list[str], options: DriftOptions
+) -> tuple[MultivariateDrift, ...]:
+    from mloop.monitoring import multivariate
+
+    if isinstance(reference, ReferenceProfile) or isinstance(current, ReferenceProfile):
+        raise InvalidInputError(
+            "multivariate tests need the reference and current tables, not a profile",
+            field="multivariate",
+        )
+    ref = read_columns(reference).select(names)
+    cur = read_columns(current).select(names)
+    results = []
+    if "domain_classifier" in options.multivariate:
+        results.append(multivariate.domain_classifier(ref, cur, alpha=options.alpha))
+    if "pca_reconstruction" in options.multivariate:
+        results.append(multivariate.pca_reconstruction(ref, cur))
+    return tuple(results)
 
 
 def _assess_one(name: str, ref: Summary, cur: Summary, options: DriftOptions) -> Assessment:

@@ -40,6 +40,12 @@ def make_engine(url: str) -> Engine:
         ) from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            # Every connection would open its own empty database.
+            raise ConfigurationError(
+                f"an in-memory SQLite database ({url!r}) cannot hold a store; use a file: "
+                "sqlite:///PATH"
+            )
         return _sqlite_engine(url)
     if backend == "postgresql":
         if parsed.drivername == "postgresql":

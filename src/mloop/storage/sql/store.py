@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from mloop.storage.sql.audit import SqlAuditStore
 from mloop.storage.sql.bootstrap import ensure_schema, upgrade
-from mloop.storage.sql.engine import make_engine
+from mloop.storage.sql.engine import make_engine, with_retries
 from mloop.storage.sql.experiments import SqlExperimentStore
 from mloop.storage.sql.runs import SqlRunStore
 
@@ -32,7 +32,13 @@ class SqlStore:
         self._pid = os.getpid()
         self.engine: Engine = make_engine(url)
         if create:
-            ensure_schema(self.engine, artifact_root=artifact_root, uri=_redact(url))
+            uri = _redact(url)
+            # Through `with_retries`, so a store being created by another process is waited for
+            # and a database that cannot be opened is a StorageError, not a driver error.
+            with_retries(
+                lambda: ensure_schema(self.engine, artifact_root=artifact_root, uri=uri),
+                what=f"opening the store at {uri}",
+            )
         self.experiments = SqlExperimentStore(self.engine, artifact_root=artifact_root)
         self.runs = SqlRunStore(self.engine)
         self.audit = SqlAuditStore(self.engine)

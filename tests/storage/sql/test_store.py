@@ -1,0 +1,75 @@
+"""The store bundle (`sql/store.py`): opening, errors on open, lifecycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mloop.errors import SchemaOutdatedError, StorageError
+from mloop.storage import open_store
+from mloop.storage.sql.store import SqlStore
+from tests.storage.sql.rows import execute
+
+
+def test_open_store_returns_a_working_sql_store(store_url: str, artifact_root: str) -> None:
+    store = open_store(store_url, artifact_root=artifact_root)
+    try:
+        assert isinstance(store, SqlStore)
+        assert (store.url, store.artifact_root) == (store_url, artifact_root)
+        assert store.experiments.get("0").name == "Default"
+    finally:
+        store.close()
+
+
+def test_create_false_leaves_an_empty_database_empty(store_url: str, artifact_root: str) -> None:
+    from sqlalchemy import inspect
+
+    store = SqlStore(store_url, artifact_root=artifact_root, create=False)
+    try:
+        with store.engine.connect() as conn:
+            assert inspect(conn).get_table_names() == []
+    finally:
+        store.close()
+
+
+def test_an_unopenable_sqlite_file_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StorageError, match="opening the store"):
+        SqlStore(f"sqlite:///{blocker / 'mloop.db'}", artifact_root=str(tmp_path))
+
+
+def test_a_file_that_is_not_a_database_is_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "mloop.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError):
+        SqlStore(f"sqlite:///{path}", artifact_root=str(tmp_path))
+
+
+def test_an_unreachable_server_is_a_storage_error_without_the_password(tmp_path: Path) -> None:
+    with pytest.raises(StorageError) as caught:
+        SqlStore("postgresql://postgres:s3cret@127.0.0.1:1/nowhere", artifact_root=str(tmp_path))
+    assert "s3cret" not in caught.value.message
+    assert "127.0.0.1:1" in caught.value.message
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_schema_outdated_error_hides_the_password(store: SqlStore, store_url: str) -> None:
+    execute(store, "UPDATE alembic_version SET version_num = 'old'")
+    with_password = store_url.replace("postgres@", "postgres:s3cret@", 1)
+    with pytest.raises(SchemaOutdatedError, match="mloop db upgrade") as caught:
+        SqlStore(with_password, artifact_root="/tmp/unused")
+    assert "s3cret" not in caught.value.message
+
+
+def test_a_closed_store_reconnects_on_next_use(store: SqlStore) -> None:
+    store.experiments.create("before")
+    store.close()
+    assert [e.name for e in store.experiments.list()] == ["Default", "before"]
+
+
+def test_after_fork_in_the_same_process_keeps_the_store_working(store: SqlStore) -> None:
+    store.after_fork()
+    assert store.experiments.get("0").name == "Default"

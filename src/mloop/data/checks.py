@@ -48,7 +48,8 @@ class Finding:
 def find(mask: pa.ChunkedArray | pa.Array, message: str) -> Finding | None:
     """A Finding for the true rows of `mask` (nulls count as passing), or None when there are none.
 
-    `message` may hold `{n}`, replaced by the number of failing rows.
+    `message` may hold `{n}` (the number of failing rows), `{rows}` ("1 row", "2 rows") and
+    `{values}` ("1 value", "2 values").
     """
     failing = pc.fill_null(mask, False)
     if isinstance(failing, pa.Array):
@@ -56,7 +57,12 @@ def find(mask: pa.ChunkedArray | pa.Array, message: str) -> Finding | None:
     count = int(pc.sum(failing).as_py() or 0)
     if count == 0:
         return None
-    return Finding(message.format(n=count), failing, count)
+    rows, values = _counted(count, "row"), _counted(count, "value")
+    return Finding(message.format(n=count, rows=rows, values=values), failing, count)
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 class ColumnRule(Protocol):
@@ -111,7 +117,7 @@ class NotNullRule:
         """Flag the missing rows."""
         if column.missing_count == 0:
             return None
-        return find(column.missing, "{n} missing values, but the column is not nullable")
+        return find(column.missing, "{values} missing, but the column is not nullable")
 
     def to_dict(self) -> dict[str, Any]:
         """The rule as written in a schema file."""
@@ -140,7 +146,7 @@ class MaxMissingRateRule:
             return None
         return find(
             column.missing,
-            f"{{n}} missing values ({rate:.2%} of rows), more than the allowed {self.value:.2%}",
+            f"{{values}} missing ({rate:.2%} of rows), more than the allowed {self.value:.2%}",
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,7 +176,7 @@ class UniqueRule:
         repeated = values.filter(pa.array(counts > 1))
         return find(
             pc.and_not(pc.is_in(column.values, value_set=repeated), column.missing),
-            f"{{n}} rows share {len(repeated)} repeated values, but the column must be unique",
+            f"{{rows}} share {len(repeated)} repeated values, but the column must be unique",
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -257,7 +263,7 @@ class RangeRule:
         if self.max is not None:
             above = pc.greater(column.values, _scalar(self.max, arrow_type))
             outside = above if outside is None else pc.or_(outside, above)
-        return find(outside, f"{{n}} values outside [{_text(self.min)}, {_text(self.max)}]")
+        return find(outside, f"{{values}} outside [{_text(self.min)}, {_text(self.max)}]")
 
     def to_dict(self) -> dict[str, Any]:
         """The rule as written in a schema file."""
@@ -299,7 +305,7 @@ class AllowedValuesRule:
         outside = pc.and_not(pc.invert(pc.is_in(values, value_set=allowed)), column.missing)
         shown = ", ".join(repr(value) for value in self.values[:10])
         more = f" and {len(self.values) - 10} more" if len(self.values) > 10 else ""
-        return find(outside, f"{{n}} values not in the allowed set ({shown}{more})")
+        return find(outside, f"{{values}} not in the allowed set ({shown}{more})")
 
     def to_dict(self) -> dict[str, Any]:
         """The rule as written in a schema file."""
@@ -331,7 +337,7 @@ class RegexRule:
     def evaluate(self, column: Column) -> Finding | None:
         """Flag present values that do not match."""
         matches = pc.match_substring_regex(column.values, f"^(?:{self.pattern})$")
-        return find(pc.invert(matches), f"{{n}} values do not match /{self.pattern}/")
+        return find(pc.invert(matches), f"{{values}} not matching /{self.pattern}/")
 
     def to_dict(self) -> dict[str, Any]:
         """The rule as written in a schema file."""
@@ -362,7 +368,7 @@ class LengthRule:
         lengths = pc.utf8_length(column.values)
         low = pc.less(lengths, self.min if self.min is not None else 0)
         outside = low if self.max is None else pc.or_(low, pc.greater(lengths, self.max))
-        return find(outside, f"{{n}} values with a length outside [{self.min}, {self.max}]")
+        return find(outside, f"{{values}} with a length outside [{self.min}, {self.max}]")
 
     def to_dict(self) -> dict[str, Any]:
         """The rule as written in a schema file."""

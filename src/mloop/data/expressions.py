@@ -250,7 +250,7 @@ class ExpressionCheck:
             # Only literals: one answer for every row.
             constant = outcome.as_py() if isinstance(outcome, pa.Scalar) else outcome
             outcome = pa.chunked_array([pa.array([bool(constant)] * table.row_count)])
-        return find(pc.invert(outcome), f"{{n}} rows break `{self.expression}`")
+        return find(pc.invert(outcome), f"{{rows}} break `{self.expression}`")
 
     def to_dict(self) -> dict[str, Any]:
         """The check as written in a schema file."""

@@ -218,9 +218,9 @@ def _type_finding(expected: LogicalType, column: Column) -> tuple[Finding | None
         fractional = pc.or_(pc.invert(pc.is_finite(values)), pc.not_equal(pc.floor(values), values))
         finding = find(
             pc.and_not(fractional, column.missing),
-            "{n} values are not whole numbers (expected integer, found float)",
+            "{values} not whole numbers (expected integer, found float)",
         )
         return finding, True
     # An all-missing column finds nothing here: with no value there is no wrong type.
     message = f"expected {expected.value}, found {actual.value} ({column.values.type})"
-    return find(pc.invert(column.missing), "{n} values of the wrong type: " + message), False
+    return find(pc.invert(column.missing), "{values} of the wrong type: " + message), False

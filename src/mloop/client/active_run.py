@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 from concurrent.futures import Future
@@ -28,6 +29,9 @@ class ActiveRun:
 
     Leaving the `with` block ends the run FINISHED, FAILED when an exception escapes (its type,
     message and traceback are recorded) or KILLED on KeyboardInterrupt.
+
+    A run belongs to the process that started it: a forked child may log to it, but leaving the
+    block or exiting in the child only writes what the child logged; the parent ends the run.
     """
 
     def __init__(self, run: Run, *, sampler: SystemMetricsSampler | None = None) -> None:
@@ -37,6 +41,7 @@ class ActiveRun:
         self.artifact_uri = run.artifact_uri
         self._sampler = sampler
         self.environment_recorded = threading.Event()
+        self.pid = os.getpid()
 
     @property
     def info(self) -> Run:
@@ -55,10 +60,18 @@ class ActiveRun:
     ) -> None:
         if not any(r is self for r in STATE.runs):
             return  # ended inside the block already
+        if self.pid != os.getpid():
+            _leave_inherited_runs(until=self)
+            return
         # Runs nested inside this one and still open end with it.
         while STATE.runs and STATE.runs[-1] is not self:
             end_run(_status_for(exc))
         end_run(_status_for(exc), error=exc)
+
+    def after_fork(self) -> None:
+        """In a forked child: the parent records the environment and samples; the child logs."""
+        self._sampler = None
+        self.environment_recorded.set()
 
     def stop_sampling(self) -> None:
         """Stop the system-metrics sampler, if any."""
@@ -244,9 +257,36 @@ def _record_error(active: ActiveRun, error: BaseException) -> None:
 
 
 def end_all_runs() -> None:
-    """End every active run FINISHED (at interpreter exit)."""
+    """End every active run this process started FINISHED (at interpreter exit).
+
+    Runs a forked child inherited are left to the parent. Every run is ended even when a
+    queued write failed; the first failure is raised afterwards.
+
+    Raises:
+        MloopError: a queued write failed.
+    """
+    pid = os.getpid()
+    failure: MloopError | None = None
     while STATE.runs:
-        end_run(RunStatus.FINISHED)
+        if STATE.runs[-1].pid != pid:
+            with STATE.lock:
+                STATE.runs.pop()
+            continue
+        try:
+            end_run(RunStatus.FINISHED)
+        except MloopError as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
+def _leave_inherited_runs(*, until: ActiveRun) -> None:
+    """In a forked child, leave runs started by the parent without ending them."""
+    with STATE.lock:
+        while STATE.runs:
+            if STATE.runs.pop() is until:
+                break
+    get_queue().flush()
 
 
 def active_run() -> ActiveRun | None:

@@ -130,6 +130,8 @@ def _after_fork_in_child() -> None:
         STATE.store.after_fork()
     if STATE.queue is not None:
         STATE.queue.after_fork()
+    for active in STATE.runs:
+        active.after_fork()
     # A capture in flight in the parent has no thread in the child.
     if STATE.environment is not None and not STATE.environment.done():
         STATE.environment = None

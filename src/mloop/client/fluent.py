@@ -29,6 +29,8 @@ from mloop.tracking.environment import current_user
 
 # Keys already checked: a training loop logs the same few keys thousands of times.
 _valid_metric_keys: set[str] = set()
+_MIN_STEP = -(2**63)
+_MAX_STEP = 2**63 - 1
 
 
 def log_metric(
@@ -58,7 +60,9 @@ def log_metric(
     number = value if type(value) is float else validate_metric_value(key, value)
     if step is None:
         step = 0
-    elif type(step) is not int:
+    elif type(step) is not int or not _MIN_STEP <= step <= _MAX_STEP:
+        # The fast path skips only plain in-range ints: an out-of-range step would fail in the
+        # writer and cost the whole batch beside it.
         step = validate_step(key, step)
     stamp = (
         time.time_ns() // 1_000_000

@@ -202,3 +202,13 @@ def test_schema_column_lookup_raises_key_error_for_unknown_names():
     assert schema.column("a").type is LogicalType.FLOAT
     with pytest.raises(KeyError):
         schema.column("b")
+
+
+def test_the_schema_example_in_the_docs_loads(tmp_path: Path):
+    docs = Path(__file__).parents[2] / "docs" / "data-validation.md"
+    example = docs.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    schema = load_schema(_write(tmp_path, example))
+    assert schema.column("country").checks[0] == AllowedValuesRule(
+        ("DE", "FR", "NO"), severity=Severity.WARNING
+    )
+    assert [check.name for check in schema.checks] == ["dates in order", "total adds up"]

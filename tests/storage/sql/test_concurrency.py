@@ -153,7 +153,7 @@ def test_threads_sharing_one_store_lose_nothing(store: SqlStore) -> None:
 def test_two_processes_creating_one_fresh_store_both_succeed(
     empty_url: Callable[[], str], artifact_root: str
 ) -> None:
-    for _ in range(3):
+    for _ in range(2):
         url = empty_url()
         arguments = [{"url": url, "artifact_root": artifact_root} for _ in range(2)]
         results = _run_processes(writers.create, arguments)

@@ -27,7 +27,10 @@ def _kill_after(url: str, artifact_root: str, run_id: str, acks: int) -> list[in
         stderr=subprocess.PIPE,
         text=True,
         cwd=_ROOT,
-        env={**os.environ, "PYTHONPATH": str(_ROOT)},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
     )
     assert child.stdout is not None
     acknowledged: list[int] = []

@@ -145,3 +145,10 @@ def test_logical_type_of_other_arrow_types():
     assert Table.from_data({"d": [dt.date(2024, 1, 1)]}).columns["d"].logical_type is (
         LogicalType.DATETIME
     )
+
+
+def test_string_views_are_read_as_plain_text():
+    table = Table.from_data(pa.table({"s": pa.array(["a", None], pa.string_view())}))
+    column = table.columns["s"]
+    assert column.values.type == pa.large_string()
+    assert column.logical_type is LogicalType.STRING

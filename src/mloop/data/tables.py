@@ -197,6 +197,9 @@ class Table:
         columns = {}
         for name, raw in zip(names, arrow.columns, strict=True):
             values = pc.cast(raw, raw.type.value_type) if pa.types.is_dictionary(raw.type) else raw
+            if pa.types.is_string_view(values.type):
+                # Not every Arrow compute kernel takes string views yet.
+                values = pc.cast(values, pa.large_string())
             columns[name] = Column(name, values, logical_type_of(values.type))
         return cls(arrow, columns)
 

@@ -15,7 +15,14 @@ import numpy as np
 from mloop.errors import InvalidInputError
 from mloop.monitoring.charts import chart_for
 from mloop.monitoring.columns import ColumnKind
-from mloop.monitoring.methods import Method, MethodValue, compute, distinct_count, evidently_choice
+from mloop.monitoring.methods import (
+    Method,
+    MethodValue,
+    compute,
+    distinct_count,
+    evidently_choice,
+    ks_and_wasserstein,
+)
 from mloop.monitoring.results import (
     ColumnDrift,
     ColumnStatus,
@@ -150,6 +157,9 @@ def assess(
         alpha=threshold if (test and not effect and threshold is not None) else options.alpha,
         chart=chart_for(reference, current),
     )
+    if (test, effect) == (Method.KS, Method.WASSERSTEIN):
+        both = ks_and_wasserstein(reference, current)
+        return Assessment(column, both[0], both[1], missing_p, infinite_p, *rows)
     test_value = compute(test, reference, current, evidently=evidently) if test else None
     effect_value = compute(effect, reference, current, evidently=evidently) if effect else None
     return Assessment(column, test_value, effect_value, missing_p, infinite_p, *rows)

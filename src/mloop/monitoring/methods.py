@@ -111,26 +111,49 @@ def _sketches(reference: Summary, current: Summary) -> tuple[QuantileSketch, Qua
     return reference.sketch, current.sketch
 
 
+def _ks_small(ref: QuantileSketch, cur: QuantileSketch) -> MethodValue | None:
+    # exact p-values where scipy's `auto` mode computes them and the cost stays small; Smirnov's
+    # asymptotic distribution is accurate beyond that
+    small = max(ref.count, cur.count) <= 10_000 and ref.count * cur.count <= 10_000_000
+    if not (small and ref.is_exact and cur.is_exact):
+        return None
+    result = two_sample.ks_2samp(
+        np.repeat(ref.values, ref.weights.astype(np.int64)),
+        np.repeat(cur.values, cur.weights.astype(np.int64)),
+    )
+    return MethodValue(result.p_value, result.statistic)
+
+
+def ks_and_wasserstein(reference: Summary, current: Summary) -> tuple[MethodValue, MethodValue]:
+    """KS test and normalised Wasserstein distance from one pass over both CDFs."""
+    ref, cur = _sketches(reference, current)
+    grid, ref_cdf, cur_cdf = two_sample.weighted_cdfs(
+        ref.values, ref.weights, cur.values, cur.weights
+    )
+    gaps = np.abs(ref_cdf - cur_cdf)
+    test = _ks_small(ref, cur)
+    if test is None:
+        d = float(gaps.max())
+        test = MethodValue(two_sample.ks_p_value(d, int(ref.count), int(cur.count)), d)
+    distance = float(np.sum(gaps[:-1] * np.diff(grid)))
+    std = reference.moments.std if isinstance(reference, NumericSummary) else 0.0
+    normed = distance / max(std, distances.STD_FLOOR)
+    return test, MethodValue(normed, normed)
+
+
 def ks(reference: Summary, current: Summary) -> MethodValue:
     """Two-sample KS: exact p-value for small exact samples, asymptotic otherwise."""
     ref, cur = _sketches(reference, current)
-    if max(ref.count, cur.count) <= 10_000 and ref.is_exact and cur.is_exact:
-        result = two_sample.ks_2samp(
-            np.repeat(ref.values, ref.weights.astype(np.int64)),
-            np.repeat(cur.values, cur.weights.astype(np.int64)),
-        )
-        return MethodValue(result.p_value, result.statistic)
+    exact = _ks_small(ref, cur)
+    if exact is not None:
+        return exact
     d = two_sample.ks_distance(ref.values, ref.weights, cur.values, cur.weights)
     return MethodValue(two_sample.ks_p_value(d, int(ref.count), int(cur.count)), d)
 
 
 def wasserstein(reference: Summary, current: Summary) -> MethodValue:
     """Wasserstein-1 distance over the reference standard deviation (floored at 0.001)."""
-    ref, cur = _sketches(reference, current)
-    distance = distances.wasserstein_weighted(ref.values, ref.weights, cur.values, cur.weights)
-    std = reference.moments.std if isinstance(reference, NumericSummary) else 0.0
-    normed = distance / max(std, distances.STD_FLOOR)
-    return MethodValue(normed, normed)
+    return ks_and_wasserstein(reference, current)[1]
 
 
 def chisquare(reference: Summary, current: Summary, *, evidently: bool = False) -> MethodValue:

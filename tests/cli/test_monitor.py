@@ -115,3 +115,14 @@ def test_bad_input_is_a_clear_error_through_the_main_command(files, tmp_path: Pa
         main_app, ["monitor", "drift", str(ref), str(shifted), "--threshold", "age"]
     )
     assert pairs.exit_code == 2
+
+
+def test_stream_reads_current_in_batches(files) -> None:
+    ref, same, _ = files
+    shifted = same.with_name("shifted2.parquet")
+    frame = pd.read_parquet(same)
+    frame["age"] += 8
+    frame.to_parquet(shifted)
+    assert CliRunner().invoke(app, ["drift", str(ref), str(same), "--stream"]).exit_code == 0
+    drifted = CliRunner().invoke(app, ["drift", str(ref), str(shifted), "--stream"])
+    assert drifted.exit_code == DRIFT_EXIT_CODE, drifted.output

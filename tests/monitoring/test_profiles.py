@@ -90,3 +90,17 @@ def test_profile_json_round_trip_and_bad_files(pair, tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('{"schema": "other"}')
     with pytest.raises(InvalidInputError, match="not an mloop reference profile"):
         ReferenceProfile.load(tmp_path / "bad.json")
+
+
+def test_profile_from_chunks_equals_profile_of_the_whole(pair) -> None:
+    ref, _ = pair
+    chunks = [ref.iloc[i : i + 1000] for i in range(0, len(ref), 1000)]
+    chunked = build_profile(iter(chunks))
+    whole = build_profile(ref)
+    assert chunked.rows == whole.rows
+    assert chunked.columns["cat_same"] == whole.columns["cat_same"]
+    a, b = chunked.columns["num_same"], whole.columns["num_same"]
+    assert isinstance(a, NumericSummary)
+    assert isinstance(b, NumericSummary)
+    assert a.moments.mean == pytest.approx(b.moments.mean)
+    assert a.moments.std == pytest.approx(b.moments.std)

@@ -133,6 +133,9 @@ def _batches(data: object, batch_rows: int) -> Iterator[pa.Table | object]:
             for batch in parquet.iter_batches(batch_size=batch_rows):
                 yield pa.Table.from_batches([batch])
         return
+    if isinstance(data, list | tuple | Iterator):
+        yield from data  # chunks: tables or frames, one at a time
+        return
     yield data
 
 
@@ -142,8 +145,9 @@ def build_profile(
     """Summarise a table into a reference profile.
 
     Args:
-        data: a pandas/Polars DataFrame, an Arrow table, or a Parquet/CSV/Arrow file path
-            (Parquet files are read `batch_rows` rows at a time).
+        data: a pandas/Polars DataFrame, an Arrow table, a Parquet/CSV/Arrow file path
+            (Parquet files are read `batch_rows` rows at a time), or a list or iterator of
+            such tables (chunks of one table, summarised one at a time).
         sketch_size: support points per numeric sketch (rank error about 1 / sketch_size).
         batch_rows: rows per batch when streaming a Parquet file.
 

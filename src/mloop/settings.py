@@ -40,9 +40,12 @@ class Settings:
         """Resolve settings from environment variables and the working directory."""
         env = os.environ if env is None else env
         cwd = Path.cwd() if cwd is None else cwd
-        home = Path(env["MLOOP_HOME"]).expanduser() if env.get("MLOOP_HOME") else find_home(cwd)
+        home = _absolute(cwd, env["MLOOP_HOME"]) if env.get("MLOOP_HOME") else find_home(cwd)
         tracking_uri = env.get("MLOOP_TRACKING_URI") or f"sqlite:///{home / DB_FILE_NAME}"
         artifact_uri = env.get("MLOOP_ARTIFACT_URI") or str(home / ARTIFACTS_DIR_NAME)
+        if "://" not in artifact_uri:
+            # Runs store their artifact location; a relative one would move with the cwd.
+            artifact_uri = str(_absolute(cwd, artifact_uri))
         return cls(
             home=home,
             tracking_uri=tracking_uri,
@@ -56,6 +59,11 @@ class Settings:
     def is_embedded(self) -> bool:
         """True when the metadata store is the local SQLite file under `home`."""
         return self.tracking_uri == f"sqlite:///{self.home / DB_FILE_NAME}"
+
+
+def _absolute(cwd: Path, path: str) -> Path:
+    """`path` with `~` expanded, made absolute against `cwd` (not the process's directory)."""
+    return Path(os.path.abspath(cwd / Path(path).expanduser()))
 
 
 def find_home(start: Path) -> Path:

@@ -215,6 +215,7 @@ def test_bad_steps_and_timestamps_raise_at_the_call(run_id: str, store: SqlStore
 
     assert pending() == 0
     mloop.log_metric("m", 1.0, 2**63 - 1)
+    mloop.flush()
     mloop.log_metric("m", 1.0, -(2**63))
     mloop.flush()
     assert [p.step for p in store.runs.get_metric_history(run_id, "m")] == [-(2**63), 2**63 - 1]

@@ -19,18 +19,19 @@ class SystemMetricsSampler:
 
     Args:
         sink: receives each sample's metric points (e.g. the client's write queue).
-        interval_s: seconds between samples.
+        interval_s: seconds between samples (default: `DEFAULT_INTERVAL_S`, read when the
+            sampler is made, so it can be changed at run time).
     """
 
     def __init__(
-        self, sink: Callable[[list[Metric]], None], *, interval_s: float = DEFAULT_INTERVAL_S
+        self, sink: Callable[[list[Metric]], None], *, interval_s: float | None = None
     ) -> None:
         import psutil
 
         self._psutil = psutil
         self._process = psutil.Process()
         self._sink = sink
-        self._interval_s = interval_s
+        self._interval_s = DEFAULT_INTERVAL_S if interval_s is None else interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="mloop-system-metrics", daemon=True)
         self._step = 0

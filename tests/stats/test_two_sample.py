@@ -101,3 +101,20 @@ def test_benjamini_hochberg_matches_hand_computation() -> None:
     assert adjusted[:4] == pytest.approx([0.02, 0.04, 0.04, 0.02])
     assert np.isnan(adjusted[4])
     assert np.isnan(benjamini_hochberg([np.nan])).all()
+
+
+def test_ks_p_value_for_large_samples_stays_close_to_scipy() -> None:
+    for d in (0.002, 0.005, 0.01):
+        expected = sps.kstwo.sf(d, 500_000)
+        assert ks_p_value(d, 1_000_000, 1_000_000) == pytest.approx(expected, rel=0.01)
+
+
+def test_weighted_cdfs_handle_ties_across_samples() -> None:
+    from mloop.stats.two_sample import weighted_cdfs
+
+    grid, ref, cur = weighted_cdfs(
+        np.array([1.0, 2.0]), np.array([1.0, 1.0]), np.array([2.0, 3.0]), np.array([3.0, 1.0])
+    )
+    assert grid.tolist() == [1.0, 2.0, 3.0]
+    assert ref.tolist() == [0.5, 1.0, 1.0]
+    assert cur.tolist() == [0.0, 0.75, 1.0]

@@ -88,12 +88,20 @@ def weighted_cdfs(
     Returns:
         The grid, the reference CDF and the current CDF at each grid point (right-continuous).
     """
-    grid = np.concatenate([ref_values, cur_values])
-    grid.sort(kind="stable")  # two sorted runs: a linear merge
-    ref_cum = np.concatenate([[0.0], np.cumsum(ref_weights)])
-    cur_cum = np.concatenate([[0.0], np.cumsum(cur_weights)])
-    ref_cdf = ref_cum[np.searchsorted(ref_values, grid, side="right")] / ref_cum[-1]
-    cur_cdf = cur_cum[np.searchsorted(cur_values, grid, side="right")] / cur_cum[-1]
+    values = np.concatenate([ref_values, cur_values])
+    order = np.argsort(values, kind="stable")  # two sorted runs: one linear merge
+    merged = values[order]
+    from_ref = order < ref_values.size
+    weights = np.concatenate([ref_weights, cur_weights])[order]
+    ref_cum = np.cumsum(np.where(from_ref, weights, 0.0))
+    cur_cum = np.cumsum(np.where(from_ref, 0.0, weights))
+    # the CDFs are right-continuous: read them after the last of equal values
+    is_last = np.empty(merged.size, dtype=bool)
+    is_last[-1] = True
+    np.not_equal(merged[1:], merged[:-1], out=is_last[:-1])
+    grid = merged[is_last]
+    ref_cdf = ref_cum[is_last] / ref_cum[-1]
+    cur_cdf = cur_cum[is_last] / cur_cum[-1]
     return grid, ref_cdf, cur_cdf
 
 
@@ -116,7 +124,10 @@ def ks_distance(
 
 
 def ks_p_value(distance: float, n_reference: int, n_current: int) -> float:
-    """Two-sided asymptotic p-value of a two-sample KS statistic (as scipy's `asymp` mode).
+    """Two-sided asymptotic p-value of a two-sample KS statistic.
+
+    As scipy's `asymp` mode up to an effective sample size of 10,000; beyond, the Kolmogorov
+    limiting distribution with Stephens' small-sample correction (within 1% relative).
 
     Args:
         distance: the KS statistic D.
@@ -127,8 +138,13 @@ def ks_p_value(distance: float, n_reference: int, n_current: int) -> float:
         The p-value.
     """
     big, small = sorted([float(n_reference), float(n_current)], reverse=True)
-    effective_n = np.round(big * small / (big + small))
-    return float(np.clip(sps.kstwo.sf(distance, effective_n), 0.0, 1.0))
+    effective_n = float(np.round(big * small / (big + small)))
+    if effective_n <= _KS_EXACT_MAX_N:
+        return float(np.clip(sps.kstwo.sf(distance, effective_n), 0.0, 1.0))
+    # kstwo.sf costs ~20 ms at these sizes; the Kolmogorov limit with Stephens' correction is
+    # within 1% of it (relative) for p-values down to 1e-8 and takes microseconds
+    root = np.sqrt(effective_n)
+    return float(special.kolmogorov((root + 0.12 + 0.11 / root) * distance))
 
 
 def chi_square_counts(

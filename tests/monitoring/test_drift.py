@@ -163,6 +163,8 @@ def test_unsupported_and_mismatched_columns() -> None:
 def test_named_columns_must_exist(pair) -> None:
     with pytest.raises(InvalidInputError, match="nope"):
         detect_drift(*pair, options=DriftOptions(columns=("nope",)))
+    with pytest.raises(InvalidInputError, match="typo"):
+        detect_drift(*pair, options=DriftOptions(thresholds={"typo": 0.2}))
     with pytest.raises(InvalidInputError, match="cannot read a table"):
         detect_drift([1, 2], [1, 2])
 
@@ -212,3 +214,31 @@ def test_false_alarm_rate_of_the_default_rule_is_within_alpha(n: int) -> None:
         alarms += detect_drift(sample(), sample()).dataset.is_drift
     # nominal 5%; allow the binomial noise of 100 trials (mean 5, sd ~2.2)
     assert alarms / trials <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / trials)
+
+
+def test_dates_timestamps_decimals_and_booleans_are_tested() -> None:
+    import datetime as dt
+    import decimal
+
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    table = pa.table(
+        {
+            "day": pa.array([dt.date(2024, 1, i % 28 + 1) for i in range(100)]),
+            "at": pa.array([start + dt.timedelta(hours=i) for i in range(100)]),
+            "price": pa.array([decimal.Decimal(i) for i in range(100)], pa.decimal128(10, 3)),
+            "flag": pa.array([True, False] * 50),
+        }
+    )
+    later = table.set_column(
+        1, "at", pa.array([start + dt.timedelta(days=30 + i) for i in range(100)])
+    )
+    report = detect_drift(table, later)
+    assert [report.column(n).kind for n in ("day", "at", "price", "flag")] == [
+        "numeric",
+        "numeric",
+        "numeric",
+        "categorical",
+    ]
+    assert report.column("at").is_drift
+    assert not report.column("day").is_drift
+    assert report.column("flag").test == "z"

@@ -8,6 +8,7 @@ alarms. `mode="evidently"` reproduces Evidently 0.7's default tests and threshol
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -123,6 +124,15 @@ def _names_and_rows(source: object) -> tuple[tuple[str, ...], int]:
 def _common_columns(
     reference: tuple[str, ...], current: tuple[str, ...], options: DriftOptions
 ) -> list[str]:
+    unknown = sorted(
+        (set(options.methods) | set(options.thresholds)) - (set(reference) & set(current))
+    )
+    if unknown:
+        raise InvalidInputError(
+            f"per-column methods or thresholds name {unknown}, which are not in both tables; "
+            "check the names (case matters)",
+            field="methods",
+        )
     if options.columns is None:
         present = set(current)
         return [name for name in reference if name in present]
@@ -217,7 +227,6 @@ def prediction_drift(
     Raises:
         InvalidInputError: a named column is absent from either table.
     """
-    base = options or DriftOptions()
     columns = (prediction,) if target is None else (prediction, target)
-    narrowed = DriftOptions(**{**base.__dict__, "columns": columns})
+    narrowed = dataclasses.replace(options or DriftOptions(), columns=columns)
     return detect_drift(reference, current, options=narrowed)

@@ -31,7 +31,7 @@ def _make_runs() -> tuple[str, str]:
 def _listed(cli: CliRunner, *args: str) -> list[dict[str, Any]]:
     result = cli.invoke(app, ["runs", "list", "--json", *args])
     assert result.exit_code == 0, result.output
-    listed: list[dict[str, Any]] = json.loads(result.output)
+    listed: list[dict[str, Any]] = json.loads(result.output)["runs"]
     return listed
 
 

@@ -12,11 +12,12 @@ from rich.console import Console
 console = Console()
 
 
-def format_ms(timestamp_ms: int | None) -> str:
-    """A millisecond timestamp as local-free UTC text, or "-"."""
+def format_ms(timestamp_ms: int | None, *, short: bool = False) -> str:
+    """A millisecond timestamp as UTC text ("11-27 14:03" when short), or "-"."""
     if timestamp_ms is None:
         return "-"
-    return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+    return moment.strftime("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M:%S")
 
 
 def format_duration(start_ms: int, end_ms: int | None) -> str:

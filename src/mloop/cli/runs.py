@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+from typing import TYPE_CHECKING
 
 import typer
+from rich import box
 from rich.table import Table
 
 from mloop.cli.output import console, format_duration, format_ms, print_json
 from mloop.entities import Run
 from mloop.errors import InvalidInputError
 
-app = typer.Typer(help="List, inspect, delete and restore runs.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from mloop.client import MloopClient
 
+app = typer.Typer(help="List, inspect, delete and restore runs.", no_args_is_help=True)
+# A prefix is hex only, so it can be placed in a filter without quoting problems.
+_PREFIX = re.compile(r"^[0-9a-f]{4,31}$")
+
+SHORT_ID = 8
 _STATUS_STYLE = {"FINISHED": "green", "FAILED": "red", "KILLED": "yellow", "RUNNING": "cyan"}
 
 
@@ -27,8 +36,34 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
-def _format_value(value: float) -> str:
-    return f"{value:.6g}" if math.isfinite(value) else str(value)
+def resolve_run_id(client: MloopClient, ref: str) -> str:
+    """A full run id from a full id or a unique prefix of at least 4 hex characters.
+
+    Raises:
+        InvalidInputError: the prefix is malformed or matches several runs.
+        RunNotFoundError: nothing matches.
+    """
+    from mloop.errors import RunNotFoundError
+
+    if len(ref) == 32 or not _PREFIX.match(ref):
+        return ref  # full ids (and malformed text) are checked by the store
+    found = client.search_runs(
+        None,
+        filter_string=f"attributes.run_id LIKE '{ref}%'",
+        include_deleted=True,
+        max_results=2,
+    )
+    if not found:
+        raise RunNotFoundError(ref)
+    if len(found) > 1:
+        raise InvalidInputError(
+            f"run id prefix {ref!r} matches several runs; give more characters", field="run_id"
+        )
+    return found[0].run_id
+
+
+def _format_value(value: float, digits: int = 6) -> str:
+    return f"{value:.{digits}g}" if math.isfinite(value) else str(value)
 
 
 @app.command("list")
@@ -39,11 +74,21 @@ def list_runs(
     param: list[str] = typer.Option([], "--param", help="Only runs with this param: KEY=VALUE."),
     tag: list[str] = typer.Option([], "--tag", help="Only runs with this tag: KEY=VALUE."),
     status: str | None = typer.Option(None, help="Only runs with this status, e.g. FINISHED."),
-    max_results: int = typer.Option(100, "--max", help="At most this many runs."),
+    filter_string: str | None = typer.Option(
+        None,
+        "--filter",
+        "-f",
+        help="Search filter, e.g. \"metrics.acc > 0.9 AND params.model = 'rf'\" (docs/search.md).",
+    ),
+    order_by: list[str] = typer.Option(
+        [], "--order-by", "-o", help="Order, e.g. 'metrics.acc DESC' (repeatable)."
+    ),
+    max_results: int = typer.Option(100, "--max", help="Page size."),
+    page_token: str | None = typer.Option(None, "--page-token", help="Continue a listing."),
     include_deleted: bool = typer.Option(False, "--all", help="Include deleted runs."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """List runs, newest first, with their metrics."""
+    """List runs matching a filter (newest first by default), with their metrics."""
     from mloop.client import MloopClient
     from mloop.entities import RunStatus
 
@@ -57,48 +102,70 @@ def list_runs(
         )
     runs = client.search_runs(
         ids,
+        filter_string=filter_string,
+        order_by=order_by,
         params=_pairs(param, "--param"),
         tags=_pairs(tag, "--tag"),
         status=status.upper() if status else None,
         include_deleted=include_deleted,
         max_results=max_results,
+        page_token=page_token,
     )
     if as_json:
-        print_json([dataclasses.asdict(r) for r in runs])
+        print_json(
+            {
+                "runs": [dataclasses.asdict(r) for r in runs],
+                "next_page_token": runs.next_page_token,
+            }
+        )
         return
     console.print(_runs_table(runs, names))
+    if runs.next_page_token:
+        console.print(f"more runs: add --page-token {runs.next_page_token}", highlight=False)
 
 
 def _runs_table(runs: list[Run], experiment_names: dict[str, str]) -> Table:
-    metric_keys = sorted({k for r in runs for k in r.metrics if not k.startswith("system/")})[:4]
-    table = Table("name", "experiment", "status", "started (UTC)", "duration")
+    show_experiment = len({r.experiment_id for r in runs}) > 1
+    # As many metric columns as fit beside the fixed ones (about 9 characters each).
+    room = max(1, (console.width - (70 if show_experiment else 58)) // 9)
+    metric_keys = sorted({k for r in runs for k in r.metrics if not k.startswith("system/")})
+    metric_keys = metric_keys[:room]
+    table = Table(box=box.SIMPLE_HEAD)
     table.add_column("run id", no_wrap=True)
+    table.add_column("name", min_width=12, overflow="fold")
+    if show_experiment:
+        table.add_column("experiment")
+    table.add_column("status", no_wrap=True, min_width=8)
+    table.add_column("started (UTC)", no_wrap=True)
+    table.add_column("took", no_wrap=True)
     for key in metric_keys:
-        table.add_column(key, justify="right")
+        table.add_column(key, justify="right", no_wrap=True, min_width=6, overflow="ellipsis")
     for r in runs:
         style = _STATUS_STYLE.get(r.status.value, "")
-        table.add_row(
-            r.run_name,
-            experiment_names.get(r.experiment_id, r.experiment_id),
+        cells = [r.run_id[:SHORT_ID], r.run_name]
+        if show_experiment:
+            cells.append(experiment_names.get(r.experiment_id, r.experiment_id))
+        cells += [
             f"[{style}]{r.status.value}[/]" if style else r.status.value,
-            format_ms(r.start_time_ms),
+            format_ms(r.start_time_ms, short=True),
             format_duration(r.start_time_ms, r.end_time_ms),
-            r.run_id,
-            *(_format_value(r.metrics[k]) if k in r.metrics else "" for k in metric_keys),
-        )
-    table.caption = f"{len(runs)} run(s)"
+            *(_format_value(r.metrics[k], 4) if k in r.metrics else "" for k in metric_keys),
+        ]
+        table.add_row(*cells)
+    table.caption = f"{len(runs)} run(s) · run ids are shown by their first {SHORT_ID} characters"
     return table
 
 
 @app.command("show")
 def show(
-    run_id: str = typer.Argument(..., help="The run id (32 hex characters)."),
+    run_id: str = typer.Argument(..., help="The run id, or its first characters (at least 4)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Show a run: its params, latest metrics, tags and inputs."""
     from mloop.client import MloopClient
 
-    run = MloopClient().get_run(run_id)
+    client = MloopClient()
+    run = client.get_run(resolve_run_id(client, run_id))
     if as_json:
         print_json(dataclasses.asdict(run))
         return
@@ -127,18 +194,22 @@ def show(
 
 
 @app.command("delete")
-def delete(run_id: str = typer.Argument(..., help="The run id.")) -> None:
+def delete(run_id: str = typer.Argument(..., help="The run id or a unique prefix.")) -> None:
     """Soft-delete a run (restorable with `mloop runs restore`)."""
     from mloop.client import MloopClient
 
-    MloopClient().delete_run(run_id)
+    client = MloopClient()
+    run_id = resolve_run_id(client, run_id)
+    client.delete_run(run_id)
     console.print(f"deleted run {run_id}; `mloop runs restore {run_id}` undoes it")
 
 
 @app.command("restore")
-def restore(run_id: str = typer.Argument(..., help="The run id.")) -> None:
+def restore(run_id: str = typer.Argument(..., help="The run id or a unique prefix.")) -> None:
     """Restore a deleted run."""
     from mloop.client import MloopClient
 
-    MloopClient().restore_run(run_id)
+    client = MloopClient()
+    run_id = resolve_run_id(client, run_id)
+    client.restore_run(run_id)
     console.print(f"restored run {run_id}")

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mloop.entities import Experiment, Metric, Param, Run, RunInput, RunStatus, RunTag
+from mloop.entities import Experiment, Metric, Param, Run, RunInput, RunPage, RunStatus, RunTag
 from mloop.entities.clock import now_ms
 from mloop.entities.validation import (
     validate_batch_sizes,
@@ -169,22 +169,32 @@ class MloopClient:
 
     def search_runs(
         self,
-        experiment_ids: Iterable[str],
+        experiment_ids: Iterable[str] | None = None,
         *,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
         params: dict[str, str] | None = None,
         tags: dict[str, str] | None = None,
         status: RunStatus | str | None = None,
         include_deleted: bool = False,
         max_results: int = 1000,
-    ) -> list[Run]:
-        """Runs whose params and tags equal the given values, newest first."""
+        page_token: str | None = None,
+    ) -> RunPage:
+        """Search runs with the filter grammar (docs/search.md); None searches all experiments.
+
+        Raises:
+            InvalidFilterError: the filter, order or token is malformed.
+        """
         return self.store.runs.search(
             experiment_ids,
+            filter_string=filter_string,
+            order_by=order_by,
             params=params,
             tags=tags,
             status=RunStatus(status) if status is not None else None,
             include_deleted=include_deleted,
             max_results=max_results,
+            page_token=page_token,
         )
 
     # Logging -------------------------------------------------------------------------------

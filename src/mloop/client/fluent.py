@@ -14,7 +14,7 @@ from typing import Any
 from mloop.client.active_run import require_run_id
 from mloop.client.context import STATE, get_queue, get_store
 from mloop.client.writer import KIND_METRIC, KIND_PARAM, KIND_TAG
-from mloop.entities import Metric, Param, Run, RunStatus, RunTag
+from mloop.entities import Metric, Param, Run, RunPage, RunStatus, RunTag
 from mloop.entities.validation import (
     validate_key,
     validate_metric_value,
@@ -203,37 +203,56 @@ def restore_run(run_id: str) -> None:
 def search_runs(
     experiment_names: list[str] | None = None,
     *,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
     params: dict[str, str] | None = None,
     tags: dict[str, str] | None = None,
     status: RunStatus | str | None = None,
+    search_all_experiments: bool = False,
     max_results: int = 1000,
-) -> list[Run]:
-    """Runs whose params and tags equal the given values, newest first.
+    page_token: str | None = None,
+) -> RunPage:
+    """Search runs with the filter grammar; one page at a time.
 
     Args:
         experiment_names: experiments to search (default: the current one).
-        params: required param values.
-        tags: required tag values.
+        filter_string: e.g. "metrics.acc > 0.9 AND (params.model = 'rf' OR tags.team = 'a')";
+            the grammar is in docs/search.md and accepts MLflow's filters unchanged.
+        order_by: e.g. ["metrics.acc DESC", "start_time"]; default newest first.
+        params: shorthand for `params.KEY = 'VALUE'` conditions.
+        tags: shorthand for `tags.KEY = 'VALUE'` conditions.
         status: only runs with this status.
-        max_results: at most this many runs.
+        search_all_experiments: search every experiment instead.
+        max_results: page size; more results are never dropped silently: the page's
+            `next_page_token` is set when there are more.
+        page_token: the previous page's `next_page_token`.
+
+    Returns:
+        A list of runs with `next_page_token` and `to_pandas()`.
 
     Raises:
         ExperimentNotFoundError: a named experiment does not exist.
+        InvalidFilterError: the filter, order or token is malformed.
     """
     from mloop.client.experiments import current_experiment_id, get_experiment_by_name
 
     flush()
-    ids = (
-        [get_experiment_by_name(n).experiment_id for n in experiment_names]
-        if experiment_names
-        else [current_experiment_id()]
-    )
+    ids: list[str] | None
+    if search_all_experiments:
+        ids = None
+    elif experiment_names:
+        ids = [get_experiment_by_name(n).experiment_id for n in experiment_names]
+    else:
+        ids = [current_experiment_id()]
     return get_store().runs.search(
         ids,
+        filter_string=filter_string,
+        order_by=order_by,
         params=params,
         tags=tags,
         status=RunStatus(status) if status is not None else None,
         max_results=max_results,
+        page_token=page_token,
     )
 
 

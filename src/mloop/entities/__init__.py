@@ -6,6 +6,7 @@ from mloop.entities.audit import AuditEvent as AuditEvent
 from mloop.entities.experiments import Experiment as Experiment
 from mloop.entities.experiments import LifecycleStage as LifecycleStage
 from mloop.entities.runs import Metric as Metric
+from mloop.entities.runs import MetricHistory as MetricHistory
 from mloop.entities.runs import Param as Param
 from mloop.entities.runs import Run as Run
 from mloop.entities.runs import RunInput as RunInput
@@ -18,6 +19,7 @@ __all__ = [
     "Experiment",
     "LifecycleStage",
     "Metric",
+    "MetricHistory",
     "Param",
     "Run",
     "RunInput",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mloop.entities.experiments import LifecycleStage
 
@@ -39,6 +40,42 @@ class Metric:
     value: float
     timestamp_ms: int
     step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MetricHistory:
+    """A metric series as columns, ordered by step then timestamp.
+
+    Attributes:
+        key: the metric name.
+        steps: NumPy int64 array.
+        timestamps_ms: NumPy int64 array, milliseconds since the epoch.
+        values: NumPy float64 array; NaN and infinities as logged.
+    """
+
+    key: str
+    steps: Any
+    timestamps_ms: Any
+    values: Any
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def to_arrow(self) -> Any:
+        """The series as a pyarrow Table with columns step, timestamp_ms, value."""
+        import pyarrow as pa
+
+        return pa.table(
+            {"step": self.steps, "timestamp_ms": self.timestamps_ms, "value": self.values}
+        )
+
+    def to_pandas(self) -> Any:
+        """The series as a pandas DataFrame with columns step, timestamp_ms, value."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"step": self.steps, "timestamp_ms": self.timestamps_ms, "value": self.values}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +158,37 @@ class RunPage(list[Run]):
     def __init__(self, runs: Iterable[Run] = (), next_page_token: str | None = None) -> None:
         super().__init__(runs)
         self.next_page_token = next_page_token
+
+    def to_pandas(self) -> Any:
+        """The runs as a pandas DataFrame, one row per run.
+
+        Columns: run_id, run_name, experiment_id, status, start_time, end_time (UTC timestamps),
+        then `metrics.*`, `params.*` and `tags.*`.
+
+        Raises:
+            MissingExtraError: pandas is not installed.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            from mloop.errors import MissingExtraError
+
+            raise MissingExtraError("all", "pandas") from exc
+        rows = []
+        for run in self:
+            row: dict[str, Any] = {
+                "run_id": run.run_id,
+                "run_name": run.run_name,
+                "experiment_id": run.experiment_id,
+                "status": run.status.value,
+                "start_time": pd.to_datetime(run.start_time_ms, unit="ms", utc=True),
+                "end_time": pd.to_datetime(run.end_time_ms, unit="ms", utc=True)
+                if run.end_time_ms is not None
+                else pd.NaT,
+            }
+            row.update({f"metrics.{k}": v for k, v in run.metrics.items()})
+            row.update({f"params.{k}": v for k, v in run.params.items()})
+            row.update({f"tags.{k}": v for k, v in run.tags.items()})
+            rows.append(row)
+        base = ["run_id", "run_name", "experiment_id", "status", "start_time", "end_time"]
+        return pd.DataFrame(rows, columns=base + sorted({c for r in rows for c in r} - set(base)))

@@ -22,11 +22,12 @@ def execute(store: SqlStore, sql: str, **params: Any) -> None:
 
 
 def metric_rows(store: SqlStore, run_id: str) -> int:
-    """How many metric points a run has in the metric history table."""
+    """How many metric points a run has stored, summed over its metric chunks."""
     return int(
         scalar(
             store,
-            "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.run_uuid = :u",
+            "SELECT coalesce(sum(m.n_points), 0) FROM metric_chunks m "
+            "JOIN runs r ON r.id = m.run_id WHERE r.run_uuid = :u",
             u=run_id,
         )
     )

@@ -169,7 +169,7 @@ def test_nan_round_trips_as_nan_and_is_never_stored_as_null(store: SqlStore, run
     assert not math.isnan(run.metrics["zero"])
     (point,) = store.runs.get_metric_history(run_id, "nan")
     assert math.isnan(point.value)
-    assert scalar(store, "SELECT count(*) FROM metrics WHERE value IS NULL") == 0
+    assert scalar(store, "SELECT count(*) FROM metric_chunks WHERE payload IS NULL") == 0
     assert scalar(store, "SELECT count(*) FROM latest_metrics WHERE value IS NULL") == 0
 
 

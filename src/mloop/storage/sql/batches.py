@@ -1,6 +1,6 @@
 """Writing a batch of metrics, params and tags to a run inside one transaction.
 
-Everything here is idempotent: metric points are keyed by their whole content, params are
+Everything here is idempotent: metric chunks are keyed by a digest of their content, params are
 insert-or-ignore after a conflict check, tags are upserts, and the latest-metric row keeps the
 maximum (step, timestamp, value), so batches that arrive twice or out of order change nothing.
 """
@@ -15,11 +15,12 @@ from sqlalchemy.engine import Connection
 
 from mloop.entities import Metric, Param, RunInput, RunTag
 from mloop.errors import ParamConflictError, RunNotActiveError
+from mloop.storage import metric_chunks
 from mloop.storage.sql.dialect import insert_ignore, upsert
 from mloop.storage.sql.schema import (
     LatestMetricRow,
+    MetricChunkRow,
     MetricKeyRow,
-    MetricRow,
     ParamRow,
     RunInputRow,
     RunRow,
@@ -32,7 +33,7 @@ _params = table_of(ParamRow)
 _tags = table_of(TagRow)
 _latest = table_of(LatestMetricRow)
 _keys = table_of(MetricKeyRow)
-_metrics = table_of(MetricRow)
+_chunks = table_of(MetricChunkRow)
 _inputs = table_of(RunInputRow)
 
 
@@ -133,26 +134,36 @@ class BatchWriter:
         self, conn: Connection, run_pk: int, metrics: Sequence[Metric]
     ) -> dict[str, int]:
         key_ids = self._resolve_keys(conn, {m.key for m in metrics})
-        points = []
+        by_key: dict[int, dict[tuple[int, int, object], Metric]] = {}
         latest: dict[int, tuple[int, int, float, bool]] = {}
         for m in metrics:
+            key_id = key_ids[m.key]
+            # A point repeated within the batch is stored once; NaN is not equal to itself,
+            # so it is keyed by a marker.
+            identity = (m.step, m.timestamp_ms, m.value if m.value == m.value else "nan")
+            by_key.setdefault(key_id, {})[identity] = m
             nan = math.isnan(m.value)
             point = (m.step, m.timestamp_ms, 0.0 if nan else m.value, nan)
-            key_id = key_ids[m.key]
-            points.append(
-                {
-                    "run_id": run_pk,
-                    "key_id": key_id,
-                    "step": point[0],
-                    "timestamp": point[1],
-                    "value": point[2],
-                    "is_nan": nan,
-                }
-            )
             best = latest.get(key_id)
             if best is None or point[:3] > best[:3]:
                 latest[key_id] = point
-        conn.execute(insert_ignore(conn, _metrics), points)
+        chunks = []
+        for key_id, unique in by_key.items():
+            points = list(unique.values())
+            payload = metric_chunks.encode(points)
+            steps = [p.step for p in points]
+            chunks.append(
+                {
+                    "run_id": run_pk,
+                    "key_id": key_id,
+                    "digest": metric_chunks.digest(payload),
+                    "n_points": len(points),
+                    "min_step": min(steps),
+                    "max_step": max(steps),
+                    "payload": payload,
+                }
+            )
+        conn.execute(insert_ignore(conn, _chunks), chunks)
         columns = ["step", "timestamp", "value", "is_nan"]
         stmt = upsert(
             conn,

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from mloop.errors import ConfigurationError, DatabaseLockedError, MissingExtraError, StorageError
 
@@ -62,10 +62,14 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    # NullPool: a SQLite connection is cheap to open, and a pooled one must not cross a fork.
+    # Pooled: closing the last connection to a WAL database checkpoints and truncates the WAL,
+    # which costs an fsync per transaction. Pooled connections never cross a fork: the store
+    # disposes the pool in a forked child (`SqlStore.after_fork`).
     engine = create_engine(
         url,
-        poolclass=NullPool,
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=16,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, Row, select, update
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection
 from mloop.entities import (
     LifecycleStage,
     Metric,
+    MetricHistory,
     Param,
     Run,
     RunInput,
@@ -22,6 +24,7 @@ from mloop.entities import (
 from mloop.entities.clock import now_ms
 from mloop.entities.validation import validate_experiment_id, validate_name, validate_run_id
 from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
+from mloop.storage import metric_chunks
 from mloop.storage.search.parser import parse_filter, parse_order_by
 from mloop.storage.search.syntax import BoolOp, Comparison, Entity, Node
 from mloop.storage.sql.audit import append_event
@@ -30,8 +33,8 @@ from mloop.storage.sql.engine import read_transaction, with_retries, write_trans
 from mloop.storage.sql.schema import (
     ExperimentRow,
     LatestMetricRow,
+    MetricChunkRow,
     MetricKeyRow,
-    MetricRow,
     ParamRow,
     RunInputRow,
     RunRow,
@@ -53,7 +56,7 @@ _params = table_of(ParamRow)
 _tags = table_of(TagRow)
 _latest = table_of(LatestMetricRow)
 _keys = table_of(MetricKeyRow)
-_metrics = table_of(MetricRow)
+_chunks = table_of(MetricChunkRow)
 _inputs = table_of(RunInputRow)
 
 MAX_SEARCH_RESULTS = 50_000
@@ -240,11 +243,50 @@ class SqlRunStore:
         with_retries(run, what=f"deleting tag {key!r} of run {run_id}")
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Every point of one metric, by step then timestamp.
+        """Every point of one metric, by step then timestamp (points sent twice appear once).
 
         Raises:
             RunNotFoundError: no such run.
         """
+        columns = self.get_metric_history_columns(run_id, key)
+        return [
+            Metric(key, value, stamp, step)
+            for step, stamp, value in zip(
+                columns.steps.tolist(),
+                columns.timestamps_ms.tolist(),
+                columns.values.tolist(),
+                strict=True,
+            )
+        ]
+
+    def get_metric_history_columns(self, run_id: str, key: str) -> MetricHistory:
+        """Every point of one metric as NumPy columns, without building an object per point.
+
+        Raises:
+            RunNotFoundError: no such run.
+        """
+        import numpy as np
+
+        chunks = self._chunks(run_id, key)
+        parts = [metric_chunks.decode_columns(p, n) for p, n, _, _ in chunks]
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return MetricHistory(key, empty, empty.copy(), np.empty(0, dtype=np.float64))
+        steps, stamps, values = (np.concatenate(c) for c in zip(*parts, strict=True))
+        bits = values.view(np.int64)
+        order = np.lexsort((bits, stamps, steps))
+        steps, stamps, values, bits = steps[order], stamps[order], values[order], bits[order]
+        if _ranges_overlap(chunks):
+            # Only a point sent twice in different batches can repeat; after sorting, a repeat
+            # sits next to its twin.
+            keep = np.ones(len(steps), dtype=bool)
+            keep[1:] = (
+                (steps[1:] != steps[:-1]) | (stamps[1:] != stamps[:-1]) | (bits[1:] != bits[:-1])
+            )
+            steps, stamps, values = steps[keep], stamps[keep], values[keep]
+        return MetricHistory(key, steps, stamps, values)
+
+    def _chunks(self, run_id: str, key: str) -> list[tuple[bytes, int, int, int]]:
         validate_run_id(run_id)
         with read_transaction(self._engine) as conn:
             pk = conn.execute(
@@ -252,15 +294,15 @@ class SqlRunStore:
             ).scalar_one_or_none()
             if pk is None:
                 raise RunNotFoundError(run_id)
+            key_id = select(_keys.c.id).where(_keys.c.key == key).scalar_subquery()
             rows = conn.execute(
-                select(_metrics.c.step, _metrics.c.timestamp, _metrics.c.value, _metrics.c.is_nan)
-                .join(_keys, _keys.c.id == _metrics.c.key_id)
-                .where(_metrics.c.run_id == pk, _keys.c.key == key)
-                .order_by(_metrics.c.step, _metrics.c.timestamp)
-            ).all()
-        return [
-            Metric(key, float("nan") if r.is_nan else r.value, r.timestamp, r.step) for r in rows
-        ]
+                select(
+                    _chunks.c.payload, _chunks.c.n_points, _chunks.c.min_step, _chunks.c.max_step
+                )
+                .where(_chunks.c.run_id == pk, _chunks.c.key_id == key_id)
+                .order_by(_chunks.c.min_step)
+            )
+            return [(bytes(payload), count, low, high) for payload, count, low, high in rows]
 
     def delete(self, run_id: str, *, actor: str) -> None:
         """Soft-delete a run (restorable); recorded in the audit log.
@@ -434,3 +476,8 @@ def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
         )
         for row in rows
     ]
+
+
+def _ranges_overlap(chunks: list[tuple[bytes, int, int, int]]) -> bool:
+    """True when two chunks (sorted by min_step) share a step, so points may repeat."""
+    return any(later[2] <= earlier[3] for earlier, later in pairwise(chunks))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -103,24 +104,24 @@ class MetricKeyRow(Base):
     key: Mapped[str] = mapped_column(String(250), unique=True)
 
 
-class MetricRow(Base):
-    """One metric point. The whole row is the key, so re-sending a point inserts nothing.
+class MetricChunkRow(Base):
+    """A chunk of metric points of one key, as written by one batch (`storage/metric_chunks.py`).
 
-    NaN is stored as value 0 with `is_nan` set: SQLite would turn a NaN into NULL.
+    Keyed by a digest of its content, so a batch that is sent again inserts nothing; readers
+    also drop points that two different chunks share.
     """
 
-    __tablename__ = "metrics"
+    __tablename__ = "metric_chunks"
 
     run_id: Mapped[int] = mapped_column(
         Ref, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
     )
     key_id: Mapped[int] = mapped_column(Ref, ForeignKey("metric_keys.id"), primary_key=True)
-    step: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    value: Mapped[float] = mapped_column(Double, primary_key=True)
-    is_nan: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-
-    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's declared form
+    digest: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n_points: Mapped[int] = mapped_column(Integer)
+    min_step: Mapped[int] = mapped_column(BigInteger)
+    max_step: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LatestMetricRow(Base):

@@ -150,23 +150,21 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "metrics",
+        "metric_chunks",
         sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("key_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("step", sa.BigInteger(), nullable=False),
-        sa.Column("timestamp", sa.BigInteger(), nullable=False),
-        sa.Column("value", sa.Double(), nullable=False),
-        sa.Column("is_nan", sa.Boolean(), nullable=False),
+        sa.Column("digest", sa.String(length=32), nullable=False),
+        sa.Column("n_points", sa.Integer(), nullable=False),
+        sa.Column("min_step", sa.BigInteger(), nullable=False),
+        sa.Column("max_step", sa.BigInteger(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["key_id"], ["metric_keys.id"], name=op.f("fk_metrics_key_id_metric_keys")
+            ["key_id"], ["metric_keys.id"], name=op.f("fk_metric_chunks_key_id_metric_keys")
         ),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.id"], name=op.f("fk_metrics_run_id_runs"), ondelete="CASCADE"
+            ["run_id"], ["runs.id"], name=op.f("fk_metric_chunks_run_id_runs"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint(
-            "run_id", "key_id", "step", "timestamp", "value", "is_nan", name=op.f("pk_metrics")
-        ),
-        sqlite_with_rowid=False,
+        sa.PrimaryKeyConstraint("run_id", "key_id", "digest", name=op.f("pk_metric_chunks")),
     )
     op.create_table(
         "params",
@@ -234,7 +232,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_params_key_value"))
 
     op.drop_table("params")
-    op.drop_table("metrics")
+    op.drop_table("metric_chunks")
     with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_latest_metrics_key_id_value"))
 

@@ -129,9 +129,13 @@ def validate_timestamp_ms(key: str, timestamp_ms: object) -> int:
     """Check a timestamp: integer milliseconds since the epoch.
 
     Raises:
-        InvalidInputError: the timestamp is not a non-negative integer.
+        InvalidInputError: the timestamp is not a non-negative integer below 2**63.
     """
-    if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int) or timestamp_ms < 0:
+    if (
+        isinstance(timestamp_ms, bool)
+        or not isinstance(timestamp_ms, int)
+        or not 0 <= timestamp_ms < 2**63
+    ):
         raise InvalidInputError(
             f"timestamp of {key!r} must be non-negative integer milliseconds since the epoch, "
             f"got {timestamp_ms!r}",

@@ -24,7 +24,8 @@ def open_store(tracking_uri: str, *, artifact_root: str, create: bool = True) ->
     Args:
         tracking_uri: `sqlite:///PATH` or `postgresql://...`.
         artifact_root: URI under which artifacts of new experiments go.
-        create: create an empty database's schema (True) or only check it (False).
+        create: create an empty database's schema and check an existing one's revision (True),
+            or do neither (False; `mloop db upgrade` opens stores this way to migrate them).
 
     Returns:
         The store.

@@ -186,7 +186,8 @@ class BatchWriter:
 
     def _resolve_keys(self, conn: Connection, keys: set[str]) -> dict[str, int]:
         found = {k: self._key_ids[k] for k in keys if k in self._key_ids}
-        missing = [k for k in keys if k not in found]
+        # Sorted: concurrent writers then take key locks in one order and cannot deadlock.
+        missing = sorted(k for k in keys if k not in found)
         if missing:
             conn.execute(insert_ignore(conn, _keys), [{"key": k} for k in missing])
             rows = conn.execute(select(_keys.c.key, _keys.c.id).where(_keys.c.key.in_(missing)))

@@ -118,6 +118,7 @@ def upgrade(engine: Engine, *, artifact_root: str) -> tuple[str | None, str]:
     """
     from alembic import command
     from alembic.config import Config
+    from alembic.util import CommandError
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
@@ -126,7 +127,13 @@ def upgrade(engine: Engine, *, artifact_root: str) -> tuple[str | None, str]:
         before = current_revision(conn)
         conn.commit()  # end the autobegun read so Alembic runs its own transaction
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except CommandError as exc:
+            raise StorageError(
+                f"cannot upgrade this store from revision {before!r}: {exc}; it was made by a "
+                "newer or unknown mloop, so use that version (or restore a backup)"
+            ) from exc
         conn.commit()
         after = current_revision(conn)
         conn.commit()

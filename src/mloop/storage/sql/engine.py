@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigurationError(
-            f"cannot parse the tracking URI {url!r}; use sqlite:///PATH or "
+            f"cannot parse the tracking URI {redact(url)!r}; use sqlite:///PATH or "
             "postgresql://USER@HOST:PORT/DB"
         ) from exc
     backend = parsed.get_backend_name()
@@ -56,9 +57,17 @@ def make_engine(url: str) -> Engine:
             raise MissingExtraError("postgres", "psycopg") from exc
         return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
     raise ConfigurationError(
-        f"unsupported database {backend!r} in {url!r}; mloop stores metadata in SQLite "
+        f"unsupported database {backend!r} in {redact(url)!r}; mloop stores metadata in SQLite "
         "(sqlite:///PATH) or PostgreSQL (postgresql://...)"
     )
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by `***`, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -120,9 +129,16 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A read-only transaction; a consistent snapshot on both backends."""
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    """A read-only transaction; a consistent snapshot on both backends.
+
+    Raises:
+        StorageError: the database failed (unreachable, dropped connection ...).
+    """
+    try:
+        with engine.connect() as conn, conn.begin():
+            yield conn
+    except DBAPIError as exc:
+        raise StorageError(f"reading from the database failed: {exc.orig}") from exc
 
 
 def with_retries(operation: Callable[[], T], *, what: str) -> T:

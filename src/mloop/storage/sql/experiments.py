@@ -14,7 +14,7 @@ from mloop.entities.validation import (
     validate_name,
     validate_tag_value,
 )
-from mloop.errors import ExperimentAlreadyExistsError, ExperimentNotFoundError
+from mloop.errors import ExperimentAlreadyExistsError, ExperimentNotFoundError, InvalidStateError
 from mloop.storage.sql.dialect import upsert
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.schema import ExperimentRow, ExperimentTagRow, table_of
@@ -167,7 +167,13 @@ class SqlExperimentStore:
 
         Raises:
             ExperimentNotFoundError: no such experiment.
+            InvalidStateError: it is the default experiment "0", which always exists.
         """
+        if experiment_id == "0":
+            raise InvalidStateError(
+                'the default experiment (id 0, "Default") cannot be deleted; delete its runs '
+                "instead, or rename it"
+            )
         self._set_stage(experiment_id, LifecycleStage.DELETED)
 
     def restore(self, experiment_id: str) -> None:

@@ -22,7 +22,14 @@ from mloop.entities import (
     RunTag,
 )
 from mloop.entities.clock import now_ms
-from mloop.entities.validation import validate_experiment_id, validate_name, validate_run_id
+from mloop.entities.validation import (
+    validate_experiment_id,
+    validate_key,
+    validate_name,
+    validate_param_value,
+    validate_run_id,
+    validate_tag_value,
+)
 from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
 from mloop.storage import metric_chunks
 from mloop.storage.search.parser import parse_filter, parse_order_by
@@ -184,7 +191,7 @@ class SqlRunStore:
     ) -> None:
         """Write metrics, params and tags in one transaction; re-sending the same batch is a no-op.
 
-        Values must already be validated (the client and the server do it at their edge).
+        Keys and lengths are checked (as at the client's and the server's edge).
 
         Raises:
             RunNotFoundError: no such run.
@@ -193,6 +200,7 @@ class SqlRunStore:
         """
         if not (metrics or params or tags):
             return
+        _validate_batch(metrics, params, tags)
 
         def run() -> dict[str, int]:
             with write_transaction(self._engine) as conn:
@@ -409,11 +417,9 @@ class SqlRunStore:
     def _update_row(self, run_id: str, values: dict[str, Any]) -> None:
         def run() -> None:
             with write_transaction(self._engine) as conn:
-                changed = conn.execute(
-                    update(_runs).where(_runs.c.run_uuid == run_id).values(**values)
-                ).rowcount
-                if changed == 0:
+                if lookup_run(conn, run_id) is None:  # raises RunNotActiveError when deleted
                     raise RunNotFoundError(run_id)
+                conn.execute(update(_runs).where(_runs.c.run_uuid == run_id).values(**values))
 
         with_retries(run, what=f"updating run {run_id}")
 
@@ -481,3 +487,15 @@ def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
 def _ranges_overlap(chunks: list[tuple[bytes, int, int, int]]) -> bool:
     """True when two chunks (sorted by min_step) share a step, so points may repeat."""
     return any(later[2] <= earlier[3] for earlier, later in pairwise(chunks))
+
+
+def _validate_batch(
+    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> None:
+    """Check keys and lengths here too, so every backend refuses the same input."""
+    for key in {m.key for m in metrics}:
+        validate_key(key, kind="metric")
+    for param in params:
+        validate_param_value(validate_key(param.key, kind="param"), param.value)
+    for tag in tags:
+        validate_tag_value(validate_key(tag.key, kind="tag"), tag.value)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from mloop.storage.sql.audit import SqlAuditStore
 from mloop.storage.sql.bootstrap import ensure_schema, upgrade
-from mloop.storage.sql.engine import make_engine, with_retries
+from mloop.storage.sql.engine import make_engine, redact, with_retries
 from mloop.storage.sql.experiments import SqlExperimentStore
 from mloop.storage.sql.runs import SqlRunStore
 
@@ -32,7 +32,7 @@ class SqlStore:
         self._pid = os.getpid()
         self.engine: Engine = make_engine(url)
         if create:
-            uri = _redact(url)
+            uri = redact(url)
             # Through `with_retries`, so a store being created by another process is waited for
             # and a database that cannot be opened is a StorageError, not a driver error.
             with_retries(
@@ -56,9 +56,3 @@ class SqlStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
-
-
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

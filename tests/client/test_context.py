@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -177,3 +179,30 @@ def test_set_tracking_uri_writes_pending_points_to_the_old_store_first(
     with mloop.start_run() as moved:
         pass
     assert moved.artifact_uri.startswith(str(tmp_path / "a"))
+
+
+def test_an_uncaught_exception_at_exit_ends_open_runs_failed(store: SqlStore, fluent: FluentEnv):
+    script = fluent.workdir / "crash.py"
+    script.write_text(
+        "import mloop\n"
+        "run = mloop.start_run()\n"
+        "print(run.run_id, flush=True)\n"
+        "mloop.log_metric('loss', 0.5)\n"
+        "raise RuntimeError('diverged at step 7')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=fluent.workdir,
+        env=fluent.subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "diverged at step 7" in done.stderr  # the previous hook still prints the traceback
+    stored = store.runs.get(done.stdout.strip())
+    assert stored.status is RunStatus.FAILED
+    assert stored.tags["mloop.error.type"] == "RuntimeError"
+    assert stored.tags["mloop.error.message"] == "diverged at step 7"
+    assert stored.metrics["loss"] == 0.5

@@ -311,8 +311,10 @@ def test_a_write_error_is_raised_on_the_next_logging_call(run_id: str, store: Sq
         time.sleep(0.01)
 
     with pytest.raises(RunNotActiveError):
-        mloop.log_metric("next", 1.0)  # raises before queueing: this call logged nothing
-    mloop.flush()  # the error surfaced once and is cleared
+        mloop.log_metric("next", 1.0)  # reports the earlier failure; "next" itself is queued
+    with pytest.raises(RunNotActiveError):
+        mloop.flush()  # "next" went to the same deleted run, so it failed too
+    mloop.flush()  # each error surfaced once and is cleared
 
     store.runs.restore(run_id, actor="test")
     mloop.log_metric("later", 1.0)

@@ -185,11 +185,11 @@ def test_a_write_error_is_raised_on_the_next_put_only_once(store: SqlStore, run_
     wait_until(lambda: queue.pending == 0)
 
     with pytest.raises(RunNotActiveError):
-        queue.put(live, KIND_METRIC, point(1))
+        queue.put(live, KIND_METRIC, point(1))  # reports the earlier failure, queues its own
     queue.put(live, KIND_METRIC, point(2))
-    queue.flush()
+    queue.flush()  # the error was raised once only
 
-    assert [m.step for m in store.runs.get_metric_history(live, "loss")] == [2]
+    assert [m.step for m in store.runs.get_metric_history(live, "loss")] == [1, 2]
 
 
 def test_several_write_errors_are_raised_together(store: SqlStore):
@@ -224,3 +224,32 @@ def test_a_conflicting_param_drops_only_itself_and_the_rest_is_written(
     assert run.params == {"lr": "0.1", "depth": "3"}
     assert run.tags["team"] == "a"
     assert len(store.runs.get_metric_history(run_id, "loss")) == 10
+
+
+def test_close_writes_everything_and_stops_the_writer_thread(store: SqlStore, run_id: str):
+    queue = WriteQueue(store.runs, linger_s=0.01)
+    for step in range(100):
+        queue.put(run_id, KIND_METRIC, Metric("m", float(step), 1000 + step, step))
+    writer = queue._thread
+    assert writer is not None
+    queue.close()
+    assert len(store.runs.get_metric_history(run_id, "m")) == 100
+    writer.join(timeout=5)
+    assert not writer.is_alive()
+
+
+def test_the_call_that_reports_an_earlier_error_still_queues_its_own_item(
+    store: SqlStore, run_id: str
+):
+    queue = WriteQueue(store.runs, linger_s=0.01)
+    queue.put(run_id, KIND_PARAM, Param("p", "1"))
+    queue.flush()
+    queue.put(run_id, KIND_PARAM, Param("p", "2"))  # conflicts in the writer
+    with pytest.raises(ParamConflictError):
+        queue.flush()
+    queue.put(run_id, KIND_PARAM, Param("p", "3"))  # conflicts too
+    time.sleep(0.3)  # let the writer fail
+    with pytest.raises(ParamConflictError):
+        queue.put(run_id, KIND_METRIC, Metric("after", 1.0, 1000, 0))
+    queue.flush()
+    assert [m.value for m in store.runs.get_metric_history(run_id, "after")] == [1.0]

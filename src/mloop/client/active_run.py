@@ -9,7 +9,14 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from mloop.client.context import STATE, environment, get_queue, get_store, settings
+from mloop.client.context import (
+    STATE,
+    environment,
+    get_queue,
+    get_store,
+    settings,
+    watch_uncaught_exceptions,
+)
 from mloop.client.writer import KIND_METRIC, KIND_TAG
 from mloop.entities import Metric, Run, RunStatus, RunTag
 from mloop.errors import InvalidStateError, MloopError, RunNotActiveError
@@ -123,6 +130,7 @@ def start_run(
         RunNotActiveError: `run_id` is deleted.
     """
     get_queue().check()
+    watch_uncaught_exceptions()
     with STATE.lock:
         if STATE.runs and not nested:
             active = STATE.runs[-1]
@@ -257,7 +265,10 @@ def _record_error(active: ActiveRun, error: BaseException) -> None:
 
 
 def end_all_runs() -> None:
-    """End every active run this process started FINISHED (at interpreter exit).
+    """End every active run this process started (at interpreter exit).
+
+    They end FINISHED, or FAILED (KILLED on Ctrl-C) when an uncaught exception ended the
+    program, with the error recorded.
 
     Runs a forked child inherited are left to the parent. Every run is ended even when a
     queued write failed; the first failure is raised afterwards.
@@ -272,8 +283,9 @@ def end_all_runs() -> None:
             with STATE.lock:
                 STATE.runs.pop()
             continue
+        error = STATE.uncaught
         try:
-            end_run(RunStatus.FINISHED)
+            end_run(_status_for(error), error=error)
         except MloopError as exc:
             failure = failure or exc
     if failure is not None:

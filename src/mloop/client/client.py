@@ -44,6 +44,7 @@ class MloopClient:
         artifact_uri: str | None = None,
         store: Store | None = None,
     ) -> None:
+        owns = False
         if store is None:
             from mloop.client.context import get_store, settings
             from mloop.storage import open_store
@@ -52,11 +53,24 @@ class MloopClient:
                 store = get_store()
             else:
                 resolved = settings()
+                owns = True
                 store = open_store(
                     tracking_uri or resolved.tracking_uri,
                     artifact_root=artifact_uri or resolved.artifact_uri,
                 )
+        self._owns_store = owns
         self.store: Store = store
+
+    def close(self) -> None:
+        """Close the store this client opened (a no-op for the shared default store)."""
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> MloopClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # Experiments ---------------------------------------------------------------------------
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from mloop.client.writer import WriteQueue
@@ -38,9 +40,29 @@ class ClientState:
     runs: list[ActiveRun] = field(default_factory=list)
     environment: Future[Environment] | None = None
     params: dict[str, dict[str, str]] = field(default_factory=dict)
+    uncaught: BaseException | None = None
 
 
 STATE = ClientState()
+_hook_installed = False
+
+
+def watch_uncaught_exceptions() -> None:
+    """Remember an exception that ends the program, so runs still open end FAILED, not FINISHED.
+
+    Installed when the first run starts (not at import); chains to the previous hook.
+    """
+    global _hook_installed  # noqa: PLW0603 - one hook per process
+    if _hook_installed:
+        return
+    previous = sys.excepthook
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        STATE.uncaught = exc
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = hook
+    _hook_installed = True
 
 
 def settings() -> Settings:
@@ -96,13 +118,15 @@ def set_tracking_uri(uri: str | None, *, artifact_uri: str | None = None) -> Non
 def close_store() -> None:
     """Flush and close the default store; the next call opens it again."""
     with STATE.lock:
-        if STATE.queue is not None:
-            STATE.queue.flush()
-        if STATE.store is not None:
-            STATE.store.close()
-        STATE.store = None
-        STATE.queue = None
-        STATE.params.clear()
+        try:
+            if STATE.queue is not None:
+                STATE.queue.close()
+        finally:
+            if STATE.store is not None:
+                STATE.store.close()
+            STATE.store = None
+            STATE.queue = None
+            STATE.params.clear()
 
 
 def environment() -> Future[Environment]:

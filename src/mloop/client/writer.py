@@ -55,16 +55,16 @@ class WriteQueue:
         self._flushing = 0
         self._errors: list[MloopError] = []
         self._thread: threading.Thread | None = None
+        self._closing = False
 
     def put(self, run_id: str, kind: int, item: Metric | Param | RunTag) -> None:
         """Queue one item; waits while the queue is full.
 
         Raises:
-            MloopError: an earlier write failed (raised once, then cleared).
+            MloopError: an earlier write failed (raised once, then cleared). This call's item
+                is queued all the same: the error is about earlier items.
         """
         with self._cond:
-            if self._errors:
-                self._raise_errors()
             while len(self._items) >= self._capacity:
                 self._cond.notify_all()
                 self._cond.wait()
@@ -74,6 +74,8 @@ class WriteQueue:
                 if self._thread is None:
                     self._start()
                 self._cond.notify_all()
+            if self._errors:
+                self._raise_errors()
 
     def put_many(self, items: Sequence[Item]) -> None:
         """Queue several items in order."""
@@ -128,6 +130,7 @@ class WriteQueue:
         self._enqueued = self._written = self._flushing = 0
         self._errors = []
         self._thread = None
+        self._closing = False
 
     def _raise_errors(self) -> None:
         errors, self._errors = self._errors, []
@@ -140,9 +143,28 @@ class WriteQueue:
         self._thread = threading.Thread(target=self._loop, name="mloop-writer", daemon=True)
         self._thread.start()
 
-    def _take(self) -> list[Item]:
+    def close(self, timeout_s: float | None = None) -> None:
+        """Write everything queued, then stop the writer thread.
+
+        Raises:
+            MloopError: a queued write failed.
+        """
+        try:
+            self.flush(timeout_s)
+        finally:
+            with self._cond:
+                self._closing = True
+                self._cond.notify_all()
+            thread = self._thread
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=5)
+
+    def _take(self) -> list[Item] | None:
         with self._cond:
-            self._cond.wait_for(lambda: bool(self._items))
+            self._cond.wait_for(lambda: bool(self._items) or self._closing)
+            if not self._items:
+                self._thread = None
+                return None
             if len(self._items) < self._batch_size and not self._flushing:
                 # Linger: a training loop logs steadily, so a short wait makes far fewer,
                 # larger transactions.
@@ -158,6 +180,8 @@ class WriteQueue:
     def _loop(self) -> None:
         while True:
             batch = self._take()
+            if batch is None:
+                return
             errors = write_batch(self._store, batch)
             with self._cond:
                 self._errors.extend(errors)

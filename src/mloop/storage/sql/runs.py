@@ -417,7 +417,8 @@ class SqlRunStore:
     def _update_row(self, run_id: str, values: dict[str, Any]) -> None:
         def run() -> None:
             with write_transaction(self._engine) as conn:
-                if lookup_run(conn, run_id) is None:  # raises RunNotActiveError when deleted
+                # A deleted run may still be ended: its status stays true to what happened.
+                if lookup_run(conn, run_id, allow_deleted=True) is None:
                     raise RunNotFoundError(run_id)
                 conn.execute(update(_runs).where(_runs.c.run_uuid == run_id).values(**values))
 

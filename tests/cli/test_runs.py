@@ -93,3 +93,34 @@ def test_bad_filters_are_invalid_input(cli: CliRunner, cli_env):
 def test_show_of_a_missing_run_exits_3(cli: CliRunner, cli_env):
     result = cli.invoke(app, ["runs", "show", "f" * 32])
     assert result.exit_code == 3
+
+
+def test_compare_shows_params_and_metrics_side_by_side(cli: CliRunner, cli_env):
+    first, second = _make_runs()
+    result = cli.invoke(app, ["runs", "compare", first[:8], second, "--json"])
+    assert result.exit_code == 0, result.output
+    compared = json.loads(result.output)
+    assert compared["runs"] == [first, second]
+    assert compared["params"] == {"lr": ["0.1", "0.2"]}
+    assert compared["metrics"] == {"acc": [0.9, None], "loss": ["NaN", None]}
+
+
+def test_compare_highlights_differences_and_can_hide_equal_values(cli: CliRunner, cli_env):
+    first, second = _make_runs()
+    client = MloopClient()
+    client.log_batch(first, params=[Param("seed", "1")])
+    client.log_batch(second, params=[Param("seed", "1")])
+    full = cli.invoke(app, ["runs", "compare", first, second], env={"COLUMNS": "160"})
+    assert full.exit_code == 0, full.output
+    assert "seed" in full.output
+    assert "lr" in full.output
+    diff = cli.invoke(app, ["runs", "compare", first, second, "--diff"], env={"COLUMNS": "160"})
+    assert "lr" in diff.output
+    assert "seed" not in diff.output
+
+
+def test_compare_needs_two_runs_and_resolves_prefixes(cli: CliRunner, cli_env):
+    first, _ = _make_runs()
+    assert cli.invoke(app, ["runs", "compare", first]).exit_code == 2
+    missing = cli.invoke(app, ["runs", "compare", first, "abcd1234"])
+    assert missing.exit_code == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
@@ -213,3 +213,80 @@ def restore(run_id: str = typer.Argument(..., help="The run id or a unique prefi
     run_id = resolve_run_id(client, run_id)
     client.restore_run(run_id)
     console.print(f"restored run {run_id}")
+
+
+@app.command("compare")
+def compare(
+    run_ids: list[str] = typer.Argument(..., help="Two or more run ids (or unique prefixes)."),
+    only_differences: bool = typer.Option(
+        False, "--diff", help="Show only the params and metrics that differ."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Compare runs side by side: params and latest metrics, differences highlighted."""
+    from mloop.client import MloopClient
+
+    if len(run_ids) < 2:
+        raise InvalidInputError("compare takes at least two runs", field="run_ids")
+    client = MloopClient()
+    runs = [client.get_run(resolve_run_id(client, ref)) for ref in run_ids]
+    if as_json:
+        print_json(
+            {
+                "runs": [r.run_id for r in runs],
+                "params": _side_by_side([r.params for r in runs]),
+                "metrics": _side_by_side([r.metrics for r in runs]),
+            }
+        )
+        return
+    table = Table(box=box.SIMPLE_HEAD, title="params and latest metrics")
+    table.add_column("", no_wrap=True)
+    for r in runs:
+        table.add_column(f"{r.run_name}\n{r.run_id[:SHORT_ID]}", justify="right")
+    _add_section(table, "params", [r.params for r in runs], only_differences=only_differences)
+    metrics = [{k: _format_value(v) for k, v in r.metrics.items()} for r in runs]
+    _add_section(table, "metrics", metrics, only_differences=only_differences, best=runs)
+    console.print(table)
+    console.print("[yellow]yellow[/]: values differ · [bold green]green[/]: best of a metric")
+
+
+def _side_by_side(values: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    keys = sorted({k for v in values for k in v})
+    return {k: [v.get(k) for v in values] for k in keys}
+
+
+def _add_section(
+    table: Table,
+    title: str,
+    values: list[dict[str, str]],
+    *,
+    only_differences: bool,
+    best: list[Run] | None = None,
+) -> None:
+    rows = _side_by_side(values)
+    shown = {k: v for k, v in rows.items() if not only_differences or len(set(v)) > 1}
+    if not shown:
+        return
+    table.add_row(f"[bold]{title}[/]", *([""] * len(values)))
+    for key, cells in shown.items():
+        differs = len(set(cells)) > 1
+        winner = _best_index(key, best) if best is not None and differs else None
+        rendered = []
+        for index, cell in enumerate(cells):
+            text = "-" if cell is None else str(cell)
+            if index == winner:
+                text = f"[bold green]{text}[/]"
+            elif differs:
+                text = f"[yellow]{text}[/]"
+            rendered.append(text)
+        table.add_row(f"  {key}", *rendered)
+
+
+def _best_index(key: str, runs: list[Run]) -> int | None:
+    """The run with the best value of a metric: lowest for losses and errors, else highest."""
+    values = [r.metrics.get(key) for r in runs]
+    finite = [(v, i) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
+    if not finite:
+        return None
+    lower_is_better = any(word in key.lower() for word in ("loss", "error", "mse", "mae", "rmse"))
+    return (min(finite) if lower_is_better else max(finite))[1]

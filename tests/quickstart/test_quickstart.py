@@ -38,13 +38,34 @@ def test_quickstart_prints_a_comparison_and_where_data_lives(quickstart_dir):
     assert str(folder / ".mloop" / "mloop.db") in output
 
 
+def test_quickstart_validates_data_against_an_inferred_schema(quickstart_dir):
+    folder, output = quickstart_dir
+    schema = folder / ".mloop" / "quickstart" / "schema.yaml"
+    assert schema.is_file()
+    assert "mean radius" in schema.read_text()
+    assert "test split:     valid: 0 errors" in output
+    assert "damaged copy:   invalid:" in output
+    assert "not_null" in output  # the gaps put into the damaged copy are caught
+
+
+def test_quickstart_detects_drift_in_shifted_data_and_none_in_the_test_split(quickstart_dir):
+    folder, output = quickstart_dir
+    assert "test split vs training data:   no drift" in output
+    assert "shifted data vs training data: drift (3 of 30 columns)" in output
+    report = folder / ".mloop" / "quickstart" / "drift.html"
+    assert report.is_file()
+    assert "mean radius" in report.read_text()
+
+
 def test_quickstart_logs_finished_runs_with_metrics_and_environment(quickstart_dir):
     folder, _ = quickstart_dir
     home = folder / ".mloop"
     store = SqlStore(f"sqlite:///{home / 'mloop.db'}", artifact_root=str(home / "artifacts"))
     try:
         experiment = store.experiments.get_by_name("quickstart")
-        runs = store.runs.search([experiment.experiment_id])
+        runs = store.runs.search(
+            [experiment.experiment_id], filter_string="tags.model_family != ''"
+        )
         assert len(runs) == 4
         for run in runs:
             assert run.status is RunStatus.FINISHED
@@ -56,5 +77,18 @@ def test_quickstart_logs_finished_runs_with_metrics_and_environment(quickstart_d
         boosting = next(r for r in runs if r.run_name == "boosting-100")
         curve = store.runs.get_metric_history(boosting.run_id, "test_log_loss_by_stage")
         assert [m.step for m in curve] == list(range(100))
+    finally:
+        store.close()
+
+
+def test_quickstart_logs_the_drift_check_as_a_run_with_its_report(quickstart_dir):
+    folder, _ = quickstart_dir
+    home = folder / ".mloop"
+    store = SqlStore(f"sqlite:///{home / 'mloop.db'}", artifact_root=str(home / "artifacts"))
+    try:
+        (check,) = store.runs.search(None, filter_string="run_name = 'drift-check'")
+        assert check.metrics["drifted_columns"] == 3
+        assert check.metrics["test_split_drifted_columns"] == 0
+        assert Path(check.artifact_uri, "reports", "drift.html").is_file()
     finally:
         store.close()

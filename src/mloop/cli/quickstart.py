@@ -12,8 +12,9 @@ def quickstart() -> None:
 
     resolved = settings()
     console.print(f"[bold]mloop quickstart[/] · store {resolved.tracking_uri}")
-    run_quickstart(console)
+    run_quickstart(console, output_dir=resolved.home / "quickstart")
     console.rule()
     console.print(f"metadata:  {resolved.tracking_uri}")
     console.print(f"artifacts: {resolved.artifact_uri}")
+    console.print(f"schema and drift report: {resolved.home / 'quickstart'}")
     console.print("next: `mloop runs list`, `mloop experiments list`")

@@ -11,7 +11,6 @@ from rich.progress import Progress
 from rich.table import Table
 
 import mloop
-from mloop.errors import MissingExtraError
 
 if TYPE_CHECKING:
     from mloop.quickstart import QuickstartContext
@@ -61,23 +60,10 @@ def _log_training_curve(model: Any, x_test: Any, y_test: Any) -> None:
 
 
 def run(ctx: QuickstartContext) -> None:
-    """Train and log the candidates; leave the data split and the best run in `ctx.shared`."""
-    try:
-        from sklearn.datasets import load_breast_cancer
-        from sklearn.model_selection import train_test_split
-    except ImportError as exc:
-        raise MissingExtraError("sklearn", "scikit-learn") from exc
-
-    frame = load_breast_cancer(as_frame=True).frame
-    train, test = train_test_split(frame, test_size=0.25, random_state=0, stratify=frame["target"])
-    features = [c for c in frame.columns if c != "target"]
-    ctx.shared.update(train=train, test=test, features=features, target="target")
+    """Train and log candidates on the data stage's split; leave the best run in `ctx.shared`."""
+    train, test, features = ctx.shared["train"], ctx.shared["test"], ctx.shared["features"]
     experiment = mloop.set_experiment(ctx.experiment_name)
     ctx.console.rule("[bold]3 · experiment tracking")
-    ctx.console.print(
-        f"breast-cancer data bundled with scikit-learn: {len(train)} training rows, "
-        f"{len(test)} test rows, {len(features)} features"
-    )
     results = []
     with Progress(console=ctx.console, transient=True) as progress:
         task = progress.add_task("training", total=len(_candidates()))

@@ -65,3 +65,15 @@ def test_moments_merge_like_one_pass() -> None:
     assert merged.std == pytest.approx(whole.std())
     assert Moments().merge(Moments()).count == 0
     assert Moments().std == 0.0
+
+
+def test_histogram_matches_numpy_on_exact_and_compressed_sketches() -> None:
+    rng = np.random.default_rng(10)
+    values = np.round(rng.normal(size=5000), 2)
+    edges = np.array([-np.inf, -1.0, 0.0, 0.5, 1.0, np.inf])
+    exact = QuantileSketch.from_values(values, size=10**9)
+    assert exact.histogram(edges).tolist() == np.histogram(values, edges)[0].tolist()
+    closed = np.array([-1.0, 0.0, values.max()])  # the last bin includes its right edge
+    assert exact.histogram(closed).tolist() == np.histogram(values, closed)[0].tolist()
+    compressed = QuantileSketch.from_values(values, size=64)
+    assert compressed.histogram(edges).sum() == pytest.approx(5000)

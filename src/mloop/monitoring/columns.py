@@ -83,8 +83,14 @@ def _column(source: Any, name: str) -> pa.ChunkedArray:
         return source.column(name)
     series = source[name]
     if type(source).__module__.split(".")[0] == "polars":
-        return pa.chunked_array([series.to_arrow()])
-    return pa.chunked_array([pa.Array.from_pandas(series)])
+        values = series.to_arrow()
+    else:
+        values = pa.Array.from_pandas(series)
+    # pandas' Arrow-backed strings come back chunked already; wrapping that again would make
+    # pyarrow convert it value by value (a second per million rows)
+    if isinstance(values, pa.ChunkedArray):
+        return values
+    return pa.chunked_array([values])
 
 
 def read_columns(data: object) -> TableColumns:

@@ -114,6 +114,10 @@ def _summaries(
         )
 
 
+def _resolve(source: object) -> object:
+    return source if isinstance(source, ReferenceProfile) else read_columns(source)
+
+
 def _names_and_rows(source: object) -> tuple[tuple[str, ...], int]:
     if isinstance(source, ReferenceProfile):
         return tuple(source.columns), source.rows
@@ -169,6 +173,9 @@ def detect_drift(
             method does not fit the column.
     """
     options = options or DriftOptions()
+    # read each input once (a file path would otherwise be parsed for names and for columns)
+    reference = _resolve(reference)
+    current = _resolve(current)
     ref_names, ref_rows = _names_and_rows(reference)
     cur_names, cur_rows = _names_and_rows(current)
     names = _common_columns(ref_names, cur_names, options)

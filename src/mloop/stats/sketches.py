@@ -9,6 +9,7 @@ be built chunk by chunk and from several files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,7 @@ class QuantileSketch:
     @property
     def count(self) -> float:
         """Number of observations summarised."""
-        return float(self.weights.sum())
+        return float(self.cumulative[-1])
 
     def merge(self, other: QuantileSketch) -> QuantileSketch:
         """A sketch of both samples together (recompressed to the larger `size`)."""
@@ -115,10 +116,15 @@ class QuantileSketch:
             self.is_exact and other.is_exact and support.size <= size,
         )
 
+    @cached_property
+    def cumulative(self) -> FloatArray:
+        """Running total of the weights (computed once per sketch)."""
+        return np.cumsum(self.weights)
+
     def quantiles(self, q: npt.ArrayLike) -> FloatArray:
         """Approximate quantiles (inverse of the step CDF; `q` in [0, 1])."""
         probs = np.asarray(q, dtype=np.float64)
-        cumulative = np.cumsum(self.weights) / self.count
+        cumulative = self.cumulative / self.cumulative[-1]
         index = np.minimum(np.searchsorted(cumulative, probs, side="left"), self.values.size - 1)
         result = self.values[index]
         result = np.where(probs <= 0, self.minimum, result)
@@ -126,8 +132,12 @@ class QuantileSketch:
 
     def histogram(self, edges: npt.ArrayLike) -> FloatArray:
         """Approximate counts of observations in the bins given by `edges`."""
-        counts, _ = np.histogram(self.values, bins=np.asarray(edges), weights=self.weights)
-        return counts.astype(np.float64)
+        # values are sorted: bin totals are differences of the running weight total
+        bounds = np.asarray(edges, dtype=np.float64)
+        positions = np.searchsorted(self.values, bounds, side="left")
+        positions[-1] = np.searchsorted(self.values, bounds[-1], side="right")  # closed last bin
+        totals = np.concatenate([[0.0], self.cumulative])[positions]
+        return np.diff(totals)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (`from_dict` reads it back)."""

@@ -93,8 +93,9 @@ def weighted_cdfs(
     merged = values[order]
     from_ref = order < ref_values.size
     weights = np.concatenate([ref_weights, cur_weights])[order]
-    ref_cum = np.cumsum(np.where(from_ref, weights, 0.0))
-    cur_cum = np.cumsum(np.where(from_ref, 0.0, weights))
+    all_cum = np.cumsum(weights)
+    ref_cum = np.cumsum(weights * from_ref)
+    cur_cum = all_cum - ref_cum
     # the CDFs are right-continuous: read them after the last of equal values
     is_last = np.empty(merged.size, dtype=bool)
     is_last[-1] = True

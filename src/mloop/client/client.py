@@ -257,15 +257,7 @@ class MloopClient:
             ParamConflictError: a param has another value already (nothing is written).
         """
         validate_batch_sizes(metrics=len(metrics), params=len(params), tags=len(tags))
-        clean_metrics = [
-            Metric(
-                validate_key(m.key, kind="metric"),
-                validate_metric_value(m.key, m.value),
-                validate_timestamp_ms(m.key, m.timestamp_ms),
-                validate_step(m.key, m.step),
-            )
-            for m in metrics
-        ]
+        clean_metrics = _clean_metrics(metrics)
         clean_params = [
             Param(validate_key(p.key, kind="param"), validate_param_value(p.key, p.value))
             for p in params
@@ -312,3 +304,43 @@ class MloopClient:
 
     def _artifacts(self, run_id: str) -> LocalArtifactStore:
         return LocalArtifactStore(self.store.runs.get(run_id).artifact_uri)
+
+
+_INT64 = range(-(2**63), 2**63)
+_TIMESTAMPS = range(2**63)
+
+
+def _clean_metrics(metrics: Sequence[Metric]) -> list[Metric]:
+    """Check every point of a batch.
+
+    Each distinct key is checked once, and well-typed points are kept as they are (the common
+    case), so a batch costs little more than a loop over it.
+    """
+    for key in {m.key for m in metrics}:
+        validate_key(key, kind="metric")
+    clean = list(metrics)
+    steps = [m.step for m in clean]
+    stamps = [m.timestamp_ms for m in clean]
+    if (
+        {type(m.value) for m in clean} <= {float}
+        and {type(s) for s in steps} <= {int}
+        and {type(t) for t in stamps} <= {int}
+        and (not clean or (min(steps) in _INT64 and max(steps) in _INT64))
+        and (not clean or (min(stamps) in _TIMESTAMPS and max(stamps) in _TIMESTAMPS))
+    ):
+        return clean
+    for index, m in enumerate(clean):
+        if not (
+            type(m.value) is float
+            and type(m.step) is int
+            and m.step in _INT64
+            and type(m.timestamp_ms) is int
+            and m.timestamp_ms in _TIMESTAMPS
+        ):
+            clean[index] = Metric(
+                m.key,
+                validate_metric_value(m.key, m.value),
+                validate_timestamp_ms(m.key, m.timestamp_ms),
+                validate_step(m.key, m.step),
+            )
+    return clean

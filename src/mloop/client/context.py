@@ -41,6 +41,7 @@ class ClientState:
     environment: Future[Environment] | None = None
     params: dict[str, dict[str, str]] = field(default_factory=dict)
     uncaught: BaseException | None = None
+    settings: Settings | None = None
 
 
 STATE = ClientState()
@@ -66,7 +67,19 @@ def watch_uncaught_exceptions() -> None:
 
 
 def settings() -> Settings:
-    """The settings from the environment, with `set_tracking_uri` applied on top."""
+    """The settings from the environment, with `set_tracking_uri` applied on top.
+
+    Resolved once and kept while the store is open (`close_store` and `set_tracking_uri` read
+    them again), so starting a run does not walk the file system for `.mloop/`.
+    """
+    cached = STATE.settings
+    if cached is not None:
+        return cached
+    STATE.settings = _resolve_settings()
+    return STATE.settings
+
+
+def _resolve_settings() -> Settings:
     resolved = Settings.from_env()
     if STATE.tracking_uri is None and STATE.artifact_uri is None:
         return resolved
@@ -126,6 +139,7 @@ def close_store() -> None:
                 STATE.store.close()
             STATE.store = None
             STATE.queue = None
+            STATE.settings = None
             STATE.params.clear()
 
 

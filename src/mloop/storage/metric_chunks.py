@@ -11,11 +11,11 @@ per point. Encoding needs only the standard library; decoding uses NumPy.
 from __future__ import annotations
 
 import hashlib
+import operator
 import sys
 import zlib
 from array import array
 from collections.abc import Sequence
-from itertools import pairwise
 from typing import Any
 
 from mloop.entities import Metric
@@ -26,8 +26,8 @@ PLAIN_FORMAT = 2
 _LITTLE = sys.byteorder == "little"
 
 
-def _deltas(values: Sequence[int]) -> list[int]:
-    return [values[0], *(b - a for a, b in pairwise(values))] if values else []
+def _deltas(values: list[int]) -> list[int]:
+    return [values[0], *map(operator.sub, values[1:], values[:-1])] if values else []
 
 
 def _le(arr: array[Any]) -> bytes:
@@ -39,9 +39,14 @@ def _le(arr: array[Any]) -> bytes:
 
 def encode(points: Sequence[Metric]) -> bytes:
     """The compressed payload of a chunk; points keep their given order."""
-    steps = [p.step for p in points]
-    stamps = [p.timestamp_ms for p in points]
-    values = _le(array("d", [p.value for p in points]))
+    return encode_columns(
+        [p.step for p in points], [p.timestamp_ms for p in points], [p.value for p in points]
+    )
+
+
+def encode_columns(steps: list[int], stamps: list[int], numbers: list[float]) -> bytes:
+    """The compressed payload of a chunk given as three equally long columns."""
+    values = _le(array("d", numbers))
     try:
         body = _le(array("q", _deltas(steps))) + _le(array("q", _deltas(stamps))) + values
         header = DELTA_FORMAT

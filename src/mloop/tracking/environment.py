@@ -7,6 +7,7 @@ client does it once per process in a background thread and never on the logging 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,15 +114,27 @@ def current_user() -> str:
 
 
 def installed_packages() -> list[str]:
-    """Installed distributions as sorted, de-duplicated `name==version` lines."""
-    import importlib.metadata
+    """Installed distributions as sorted `name==version` lines (names normalised, PEP 503).
 
-    found = {
-        f"{dist.metadata['Name']}=={dist.version}"
-        for dist in importlib.metadata.distributions()
-        if dist.metadata["Name"]
-    }
-    return sorted(found, key=str.lower)
+    Read from the names of the `*.dist-info` / `*.egg-info` folders on `sys.path`, which the
+    packaging standards define as `name-version`: a few milliseconds, where opening every
+    distribution's metadata costs about a millisecond each. As with imports, the first folder
+    on the path wins.
+    """
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as children:
+                names = [c.name for c in children if c.name.endswith((".dist-info", ".egg-info"))]
+        except OSError:  # a zip file, a missing folder ...
+            continue
+        for folder in names:
+            stem = folder.rsplit(".", 1)[0]
+            name, _, version = stem.partition("-")
+            version = version.split("-py", 1)[0]  # egg-info may carry "-py3.11"
+            if name and version:
+                found.setdefault(re.sub(r"[-_.]+", "-", name).lower(), version)
+    return sorted(f"{name}=={version}" for name, version in found.items())
 
 
 def git_info(folder: Path) -> GitInfo | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.engine import Connection
@@ -82,7 +83,7 @@ class BatchWriter:
         if tags:
             last = {t.key: t.value for t in tags}  # within a batch the last write wins
             conn.execute(
-                upsert(conn, _tags, keys=["run_id", "key"], update=["value"]),
+                upsert(conn, _tags, keys=("run_id", "key"), update=("value",)),
                 [{"run_id": run_pk, "key": k, "value": v} for k, v in last.items()],
             )
         if metrics:
@@ -133,29 +134,29 @@ class BatchWriter:
     def _write_metrics(
         self, conn: Connection, run_pk: int, metrics: Sequence[Metric]
     ) -> dict[str, int]:
-        key_ids = self._resolve_keys(conn, {m.key for m in metrics})
-        by_key: dict[int, dict[tuple[int, int, object], Metric]] = {}
-        latest: dict[int, tuple[int, int, float, bool]] = {}
+        by_key: dict[str, list[Metric]] = {}
         for m in metrics:
-            key_id = key_ids[m.key]
-            # A point repeated within the batch is stored once; NaN is not equal to itself,
-            # so it is keyed by a marker.
-            identity = (m.step, m.timestamp_ms, m.value if m.value == m.value else "nan")
-            by_key.setdefault(key_id, {})[identity] = m
-            nan = math.isnan(m.value)
-            point = (m.step, m.timestamp_ms, 0.0 if nan else m.value, nan)
-            best = latest.get(key_id)
-            if best is None or point[:3] > best[:3]:
-                latest[key_id] = point
+            group = by_key.get(m.key)
+            if group is None:
+                by_key[m.key] = [m]
+            else:
+                group.append(m)
+        key_ids = self._resolve_keys(conn, set(by_key))
         chunks = []
-        for key_id, unique in by_key.items():
-            points = list(unique.values())
-            payload = metric_chunks.encode(points)
+        latest: dict[int, tuple[int, int, float, bool]] = {}
+        for key, group in by_key.items():
+            points = _unique_points(group)
             steps = [p.step for p in points]
+            stamps = [p.timestamp_ms for p in points]
+            values = [p.value for p in points]
+            best = _latest_point(points, steps)
+            nan = math.isnan(best.value)
+            latest[key_ids[key]] = (best.step, best.timestamp_ms, 0.0 if nan else best.value, nan)
+            payload = metric_chunks.encode_columns(steps, stamps, values)
             chunks.append(
                 {
                     "run_id": run_pk,
-                    "key_id": key_id,
+                    "key_id": key_ids[key],
                     "digest": metric_chunks.digest(payload),
                     "n_points": len(points),
                     "min_step": min(steps),
@@ -164,17 +165,8 @@ class BatchWriter:
                 }
             )
         conn.execute(insert_ignore(conn, _chunks), chunks)
-        columns = ["step", "timestamp", "value", "is_nan"]
-        stmt = upsert(
-            conn,
-            _latest,
-            keys=["run_id", "key_id"],
-            update=columns,
-            where=lambda excluded: (
-                tuple_(_latest.c.step, _latest.c.timestamp, _latest.c.value)
-                < tuple_(excluded.step, excluded.timestamp, excluded.value)
-            ),
-        )
+        columns = ("step", "timestamp", "value", "is_nan")
+        stmt = upsert(conn, _latest, keys=("run_id", "key_id"), update=columns, where=_is_newer)
         conn.execute(
             stmt,
             [
@@ -193,3 +185,35 @@ class BatchWriter:
             rows = conn.execute(select(_keys.c.key, _keys.c.id).where(_keys.c.key.in_(missing)))
             found.update((key, int(key_id)) for key, key_id in rows)
         return found
+
+
+def _latest_order(point: Metric) -> tuple[int, int, float]:
+    """Which point is the latest: highest step, then timestamp, then value (NaN as 0)."""
+    value = point.value
+    return (point.step, point.timestamp_ms, 0.0 if math.isnan(value) else value)
+
+
+def _latest_point(points: list[Metric], steps: list[int]) -> Metric:
+    """The latest point; usually the only one at the highest step, found at C speed."""
+    top = max(steps)
+    if steps.count(top) == 1:
+        return points[steps.index(top)]
+    return max((p for p in points if p.step == top), key=_latest_order)
+
+
+def _unique_points(points: list[Metric]) -> list[Metric]:
+    """The points without repeats; a point repeated within one batch is stored once."""
+    if len({(p.step, p.timestamp_ms) for p in points}) == len(points):
+        return points  # the usual case: no two points share a step and time
+    unique: dict[tuple[int, int, object], Metric] = {}
+    for p in points:
+        # NaN is not equal to itself, so it is keyed by a marker.
+        unique.setdefault((p.step, p.timestamp_ms, p.value if p.value == p.value else "nan"), p)
+    return list(unique.values())
+
+
+def _is_newer(excluded: Any) -> Any:
+    """The incoming latest-metric row beats the stored one: higher (step, timestamp, value)."""
+    return tuple_(_latest.c.step, _latest.c.timestamp, _latest.c.value) < tuple_(
+        excluded.step, excluded.timestamp, excluded.value
+    )

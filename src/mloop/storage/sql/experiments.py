@@ -199,7 +199,7 @@ class SqlExperimentStore:
             with write_transaction(self._engine) as conn:
                 self._touch(conn, numeric)
                 conn.execute(
-                    upsert(conn, _tags, keys=["experiment_id", "key"], update=["value"]).values(
+                    upsert(conn, _tags, keys=("experiment_id", "key"), update=("value",)).values(
                         experiment_id=numeric, key=key, value=text
                     )
                 )

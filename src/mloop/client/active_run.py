@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import traceback
 from concurrent.futures import Future
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -185,7 +187,8 @@ def _resume(run_id: str) -> Run:
     run = store.runs.get(run_id)
     if run.lifecycle_stage != "active":
         raise RunNotActiveError(run_id, "deleted")
-    run = store.runs.update(run_id, status=RunStatus.RUNNING)
+    store.runs.update(run_id, status=RunStatus.RUNNING)
+    run = store.runs.get(run_id)
     STATE.params[run_id] = dict(run.params)
     return run
 
@@ -212,15 +215,43 @@ def _record_environment(active: ActiveRun, future: Future[Environment]) -> None:
         for key, value in env.as_tags().items():
             queue.put(active.run_id, KIND_TAG, RunTag(key, value[:8000]))
         artifacts = LocalArtifactStore(active.artifact_uri)
-        artifacts.write_bytes("environment/requirements.txt", "\n".join(env.packages).encode())
-        if env.git is not None and env.git.is_dirty and env.git.diff:
-            artifacts.write_bytes("environment/git.diff", env.git.diff.encode())
+        for name, path in _environment_files(env).items():
+            artifacts.link_file(path, name)
     except (MloopError, OSError):
         # The environment is a convenience: failing to record it must not fail the run; the
         # missing tags show it.
         pass
     finally:
         active.environment_recorded.set()
+
+
+_shared_files: dict[tuple[str, int], dict[str, Path]] = {}
+
+
+def _environment_files(env: Environment) -> dict[str, Path]:
+    """The environment's artifact files, written once per process and artifact root.
+
+    Every run of the process links to the same read-only files instead of writing (and
+    syncing to disk) its own copies.
+    """
+    root = settings().artifact_uri
+    cached = _shared_files.get((root, id(env)))
+    if cached is not None and all(p.exists() for p in cached.values()):
+        return cached
+    contents = {"environment/requirements.txt": "\n".join(env.packages).encode()}
+    if env.git is not None and env.git.is_dirty and env.git.diff:
+        contents["environment/git.diff"] = env.git.diff.encode()
+    digest = hashlib.blake2b(b"\0".join(contents.values()), digest_size=12).hexdigest()
+    shared = LocalArtifactStore(f"{root.rstrip('/')}/.shared/environment-{digest}")
+    files = {}
+    for name, data in contents.items():
+        path = shared.root / name
+        if not path.exists():
+            shared.write_bytes(name, data)
+            path.chmod(0o444)
+        files[name] = path
+    _shared_files[(root, id(env))] = files
+    return files
 
 
 def end_run(

@@ -163,15 +163,17 @@ class MloopClient:
         end_time_ms: int | None = None,
     ) -> Run:
         """End a run with a terminal status."""
-        return self.store.runs.update(run_id, status=RunStatus(status), end_time_ms=end_time_ms)
+        self.store.runs.update(run_id, status=RunStatus(status), end_time_ms=end_time_ms)
+        return self.store.runs.get(run_id)
 
     def update_run(
         self, run_id: str, *, status: RunStatus | str | None = None, run_name: str | None = None
     ) -> Run:
         """Change a run's status or name."""
-        return self.store.runs.update(
+        self.store.runs.update(
             run_id, status=RunStatus(status) if status is not None else None, run_name=run_name
         )
+        return self.store.runs.get(run_id)
 
     def delete_run(self, run_id: str) -> None:
         """Soft-delete a run; recorded in the audit log."""

@@ -61,7 +61,7 @@ class RunStore(Protocol):
         status: RunStatus | None = None,
         end_time_ms: int | None = None,
         run_name: str | None = None,
-    ) -> Run: ...
+    ) -> None: ...
     def log_batch(
         self,
         run_id: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -132,6 +133,27 @@ class LocalArtifactStore:
                 f"artifact file {artifact_file!r} must name a file", field="artifact_file"
             )
         self._write_atomic(relative, data)
+        return str(relative)
+
+    def link_file(self, source: str | os.PathLike[str], artifact_file: str) -> str:
+        """Place an existing read-only file as an artifact by hard link (a copy where links fail).
+
+        Many runs can share one file this way (the environment of a process, say) at no cost;
+        the source must not change afterwards, so callers make it read-only.
+
+        Raises:
+            InvalidInputError: the artifact path is invalid.
+        """
+        relative = clean_relative_path(artifact_file)
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.parent / f".mloop-tmp-{uuid.uuid4().hex}"
+        try:
+            os.link(source, temporary)
+        except OSError:  # another file system, or links not supported
+            self._write_atomic(relative, Path(source))
+            return str(relative)
+        os.replace(temporary, target)
         return str(relative)
 
     def list(self, path: str | None = None) -> list[ArtifactInfo]:

@@ -105,27 +105,32 @@ def test_get_of_an_unknown_run_raises_not_found(store: SqlStore) -> None:
 
 def test_terminal_status_sets_the_end_time(store: SqlStore) -> None:
     run = store.runs.create("0", run_name="r")
-    ended = store.runs.update(run.run_id, status=RunStatus.FINISHED)
+    store.runs.update(run.run_id, status=RunStatus.FINISHED)
+    ended = store.runs.get(run.run_id)
     assert ended.status is RunStatus.FINISHED
     assert ended.end_time_ms is not None
     assert ended.end_time_ms >= run.start_time_ms
-    failed = store.runs.update(run.run_id, status=RunStatus.FAILED, end_time_ms=123)
+    store.runs.update(run.run_id, status=RunStatus.FAILED, end_time_ms=123)
+    failed = store.runs.get(run.run_id)
     assert (failed.status, failed.end_time_ms) == (RunStatus.FAILED, 123)
 
 
 def test_resuming_a_run_as_running_clears_its_end_time(store: SqlStore) -> None:
     run = store.runs.create("0", run_name="r")
     store.runs.update(run.run_id, status=RunStatus.KILLED)
-    resumed = store.runs.update(run.run_id, status=RunStatus.RUNNING)
+    store.runs.update(run.run_id, status=RunStatus.RUNNING)
+    resumed = store.runs.get(run.run_id)
     assert resumed.status is RunStatus.RUNNING
     assert resumed.end_time_ms is None
 
 
 def test_update_renames_and_sets_end_time_alone(store: SqlStore) -> None:
     run = store.runs.create("0", run_name="r")
-    renamed = store.runs.update(run.run_id, run_name="better")
+    store.runs.update(run.run_id, run_name="better")
+    renamed = store.runs.get(run.run_id)
     assert (renamed.run_name, renamed.status) == ("better", RunStatus.RUNNING)
-    assert store.runs.update(run.run_id, end_time_ms=99).end_time_ms == 99
+    store.runs.update(run.run_id, end_time_ms=99)
+    assert store.runs.get(run.run_id).end_time_ms == 99
     with pytest.raises(InvalidInputError):
         store.runs.update(run.run_id, run_name="")
     assert store.runs.get(run.run_id).run_name == "better"

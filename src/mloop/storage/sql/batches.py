@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, bindparam, select, tuple_
 from sqlalchemy.engine import Connection
 
 from mloop.entities import Metric, Param, RunInput, RunTag
@@ -38,20 +38,24 @@ _chunks = table_of(MetricChunkRow)
 _inputs = table_of(RunInputRow)
 
 
+_LOOKUP_RUN = select(_runs.c.id, _runs.c.lifecycle_stage).where(
+    _runs.c.run_uuid == bindparam("run_uuid")
+)
+
+
 def lookup_run(conn: Connection, run_uuid: str, *, allow_deleted: bool = False) -> int | None:
     """The surrogate key of a run, or None when it does not exist.
 
     Raises:
         RunNotActiveError: the run is deleted and `allow_deleted` is false.
     """
-    row = conn.execute(
-        select(_runs.c.id, _runs.c.lifecycle_stage).where(_runs.c.run_uuid == run_uuid)
-    ).one_or_none()
+    row = conn.execute(_LOOKUP_RUN, {"run_uuid": run_uuid}).one_or_none()
     if row is None:
         return None
-    if row.lifecycle_stage != "active" and not allow_deleted:
+    pk, stage = row
+    if stage != "active" and not allow_deleted:
         raise RunNotActiveError(run_uuid, "deleted")
-    return int(row.id)
+    return int(pk)
 
 
 class BatchWriter:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, Row, bindparam, literal, select, union_all, update
 from sqlalchemy.engine import Connection
 
 from mloop.entities import (
@@ -103,38 +104,51 @@ class SqlRunStore:
             validate_run_id(parent_run_id)
         experiment_pk = validate_experiment_id(experiment_id)
 
-        def run() -> None:
+        start = start_time_ms if start_time_ms is not None else now_ms()
+
+        def run() -> Run | None:
             with write_transaction(self._engine) as conn:
                 location = conn.execute(
-                    select(_experiments.c.artifact_location).where(
-                        _experiments.c.experiment_id == experiment_pk,
-                        _experiments.c.lifecycle_stage == "active",
-                    )
+                    _ACTIVE_EXPERIMENT_LOCATION, {"experiment_id": experiment_pk}
                 ).scalar_one_or_none()
                 if location is None:
                     raise ExperimentNotFoundError(experiment_id)
                 if lookup_run(conn, run_uuid, allow_deleted=True) is not None:
-                    return
+                    return None  # a retry of a create that committed: read it back below
+                uri = f"{location.rstrip('/')}/{run_uuid}/artifacts"
                 pk = conn.execute(
-                    _runs.insert()
-                    .values(
-                        run_uuid=run_uuid,
-                        experiment_id=experiment_pk,
-                        name=run_name,
-                        status=RunStatus.RUNNING.value,
-                        start_time=start_time_ms if start_time_ms is not None else now_ms(),
-                        end_time=None,
-                        lifecycle_stage="active",
-                        artifact_uri=f"{location.rstrip('/')}/{run_uuid}/artifacts",
-                        user_id=user_id,
-                        parent_run_uuid=parent_run_id,
-                    )
-                    .returning(_runs.c.id)
+                    _INSERT_RUN,
+                    {
+                        "run_uuid": run_uuid,
+                        "experiment_id": experiment_pk,
+                        "name": run_name,
+                        "status": RunStatus.RUNNING.value,
+                        "start_time": start,
+                        "end_time": None,
+                        "lifecycle_stage": "active",
+                        "deleted_time": None,
+                        "artifact_uri": uri,
+                        "user_id": user_id,
+                        "parent_run_uuid": parent_run_id,
+                    },
                 ).scalar_one()
                 self._writer.write(conn, int(pk), run_uuid, tags=tags)
+            return Run(
+                run_id=run_uuid,
+                experiment_id=str(experiment_pk),
+                run_name=run_name,
+                status=RunStatus.RUNNING,
+                start_time_ms=start,
+                end_time_ms=None,
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                artifact_uri=uri,
+                user_id=user_id,
+                parent_run_id=parent_run_id,
+                tags={t.key: t.value for t in tags},
+            )
 
-        with_retries(run, what=f"creating run {run_uuid}")
-        return self.get(run_uuid)
+        created = with_retries(run, what=f"creating run {run_uuid}")
+        return created if created is not None else self.get(run_uuid)
 
     def get(self, run_id: str) -> Run:
         """The run with everything logged to it.
@@ -144,7 +158,7 @@ class SqlRunStore:
         """
         validate_run_id(run_id)
         with read_transaction(self._engine) as conn:
-            row = conn.execute(select(_runs).where(_runs.c.run_uuid == run_id)).one_or_none()
+            row = conn.execute(_RUN_BY_UUID, {"run_uuid": run_id}).one_or_none()
             if row is None:
                 raise RunNotFoundError(run_id)
             return _load_runs(conn, [row])[0]
@@ -156,8 +170,8 @@ class SqlRunStore:
         status: RunStatus | None = None,
         end_time_ms: int | None = None,
         run_name: str | None = None,
-    ) -> Run:
-        """Change a run's status, end time or name.
+    ) -> None:
+        """Change a run's status, end time or name (`get` reads the result).
 
         A terminal status without an end time ends the run now; RUNNING clears the end time
         (a resumed run).
@@ -179,7 +193,6 @@ class SqlRunStore:
             values["end_time"] = end_time_ms
         if values:
             self._update_row(run_id, values)
-        return self.get(run_id)
 
     def log_batch(
         self,
@@ -383,7 +396,7 @@ class SqlRunStore:
         )
         if page_token:
             query = query.where(
-                after_cursor(sort, decode_token(page_token, fingerprint, len(sort)))
+                after_cursor(sort, decode_token(page_token, fingerprint, sort))
             )
         with read_transaction(self._engine) as conn:
             rows = conn.execute(query.limit(max_results + 1)).all()
@@ -442,47 +455,74 @@ def _conditions(
     return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
 
 
+_PKS: Any = bindparam("pks", expanding=True)
+# Built once: constructing a statement costs more than running it for one run.
+_CHILDREN = union_all(
+    select(literal(0), _params.c.run_id, _params.c.key, _params.c.value).where(
+        _params.c.run_id.in_(_PKS)
+    ),
+    select(literal(1), _tags.c.run_id, _tags.c.key, _tags.c.value).where(_tags.c.run_id.in_(_PKS)),
+)
+_LATEST = (
+    select(_latest.c.run_id, _keys.c.key, _latest.c.value, _latest.c.is_nan)
+    .join(_keys, _keys.c.id == _latest.c.key_id)
+    .where(_latest.c.run_id.in_(_PKS))
+)
+_INPUTS = select(
+    _inputs.c.run_id, _inputs.c.name, _inputs.c.digest, _inputs.c.source, _inputs.c.context
+).where(_inputs.c.run_id.in_(_PKS))
+_RUN_BY_UUID = select(_runs).where(_runs.c.run_uuid == bindparam("run_uuid"))
+_ACTIVE_EXPERIMENT_LOCATION = select(_experiments.c.artifact_location).where(
+    _experiments.c.experiment_id == bindparam("experiment_id"),
+    _experiments.c.lifecycle_stage == "active",
+)
+_INSERT_RUN = _runs.insert().returning(_runs.c.id)
+
+
 def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
-    """Turn run rows into entities with four bulk queries for all their children."""
+    """Turn run rows into entities with three bulk queries for all their children."""
     if not rows:
         return []
-    pks = [row.id for row in rows]
+    pks = [row[0] for row in rows]
     params: dict[int, dict[str, str]] = {pk: {} for pk in pks}
     tags: dict[int, dict[str, str]] = {pk: {} for pk in pks}
     metrics: dict[int, dict[str, float]] = {pk: {} for pk in pks}
     inputs: dict[int, list[RunInput]] = {pk: [] for pk in pks}
-    for r in conn.execute(select(_params).where(_params.c.run_id.in_(pks))):
-        params[r.run_id][r.key] = r.value
-    for r in conn.execute(select(_tags).where(_tags.c.run_id.in_(pks))):
-        tags[r.run_id][r.key] = r.value
-    latest = (
-        select(_latest.c.run_id, _keys.c.key, _latest.c.value, _latest.c.is_nan)
-        .join(_keys, _keys.c.id == _latest.c.key_id)
-        .where(_latest.c.run_id.in_(pks))
+    for kind, run_pk, key, value in conn.execute(_CHILDREN, {"pks": pks}).all():
+        (tags if kind else params)[run_pk][key] = value
+    for run_pk, key, value, is_nan in conn.execute(_LATEST, {"pks": pks}).all():
+        metrics[run_pk][key] = math.nan if is_nan else value
+    for run_pk, name, digest, source, context in conn.execute(_INPUTS, {"pks": pks}).all():
+        inputs[run_pk].append(RunInput(name, digest, source, context))
+    return [_run_entity(tuple(row), params, metrics, tags, inputs) for row in rows]
+
+
+def _run_entity(
+    row: tuple[Any, ...],
+    params: dict[int, dict[str, str]],
+    metrics: dict[int, dict[str, float]],
+    tags: dict[int, dict[str, str]],
+    inputs: dict[int, list[RunInput]],
+) -> Run:
+    (pk, run_uuid, experiment_id, name, status, start, end, stage, _deleted, uri, user, parent) = (
+        row
     )
-    for r in conn.execute(latest):
-        metrics[r.run_id][r.key] = float("nan") if r.is_nan else r.value
-    for r in conn.execute(select(_inputs).where(_inputs.c.run_id.in_(pks))):
-        inputs[r.run_id].append(RunInput(r.name, r.digest, r.source, r.context))
-    return [
-        Run(
-            run_id=row.run_uuid,
-            experiment_id=str(row.experiment_id),
-            run_name=row.name,
-            status=RunStatus(row.status),
-            start_time_ms=row.start_time,
-            end_time_ms=row.end_time,
-            lifecycle_stage=LifecycleStage(row.lifecycle_stage),
-            artifact_uri=row.artifact_uri,
-            user_id=row.user_id,
-            parent_run_id=row.parent_run_uuid,
-            params=params[row.id],
-            metrics=metrics[row.id],
-            tags=tags[row.id],
-            inputs=tuple(inputs[row.id]),
-        )
-        for row in rows
-    ]
+    return Run(
+        run_id=run_uuid,
+        experiment_id=str(experiment_id),
+        run_name=name,
+        status=RunStatus(status),
+        start_time_ms=start,
+        end_time_ms=end,
+        lifecycle_stage=LifecycleStage(stage),
+        artifact_uri=uri,
+        user_id=user,
+        parent_run_id=parent,
+        params=params[pk],
+        metrics=metrics[pk],
+        tags=tags[pk],
+        inputs=tuple(inputs[pk]),
+    )
 
 
 def _ranges_overlap(chunks: list[tuple[bytes, int, int, int]]) -> bool:

@@ -42,7 +42,14 @@ NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time", "created"})
 STRING_ATTRIBUTES = frozenset(
     {"run_id", "run_name", "status", "user_id", "artifact_uri", "lifecycle_stage", "experiment_id"}
 )
-ATTRIBUTE_ALIASES = {"created": "start_time", "name": "run_name", "run_uuid": "run_id"}
+# MLflow's aliases; matched ignoring case, as MLflow accepts `Created` and `Run Name`.
+ATTRIBUTE_ALIASES = {
+    "created": "start_time",
+    "name": "run_name",
+    "run name": "run_name",
+    "run_uuid": "run_id",
+}
+_MAX_ID = 2**63 - 1
 DATASET_FIELDS = frozenset({"name", "digest", "context", "source"})
 
 _STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "IN", "NOT IN"})
@@ -248,8 +255,10 @@ def parse_identifier(ident: str, *, text: str, position: int = 0) -> tuple[Entit
         entity, key = Entity.ATTRIBUTE, ident
     if not key:
         raise InvalidFilterError("a key is empty", text=text, position=position)
+    if "\x00" in key:
+        raise InvalidFilterError("a key contains a NUL character", text=text, position=position)
     if entity is Entity.ATTRIBUTE:
-        key = ATTRIBUTE_ALIASES.get(key, key)
+        key = ATTRIBUTE_ALIASES.get(key.lower(), key)
     return entity, key
 
 
@@ -261,34 +270,66 @@ def _checked(node: Comparison, parser: _Parser, token: _Token) -> Comparison:
     return node
 
 
-def _type_problem(node: Comparison) -> str | None:  # noqa: C901 - one rule per entity
-    entity, key, op, value = node.entity, node.key, node.op, node.value
-    values = value if isinstance(value, tuple) else (value,)
+def _type_problem(node: Comparison) -> str | None:
+    entity, key, op = node.entity, node.key, node.op
+    values = values_of(node.value)
     if op in _NULL_OPS:
         return None if entity is not Entity.DATASET else "datasets fields are never NULL"
     if entity is Entity.METRIC:
-        if op not in _NUMBER_OPS and op not in {"IN", "NOT IN"}:
-            return f"metrics compare with = != < <= > >= or IN, not {op}"
-        if not all(isinstance(v, float) for v in values):
-            return f"metrics.{key} compares with numbers"
-        return None
+        return _number_problem(f"metrics.{key}", op, values)
     if entity is Entity.ATTRIBUTE:
         if key in NUMERIC_ATTRIBUTES:
-            if op not in _NUMBER_OPS and op not in {"IN", "NOT IN"}:
-                return f"attribute {key} compares with = != < <= > >= or IN, not {op}"
-            if not all(isinstance(v, float) for v in values):
-                return f"attribute {key} is a time in milliseconds: compare it with numbers"
-            return None
+            return _number_problem(f"attribute {key} (a time in milliseconds)", op, values)
+        if key == "experiment_id":
+            return _experiment_id_problem(op, values)
         if key not in STRING_ATTRIBUTES:
             allowed = ", ".join(sorted(STRING_ATTRIBUTES | {"start_time", "end_time"}))
             return f"unknown attribute {key!r}; attributes are {allowed}"
     elif entity is Entity.DATASET and key not in DATASET_FIELDS:
         return f"unknown datasets field {key!r}; use name, digest, context or source"
+    return _string_problem(entity, key, op, values)
+
+
+def _string_problem(
+    entity: Entity, key: str, op: str, values: tuple[float | str, ...]
+) -> str | None:
     if op not in _STRING_OPS:
         return f"{entity.value}s compare with = != LIKE ILIKE or IN, not {op}"
     if not all(isinstance(v, str) for v in values):
         return f"{entity.value} {key!r} compares with quoted strings"
+    if op.endswith("LIKE") and _ends_with_escape(str(values[0])):
+        return (
+            "a LIKE pattern cannot end with a lone backslash, which escapes the next character; "
+            "to match a backslash, escape it with another one"
+        )
     return None
+
+
+def _number_problem(what: str, op: str, values: tuple[float | str, ...]) -> str | None:
+    if op not in _NUMBER_OPS and op not in {"IN", "NOT IN"}:
+        return f"{what} compares with = != < <= > >= or IN, not {op}"
+    if not all(isinstance(v, float) for v in values):
+        return f"{what} compares with numbers"
+    return None
+
+
+def _experiment_id_problem(op: str, values: tuple[float | str, ...]) -> str | None:
+    if op not in {"=", "!=", "IN", "NOT IN"}:
+        return f"attribute experiment_id compares with = != or IN, not {op}"
+    for v in values:
+        if isinstance(v, float):
+            # An unquoted id is fine while a float holds it exactly.
+            ok = v.is_integer() and 0 <= v <= 2**53
+        else:
+            ok = v.isascii() and v.isdigit() and len(v) <= 19 and int(v) <= _MAX_ID
+        if not ok:
+            return f"experiment_id takes decimal ids such as '0', got {v!r}"
+    return None
+
+
+def _ends_with_escape(pattern: str) -> bool:
+    """True when the pattern ends with an odd run of backslashes (a dangling escape)."""
+    return (len(pattern) - len(pattern.rstrip("\\"))) % 2 == 1
 
 
 def parse_filter(text: str | None) -> Node | None:
@@ -298,14 +339,20 @@ def parse_filter(text: str | None) -> Node | None:
         InvalidFilterError: the text does not parse, is too long, too deep or has too many
             conditions.
     """
-    if text is None or not text.strip():
+    if text is None:
         return None
     if not isinstance(text, str):
-        raise InvalidFilterError("the filter must be a string", text=repr(text))
+        raise InvalidFilterError("the filter must be a string", text=repr(text)[:100])
+    if not text.strip():
+        return None
     if len(text) > MAX_FILTER_LENGTH:
         raise InvalidFilterError(
             f"the filter is {len(text)} characters long; the limit is {MAX_FILTER_LENGTH}",
             text=text[:100],
+        )
+    if "\x00" in text:
+        raise InvalidFilterError(
+            "the filter contains a NUL character", text=text[:100], position=text.index("\x00")
         )
     return _Parser(text).parse()
 
@@ -320,6 +367,8 @@ def parse_order_by(clauses: Sequence[str] | None) -> list[OrderKey]:
         InvalidFilterError: a clause does not parse or names an unknown attribute.
     """
     keys = []
+    if isinstance(clauses, str):
+        clauses = [clauses]
     for clause in clauses or ():
         match = _ORDER.match(clause) if isinstance(clause, str) else None
         if match is None or not match.group("ident"):

@@ -395,9 +395,7 @@ class SqlRunStore:
             ids, filter_string, list(order_by or ()), params, tags, status, include_deleted
         )
         if page_token:
-            query = query.where(
-                after_cursor(sort, decode_token(page_token, fingerprint, sort))
-            )
+            query = query.where(after_cursor(sort, decode_token(page_token, fingerprint, sort)))
         with read_transaction(self._engine) as conn:
             rows = conn.execute(query.limit(max_results + 1)).all()
             page = rows[:max_results]

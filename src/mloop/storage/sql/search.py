@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -78,10 +79,12 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
         return column > values[0]  # type: ignore[no-any-return]
     if op == ">=":
         return column >= values[0]  # type: ignore[no-any-return]
+    # An explicit escape character: PostgreSQL escapes with a backslash by default and SQLite
+    # has none, so without it one pattern would match differently on the two backends.
     if op in {"LIKE", "NOT LIKE"}:
-        matched = column.like(values[0])
+        matched = column.like(values[0], escape="\\")
     elif op in {"ILIKE", "NOT ILIKE"}:
-        matched = func.lower(column).like(func.lower(literal(values[0])))
+        matched = func.lower(column).like(func.lower(literal(values[0])), escape="\\")
     elif op in {"IN", "NOT IN"}:
         matched = column.in_(list(values))
     else:  # pragma: no cover - the parser admits no other operator
@@ -121,12 +124,8 @@ def _comparison(node: Comparison) -> ColumnElement[bool]:
 def _attribute_value(node: Comparison) -> Any:
     if node.key != "experiment_id":
         return node.value
-    try:
-        numbers = tuple(int(str(v)) for v in values_of(node.value))
-    except ValueError as exc:
-        raise InvalidFilterError(
-            f"experiment_id takes decimal ids, got {node.value!r}", text=str(node.value)
-        ) from exc
+    # The parser admits only decimal ids within the 64-bit range here.
+    numbers = tuple(int(v) for v in values_of(node.value))
     return numbers if isinstance(node.value, tuple) else numbers[0]
 
 
@@ -144,10 +143,18 @@ def compile_filter(node: Node | None) -> ColumnElement[bool]:
 
 @dataclass(frozen=True, slots=True)
 class SortColumn:
-    """One column of the sort, with its direction; every value is non-null."""
+    """One column of the sort, with its direction; every value is non-null.
+
+    Attributes:
+        expression: the labelled column expression.
+        ascending: the direction.
+        kind: what its values are: "int" (a flag or the run's id), "number" or "text"; a
+            page token's values are checked against it before they reach the database.
+    """
 
     expression: Any
     ascending: bool
+    kind: str = "int"
 
 
 def ordered_query(
@@ -165,7 +172,13 @@ def ordered_query(
         missing = case((value.is_(None), 1), else_=0)
         filler: Any = literal(0) if _is_numeric(key) else literal("")
         sort.append(SortColumn(missing.label(f"s{index}m"), ascending=True))
-        sort.append(SortColumn(func.coalesce(value, filler).label(f"s{index}v"), key.ascending))
+        sort.append(
+            SortColumn(
+                func.coalesce(value, filler).label(f"s{index}v"),
+                key.ascending,
+                kind="number" if _is_numeric(key) else "text",
+            )
+        )
     sort.append(SortColumn(_runs.c.id.label("sid"), ascending=True))
     query = query.add_columns(*(s.expression for s in sort)).order_by(
         *(s.expression.asc() if s.ascending else s.expression.desc() for s in sort)
@@ -215,25 +228,51 @@ def query_fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
+MAX_TOKEN_LENGTH = 200_000
+_MAX_INT = 2**63 - 1
+
+
+def _fits(values: list[Any], sort: Sequence[SortColumn]) -> bool:
+    """True when each value has its column's kind, so a forged token cannot upset the SQL."""
+    if len(values) != len(sort):
+        return False
+    for value, column in zip(values, sort, strict=True):
+        if column.kind == "text":
+            ok = isinstance(value, str) and "\x00" not in value
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            ok = False
+        elif column.kind == "int":
+            ok = isinstance(value, int) and -_MAX_INT <= value <= _MAX_INT
+        else:
+            ok = not math.isnan(value) and (not isinstance(value, int) or abs(value) <= _MAX_INT)
+        if not ok:
+            return False
+    return True
+
+
 def encode_token(last: Sequence[Any], fingerprint: str) -> str:
     """An opaque page token holding the last row's sort values."""
     payload = json.dumps({"v": list(last), "q": fingerprint}, separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def decode_token(token: str, fingerprint: str, width: int) -> list[Any]:
-    """The sort values in a page token.
+def decode_token(token: str, fingerprint: str, sort: Sequence[SortColumn]) -> list[Any]:
+    """The sort values in a page token, checked against the kinds of the sort columns.
 
     Raises:
         InvalidFilterError: the token is malformed or belongs to another query.
     """
     try:
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+            raise ValueError("not a token")
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
         values: list[Any] = payload["v"]
-        matches = payload["q"] == fingerprint and isinstance(values, list) and len(values) == width
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidFilterError("the page token is malformed", text=token[:80]) from exc
+        matches = payload["q"] == fingerprint and isinstance(values, list)
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise InvalidFilterError("the page token is malformed", text=str(token)[:80]) from exc
+    if matches and not _fits(values, sort):
+        raise InvalidFilterError("the page token is malformed", text=token[:80])
     if not matches:
         raise InvalidFilterError(
             "the page token belongs to another search (filter, order or experiments changed); "

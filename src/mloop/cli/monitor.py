@@ -57,28 +57,25 @@ def _fmt(value: float | None) -> str:
 
 
 def _summary_table(report: DriftReport, *, limit: int) -> Table:
-    table = Table("column", "kind", "verdict", "test", "p (adj.)", "effect", "size", "threshold")
-    table.add_column("missing ref → cur", justify="right")
+    table = Table("column", "verdict", "test (p adjusted)", "effect / threshold", "missing %")
+    table.columns[0].no_wrap = True
     for column in report.columns[:limit]:
         style = _STATUS_STYLE[column.status.value]
         verdict = column.status.value.replace("_", " ")
         if column.has_rate_drift:
-            verdict += " + rate change"
+            verdict += " + rate"
             style = style if column.is_drift else "bold yellow"
+        test = f"{column.test} {_fmt(column.adjusted_p_value)}" if column.test else ""
+        effect = ""
+        if column.effect:
+            effect = f"{column.effect} {_fmt(column.effect_size)} / {_fmt(column.threshold)}"
         missing = ""
         if column.missing is not None:
-            missing = f"{column.missing.reference_rate:.1%} → {column.missing.current_rate:.1%}"
-        table.add_row(
-            column.name,
-            column.kind,
-            f"[{style}]{verdict}[/]",
-            column.test or "",
-            _fmt(column.adjusted_p_value),
-            column.effect or "",
-            _fmt(column.effect_size),
-            _fmt(column.threshold),
-            missing,
-        )
+            ref, cur = column.missing.reference_rate, column.missing.current_rate
+            missing = f"{ref * 100:.1f} → {cur * 100:.1f}"
+        table.add_row(column.name, f"[{style}]{verdict}[/]", test, effect, missing)
+    if len(report.columns) > limit:
+        table.caption = f"{len(report.columns) - limit} more columns in --json / --html"
     return table
 
 

@@ -126,3 +126,17 @@ def test_stream_reads_current_in_batches(files) -> None:
     assert CliRunner().invoke(app, ["drift", str(ref), str(same), "--stream"]).exit_code == 0
     drifted = CliRunner().invoke(app, ["drift", str(ref), str(shifted), "--stream"])
     assert drifted.exit_code == DRIFT_EXIT_CODE, drifted.output
+
+
+def test_render_a_saved_json_report(files, tmp_path: Path) -> None:
+    ref, _, shifted = files
+    out_json, out_html = tmp_path / "r.json", tmp_path / "again.html"
+    CliRunner().invoke(app, ["drift", str(ref), str(shifted), "--json", str(out_json)])
+    result = CliRunner().invoke(app, ["render", str(out_json), "--html", str(out_html)])
+    assert result.exit_code == 0, result.output
+    assert "Dataset drift detected" in out_html.read_text()
+    from mloop.cli.main import app as main_app
+
+    bad = CliRunner().invoke(main_app, ["monitor", "render", str(ref), "--html", str(out_html)])
+    assert bad.exit_code == 2
+    assert "cannot read the JSON report" in " ".join(bad.output.split())

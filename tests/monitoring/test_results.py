@@ -60,3 +60,26 @@ def test_json_form_is_stable(pair) -> None:
     cat = next(c for c in data["columns"] if c["name"] == "cat_same")
     assert cat["chart"]["kind"] == "bars"
     assert set(cat["chart"]["labels"]) == {"a", "b", "c", "d"}
+
+
+def test_a_report_read_back_from_json_renders_the_same_page(pair) -> None:
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from mloop.errors import InvalidInputError
+    from mloop.monitoring import DriftReport, render_html
+
+    ref, cur = pair
+    cur = cur.copy()
+    cur.loc[:99, "num_same"] = np.inf
+    cur["empty"] = pd.Series([None] * len(cur), dtype="float64")
+    ref = ref.assign(empty=np.nan)
+    report = detect_drift(ref, cur)
+    again = DriftReport.from_dict(json.loads(report.to_json()))
+    assert again.to_dict() == report.to_dict()
+    assert render_html(again) == render_html(report)
+    with pytest.raises(InvalidInputError, match="not an mloop drift report"):
+        DriftReport.from_dict({"schema": "x"})
+    with pytest.raises(InvalidInputError, match="malformed"):
+        DriftReport.from_dict({"schema": "mloop.drift/v1", "mode": "default"})

@@ -175,3 +175,24 @@ def profile(
         f"({output.stat().st_size / 1024:.0f} KiB)",
         highlight=False,
     )
+
+
+@app.command("render")
+def render(
+    report_json: Path = typer.Argument(..., help="A JSON report from `drift --json`."),
+    html: Path = typer.Option(..., "--html", help="Where to write the HTML report."),
+) -> None:
+    """Render a saved JSON drift report as HTML (nothing is recomputed)."""
+    import json
+
+    from mloop.monitoring import DriftReport
+    from mloop.monitoring.report_html import write_html
+
+    try:
+        data = json.loads(report_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(
+            f"cannot read the JSON report {str(report_json)!r}: {exc}", field="report"
+        ) from exc
+    write_html(DriftReport.from_dict(data), html, title=f"Drift report: {report_json.name}")
+    console.print(f"HTML report: {html}", highlight=False)

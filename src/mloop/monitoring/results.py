@@ -12,6 +12,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mloop.errors import InvalidInputError
+
 SCHEMA = "mloop.drift/v1"
 
 
@@ -227,6 +229,33 @@ class DriftReport:
         cleaned: dict[str, Any] = _clean(data)
         return cleaned
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DriftReport:
+        """Read a report written by `to_dict` or `to_json` (e.g. to render it again).
+
+        Raises:
+            InvalidInputError: the data is not a `mloop.drift/v1` report.
+        """
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise InvalidInputError(
+                f"not an mloop drift report (expected schema {SCHEMA!r})", field="report"
+            )
+        try:
+            multivariate = tuple(
+                MultivariateDrift(**{**m, "columns": tuple(m["columns"])})
+                for m in data["multivariate"]
+            )
+            return cls(
+                str(data["mode"]),
+                int(data["reference_rows"]),
+                int(data["current_rows"]),
+                DatasetDrift(**data["dataset"]),
+                tuple(_column_from_dict(column) for column in data["columns"]),
+                multivariate,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f"malformed drift report: {exc}", field="report") from exc
+
     def to_json(self, *, indent: int | None = 2) -> str:
         """The report as JSON text."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
@@ -253,3 +282,29 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
+
+
+def _number(value: Any) -> Any:
+    if value == "inf":
+        return math.inf
+    if value == "-inf":
+        return -math.inf
+    return value
+
+
+def _column_from_dict(data: dict[str, Any]) -> ColumnDrift:
+    fields = {k: _number(v) for k, v in data.items() if k not in ("is_drift", "score")}
+    fields["status"] = ColumnStatus(fields["status"])
+    for key in ("missing", "infinite"):
+        if fields[key] is not None:
+            fields[key] = RateChange(**{k: _number(v) for k, v in fields[key].items()})
+    chart = fields["chart"]
+    if chart is not None:
+        fields["chart"] = Chart(
+            chart["kind"],
+            tuple(chart["labels"]),
+            tuple(chart["reference"]),
+            tuple(chart["current"]),
+            tuple(chart["edges"]),
+        )
+    return ColumnDrift(**fields)

@@ -43,8 +43,11 @@ def test_domain_classifier_separates_flipped_correlation() -> None:
 
 
 def test_multivariate_needs_usable_columns() -> None:
-    with pytest.raises(InvalidInputError, match="numeric"):
+    with pytest.raises(InvalidInputError, match="at least 2 numeric"):
         pca_reconstruction(pd.DataFrame({"c": ["a", "b"]}), pd.DataFrame({"c": ["a", "b"]}))
+    one = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+    with pytest.raises(InvalidInputError, match="at least 2 numeric"):
+        pca_reconstruction(one, one)
     with pytest.raises(InvalidInputError, match="at least one"):
         pca_reconstruction(pd.DataFrame({"a": [1.0]}), pd.DataFrame({"b": [1.0]}))
 

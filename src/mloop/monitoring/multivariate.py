@@ -136,15 +136,16 @@ def pca_reconstruction(
     reference: object,
     current: object,
     *,
-    variance: float = 0.9,
+    variance: float = 0.65,
     max_rows: int = MAX_ROWS,
     seed: int = 0,
 ) -> MultivariateDrift:
     """Does a PCA fitted on the reference reconstruct the current rows worse?
 
     Numeric columns are standardised with reference statistics (missing values imputed by the
-    reference mean); components explaining `variance` of the reference are kept, fitted on half
-    of the reference. The score is current / held-out reference mean reconstruction error; the
+    reference mean); components explaining `variance` of the reference are kept (NannyML's
+    default 65%, and always one dimension fewer than the columns), fitted on half of the
+    reference. The score is current / held-out reference mean reconstruction error; the
     threshold is 1 + 3 standard errors of the held-out reference error.
 
     Raises:
@@ -154,8 +155,12 @@ def pca_reconstruction(
         read_columns(reference), read_columns(current), max_rows=max_rows, seed=seed
     )
     numeric = ~np.array(is_categorical)
-    if not numeric.any():
-        raise InvalidInputError("PCA reconstruction needs numeric columns", field="columns")
+    if numeric.sum() < 2:
+        raise InvalidInputError(
+            "PCA reconstruction needs at least 2 numeric columns (one column has no structure "
+            "to lose); use the per-column tests instead",
+            field="columns",
+        )
     ref_m, cur_m = ref_m[:, numeric], cur_m[:, numeric]
     mean = np.nanmean(ref_m, axis=0)
     std = np.nanstd(ref_m, axis=0)
@@ -170,7 +175,9 @@ def pca_reconstruction(
     fit, held = ref_s[half[: len(half) // 2]], ref_s[half[len(half) // 2 :]]
     _, singular, components = np.linalg.svd(fit - fit.mean(axis=0), full_matrices=False)
     explained = np.cumsum(singular**2) / max(np.sum(singular**2), 1e-12)
-    basis = components[: int(np.searchsorted(explained, variance) + 1)]
+    # keep at least one dimension out, else every row reconstructs perfectly
+    kept_components = min(int(np.searchsorted(explained, variance) + 1), components.shape[0] - 1)
+    basis = components[: max(kept_components, 1)]
     center = fit.mean(axis=0)
 
     def errors(matrix: FloatArray) -> FloatArray:

@@ -60,7 +60,9 @@ def _svg(chart: Chart) -> Markup:
                 f"{share * 100:.2f}%</title></rect>"
             )
         if bins <= 12 or i % max(bins // 10, 1) == 0:
-            short = escape(label if len(label) <= 14 else label[:13] + "…")
+            # histograms name a bin by its left edge; the tooltip has the full range
+            text = f"{chart.edges[i]:.3g}" if chart.edges else label
+            short = escape(text if len(text) <= 14 else text[:13] + "…")
             parts.append(
                 f'<text x="{x:.1f}" y="{_HEIGHT + 14}" transform="rotate(20 {x:.1f} '
                 f'{_HEIGHT + 14})">{short}</text>'

@@ -118,3 +118,8 @@ def test_weighted_cdfs_handle_ties_across_samples() -> None:
     assert grid.tolist() == [1.0, 2.0, 3.0]
     assert ref.tolist() == [0.5, 1.0, 1.0]
     assert cur.tolist() == [0.0, 0.75, 1.0]
+
+
+def test_single_values_give_a_p_value_without_warnings() -> None:
+    assert ks_p_value(1.0, 1, 1) == pytest.approx(sps.kstwo.sf(1.0, 1))
+    assert 0.0 <= ks_2samp([0.0], [0.0]).p_value <= 1.0

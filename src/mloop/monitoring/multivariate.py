@@ -154,7 +154,8 @@ def pca_reconstruction(
     ref_m, cur_m, names, is_categorical = _matrices(
         read_columns(reference), read_columns(current), max_rows=max_rows, seed=seed
     )
-    numeric = ~np.array(is_categorical)
+    # columns without a single present reference value carry no structure to learn
+    numeric = ~np.array(is_categorical) & ~np.all(np.isnan(ref_m), axis=0)
     if numeric.sum() < 2:
         raise InvalidInputError(
             "PCA reconstruction needs at least 2 numeric columns (one column has no structure "

@@ -7,6 +7,7 @@ the reference data.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +67,11 @@ def ks_2samp(reference: npt.ArrayLike, current: npt.ArrayLike) -> TestResult:
     ref = np.sort(_finite(reference, "reference"))
     cur = np.sort(_finite(current, "current"))
     if max(ref.size, cur.size) <= _KS_EXACT_MAX_N:
-        result = sps.ks_2samp(ref, cur)
+        with warnings.catch_warnings():
+            # scipy warns when its exact computation falls back to the asymptotic one (some
+            # tiny or tied samples); the fallback is the documented behaviour, not a problem
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = sps.ks_2samp(ref, cur)
         return TestResult(float(result.statistic), float(result.pvalue))
     ones_r = np.ones(ref.size)
     ones_c = np.ones(cur.size)
@@ -139,7 +144,7 @@ def ks_p_value(distance: float, n_reference: int, n_current: int) -> float:
         The p-value.
     """
     big, small = sorted([float(n_reference), float(n_current)], reverse=True)
-    effective_n = float(np.round(big * small / (big + small)))
+    effective_n = max(float(np.round(big * small / (big + small))), 1.0)
     if effective_n <= _KS_EXACT_MAX_N:
         return float(np.clip(sps.kstwo.sf(distance, effective_n), 0.0, 1.0))
     # kstwo.sf costs ~20 ms at these sizes; the Kolmogorov limit with Stephens' correction is

@@ -145,7 +145,8 @@ def test_arrow_and_polars_inputs_give_the_same_report(pair) -> None:
     from_pandas = detect_drift(ref, cur)
     from_arrow = detect_drift(pa.Table.from_pandas(ref), pa.Table.from_pandas(cur))
     from_polars = detect_drift(pl.from_pandas(ref), pl.from_pandas(cur))
-    for other in (from_arrow, from_polars):
+    from_lazy = detect_drift(pl.from_pandas(ref).lazy(), pl.from_pandas(cur).lazy())
+    for other in (from_arrow, from_polars, from_lazy):
         assert [(c.name, c.p_value) for c in other.columns] == [
             (c.name, c.p_value) for c in from_pandas.columns
         ]

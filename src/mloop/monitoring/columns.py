@@ -133,6 +133,8 @@ def _source(data: object) -> Any:
             raise InvalidInputError(
                 f"cannot read a table from the mapping: {exc}", field="data"
             ) from exc
+    if type(data).__module__.split(".")[0] == "polars" and hasattr(data, "collect"):
+        data = data.collect()  # a LazyFrame: drift needs every value anyway
     is_frame = type(data).__module__.split(".")[0] in ("pandas", "polars")
     if isinstance(data, pa.Table) or (is_frame and hasattr(data, "columns")):
         return data

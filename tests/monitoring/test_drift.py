@@ -243,3 +243,19 @@ def test_dates_timestamps_decimals_and_booleans_are_tested() -> None:
     assert report.column("at").is_drift
     assert not report.column("day").is_drift
     assert report.column("flag").test == "z"
+
+
+def test_homogeneity_chi_square_holds_its_level_where_evidentlys_does_not() -> None:
+    """Evidently's chi-square treats the reference shares as exact; mloop's compares samples."""
+    rng = np.random.default_rng(8)
+    probabilities = [0.4, 0.3, 0.2, 0.05, 0.03, 0.02]
+    trials, ours, theirs = 200, 0, 0
+    for _ in range(trials):
+        ref = {"c": rng.choice(list("abcdef"), 500, p=probabilities)}
+        cur = {"c": rng.choice(list("abcdef"), 500, p=probabilities)}
+        ours += detect_drift(ref, cur).column("c").p_value < 0.05  # type: ignore[operator]
+        theirs += (
+            detect_drift(ref, cur, options=DriftOptions(mode="evidently")).column("c").is_drift
+        )
+    assert ours / trials <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / trials)
+    assert theirs / trials > 0.15

@@ -352,3 +352,31 @@ def test_importing_mloop_sklearn_does_not_import_sklearn():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "False"
+
+
+def test_multi_metric_search_without_refit_ranks_by_the_first_metric(iris):
+    x, y = iris
+    search = GridSearchCV(
+        LogisticRegression(max_iter=300),
+        {"C": [0.01, 1.0]},
+        cv=2,
+        scoring={"acc": "accuracy", "f1": "f1_macro"},
+        refit=False,
+    )
+    search.fit(x, y)  # no best estimator: no training metrics, no best params, no warning
+
+    runs = all_runs()
+    [parent] = [r for r in runs if r.parent_run_id is None]
+    assert not any(k.startswith("best_") for k in parent.params)
+    assert not any(k.startswith("training_") for k in parent.metrics)
+    children = [r for r in runs if r.parent_run_id is not None]
+    assert {c.metrics["rank_test_acc"] for c in children} == {1.0, 2.0}
+    assert all("mean_test_f1" in c.metrics for c in children)
+
+
+def test_params_with_keys_mloop_cannot_store_are_left_out(iris):
+    x, y = iris
+    Pipeline([("scale:z", StandardScaler()), ("clf", LogisticRegression())]).fit(x, y)
+    [run] = all_runs()
+    assert "clf__C" in run.params
+    assert not any(k.startswith("scale:z") for k in run.params)

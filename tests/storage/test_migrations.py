@@ -17,7 +17,7 @@ from sqlalchemy import inspect
 
 import mloop.storage.migrations
 from mloop.errors import SchemaOutdatedError, StorageError
-from mloop.storage.sql.schema import HEAD_REVISION, Base
+from mloop.storage.sql.schema import HEAD_REVISION, metadata
 from mloop.storage.sql.store import SqlStore
 from tests.storage.sql.rows import execute, scalar
 
@@ -27,7 +27,7 @@ def _diffs(store: SqlStore) -> list[Any]:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "compare_server_default": True}
         )
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, metadata))
 
 
 def _snapshot(store: SqlStore) -> dict[str, Any]:

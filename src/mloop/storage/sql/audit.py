@@ -12,10 +12,10 @@ from sqlalchemy.engine import Connection
 from mloop.entities import AuditEvent
 from mloop.entities.audit import chain_hash
 from mloop.entities.clock import now_ms
+from mloop.storage.sql import schema
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
-from mloop.storage.sql.schema import AuditEventRow, table_of
 
-_events = table_of(AuditEventRow)
+_events = schema.audit_events
 # Serialises appends on PostgreSQL so two writers never chain onto the same predecessor.
 _PG_AUDIT_LOCK = 0x6D6C6F6F7061
 

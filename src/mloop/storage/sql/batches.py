@@ -17,25 +17,16 @@ from sqlalchemy.engine import Connection
 from mloop.entities import Metric, Param, RunInput, RunTag
 from mloop.errors import ParamConflictError, RunNotActiveError
 from mloop.storage import metric_chunks
+from mloop.storage.sql import schema
 from mloop.storage.sql.dialect import insert_ignore, upsert
-from mloop.storage.sql.schema import (
-    LatestMetricRow,
-    MetricChunkRow,
-    MetricKeyRow,
-    ParamRow,
-    RunInputRow,
-    RunRow,
-    TagRow,
-    table_of,
-)
 
-_runs = table_of(RunRow)
-_params = table_of(ParamRow)
-_tags = table_of(TagRow)
-_latest = table_of(LatestMetricRow)
-_keys = table_of(MetricKeyRow)
-_chunks = table_of(MetricChunkRow)
-_inputs = table_of(RunInputRow)
+_runs = schema.runs
+_params = schema.params
+_tags = schema.tags
+_latest = schema.latest_metrics
+_keys = schema.metric_keys
+_chunks = schema.metric_chunks
+_inputs = schema.run_inputs
 
 
 _LOOKUP_RUN = select(_runs.c.id, _runs.c.lifecycle_stage).where(

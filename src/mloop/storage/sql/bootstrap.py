@@ -25,8 +25,9 @@ from sqlalchemy.engine import Connection
 
 from mloop.entities.clock import now_ms
 from mloop.errors import SchemaOutdatedError, StorageError
+from mloop.storage.sql import schema
 from mloop.storage.sql.engine import write_transaction
-from mloop.storage.sql.schema import HEAD_REVISION, Base, ExperimentRow, table_of
+from mloop.storage.sql.schema import HEAD_REVISION
 
 # Alembic's own bookkeeping table, declared apart from the application metadata, exactly as
 # Alembic creates it (primary key name included) so created and upgraded stores are identical.
@@ -80,14 +81,14 @@ def _lock_for_migration(conn: Connection) -> None:
 
 
 def _create_at_head(conn: Connection, *, artifact_root: str, uri: str) -> None:
-    existing = set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
+    existing = set(inspect(conn).get_table_names()) & set(schema.metadata.tables)
     if existing:
         raise StorageError(
             f"the database at {uri} has mloop tables ({', '.join(sorted(existing))}) but no "
             "schema revision; it was not made by mloop's store creation. Point "
             "MLOOP_TRACKING_URI at an empty database or at an mloop store"
         )
-    Base.metadata.create_all(conn)
+    schema.metadata.create_all(conn)
     _version_metadata.create_all(conn)
     conn.execute(alembic_version.insert().values(version_num=HEAD_REVISION))
     insert_default_experiment(conn, artifact_root=artifact_root)
@@ -97,9 +98,7 @@ def insert_default_experiment(conn: Connection, *, artifact_root: str) -> None:
     """Insert experiment 0, "Default", as MLflow has it."""
     stamp = now_ms()
     conn.execute(
-        table_of(ExperimentRow)
-        .insert()
-        .values(
+        schema.experiments.insert().values(
             experiment_id=DEFAULT_EXPERIMENT_ID,
             name=DEFAULT_EXPERIMENT_NAME,
             artifact_location=f"{artifact_root.rstrip('/')}/{DEFAULT_EXPERIMENT_ID}",

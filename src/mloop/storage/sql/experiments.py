@@ -15,12 +15,12 @@ from mloop.entities.validation import (
     validate_tag_value,
 )
 from mloop.errors import ExperimentAlreadyExistsError, ExperimentNotFoundError, InvalidStateError
+from mloop.storage.sql import schema
 from mloop.storage.sql.dialect import upsert
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
-from mloop.storage.sql.schema import ExperimentRow, ExperimentTagRow, table_of
 
-_experiments = table_of(ExperimentRow)
-_tags = table_of(ExperimentTagRow)
+_experiments = schema.experiments
+_tags = schema.experiment_tags
 
 
 class SqlExperimentStore:

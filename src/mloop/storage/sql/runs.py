@@ -35,20 +35,10 @@ from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFound
 from mloop.storage import metric_chunks
 from mloop.storage.search.parser import parse_filter, parse_order_by
 from mloop.storage.search.syntax import BoolOp, Comparison, Entity, Node
+from mloop.storage.sql import schema
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.batches import BatchWriter, lookup_run
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
-from mloop.storage.sql.schema import (
-    ExperimentRow,
-    LatestMetricRow,
-    MetricChunkRow,
-    MetricKeyRow,
-    ParamRow,
-    RunInputRow,
-    RunRow,
-    TagRow,
-    table_of,
-)
 from mloop.storage.sql.search import (
     after_cursor,
     compile_filter,
@@ -58,14 +48,14 @@ from mloop.storage.sql.search import (
     query_fingerprint,
 )
 
-_runs = table_of(RunRow)
-_experiments = table_of(ExperimentRow)
-_params = table_of(ParamRow)
-_tags = table_of(TagRow)
-_latest = table_of(LatestMetricRow)
-_keys = table_of(MetricKeyRow)
-_chunks = table_of(MetricChunkRow)
-_inputs = table_of(RunInputRow)
+_runs = schema.runs
+_experiments = schema.experiments
+_params = schema.params
+_tags = schema.tags
+_latest = schema.latest_metrics
+_keys = schema.metric_keys
+_chunks = schema.metric_chunks
+_inputs = schema.run_inputs
 
 MAX_SEARCH_RESULTS = 50_000
 

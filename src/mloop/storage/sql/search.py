@@ -30,22 +30,14 @@ from sqlalchemy import (
 from mloop.errors import InvalidFilterError
 from mloop.storage.search.parser import values_of
 from mloop.storage.search.syntax import Comparison, Entity, Node, Not, OrderKey
-from mloop.storage.sql.schema import (
-    LatestMetricRow,
-    MetricKeyRow,
-    ParamRow,
-    RunInputRow,
-    RunRow,
-    TagRow,
-    table_of,
-)
+from mloop.storage.sql import schema
 
-_runs = table_of(RunRow)
-_latest = table_of(LatestMetricRow)
-_keys = table_of(MetricKeyRow)
-_params = table_of(ParamRow)
-_tags = table_of(TagRow)
-_inputs = table_of(RunInputRow)
+_runs = schema.runs
+_latest = schema.latest_metrics
+_keys = schema.metric_keys
+_params = schema.params
+_tags = schema.tags
+_inputs = schema.run_inputs
 
 _ATTRIBUTE_COLUMNS = {
     "run_id": _runs.c.run_uuid,

@@ -177,7 +177,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_params")),
     )
     with op.batch_alter_table("params", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_params_key_value"), ["key", "value"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_params_value"), ["value"], unique=False, postgresql_using="hash"
+        )
 
     op.create_table(
         "run_inputs",
@@ -229,7 +231,7 @@ def downgrade() -> None:
     op.drop_table("tags")
     op.drop_table("run_inputs")
     with op.batch_alter_table("params", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_params_key_value"))
+        batch_op.drop_index(batch_op.f("ix_params_value"))
 
     op.drop_table("params")
     op.drop_table("metric_chunks")

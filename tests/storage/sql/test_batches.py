@@ -219,3 +219,14 @@ def test_metric_keys_are_shared_across_runs_and_stores(
         other.close()
     assert scalar(store, "SELECT count(*) FROM metric_keys") == 1
     assert store.runs.get(second).metrics == {"shared": 2.0}
+
+
+def test_a_param_of_the_full_length_with_varied_text_is_stored(
+    store: SqlStore, run_id: str
+) -> None:
+    # Incompressible text: PostgreSQL cannot put such a value in a B-tree index entry.
+    value = "".join(uuid.uuid4().hex for _ in range(188))[:6000]
+    assert len(value) == 6000
+    store.runs.log_batch(run_id, params=[Param("long", value)])
+    assert store.runs.get(run_id).params["long"] == value
+    assert [r.run_id for r in store.runs.search(None, params={"long": value})] == [run_id]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable, Sequence
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, Row, bindparam, literal, select, union_all, update
@@ -32,10 +31,9 @@ from mloop.entities.validation import (
     validate_tag_value,
 )
 from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
-from mloop.storage import metric_chunks
 from mloop.storage.search.parser import parse_filter, parse_order_by
 from mloop.storage.search.syntax import BoolOp, Comparison, Entity, Node
-from mloop.storage.sql import schema
+from mloop.storage.sql import history, schema
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.batches import BatchWriter, lookup_run
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
@@ -259,16 +257,7 @@ class SqlRunStore:
         Raises:
             RunNotFoundError: no such run.
         """
-        columns = self.get_metric_history_columns(run_id, key)
-        return [
-            Metric(key, value, stamp, step)
-            for step, stamp, value in zip(
-                columns.steps.tolist(),
-                columns.timestamps_ms.tolist(),
-                columns.values.tolist(),
-                strict=True,
-            )
-        ]
+        return history.read_points(self._engine, run_id, key)
 
     def get_metric_history_columns(self, run_id: str, key: str) -> MetricHistory:
         """Every point of one metric as NumPy columns, without building an object per point.
@@ -276,44 +265,7 @@ class SqlRunStore:
         Raises:
             RunNotFoundError: no such run.
         """
-        import numpy as np
-
-        chunks = self._chunks(run_id, key)
-        parts = [metric_chunks.decode_columns(p, n) for p, n, _, _ in chunks]
-        if not parts:
-            empty = np.empty(0, dtype=np.int64)
-            return MetricHistory(key, empty, empty.copy(), np.empty(0, dtype=np.float64))
-        steps, stamps, values = (np.concatenate(c) for c in zip(*parts, strict=True))
-        bits = values.view(np.int64)
-        order = np.lexsort((bits, stamps, steps))
-        steps, stamps, values, bits = steps[order], stamps[order], values[order], bits[order]
-        if _ranges_overlap(chunks):
-            # Only a point sent twice in different batches can repeat; after sorting, a repeat
-            # sits next to its twin.
-            keep = np.ones(len(steps), dtype=bool)
-            keep[1:] = (
-                (steps[1:] != steps[:-1]) | (stamps[1:] != stamps[:-1]) | (bits[1:] != bits[:-1])
-            )
-            steps, stamps, values = steps[keep], stamps[keep], values[keep]
-        return MetricHistory(key, steps, stamps, values)
-
-    def _chunks(self, run_id: str, key: str) -> list[tuple[bytes, int, int, int]]:
-        validate_run_id(run_id)
-        with read_transaction(self._engine) as conn:
-            pk = conn.execute(
-                select(_runs.c.id).where(_runs.c.run_uuid == run_id)
-            ).scalar_one_or_none()
-            if pk is None:
-                raise RunNotFoundError(run_id)
-            key_id = select(_keys.c.id).where(_keys.c.key == key).scalar_subquery()
-            rows = conn.execute(
-                select(
-                    _chunks.c.payload, _chunks.c.n_points, _chunks.c.min_step, _chunks.c.max_step
-                )
-                .where(_chunks.c.run_id == pk, _chunks.c.key_id == key_id)
-                .order_by(_chunks.c.min_step)
-            )
-            return [(bytes(payload), count, low, high) for payload, count, low, high in rows]
+        return history.read_columns(self._engine, run_id, key)
 
     def delete(self, run_id: str, *, actor: str) -> None:
         """Soft-delete a run (restorable); recorded in the audit log.
@@ -511,11 +463,6 @@ def _run_entity(
         tags=tags[pk],
         inputs=tuple(inputs[pk]),
     )
-
-
-def _ranges_overlap(chunks: list[tuple[bytes, int, int, int]]) -> bool:
-    """True when two chunks (sorted by min_step) share a step, so points may repeat."""
-    return any(later[2] <= earlier[3] for earlier, later in pairwise(chunks))
 
 
 def _validate_batch(

@@ -60,14 +60,7 @@ def validate_param_value(key: str, value: object) -> str:
     Raises:
         InvalidInputError: the string form is longer than the limit.
     """
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > MAX_PARAM_VALUE_LENGTH:
-        raise InvalidInputError(
-            f"param {key!r} has a value of {len(text)} characters; the limit is "
-            f"{MAX_PARAM_VALUE_LENGTH}: log long text as an artifact with log_text instead",
-            field=key,
-        )
-    return text
+    return _bounded_text("param", key, value, MAX_PARAM_VALUE_LENGTH)
 
 
 def validate_tag_value(key: str, value: object) -> str:
@@ -76,11 +69,15 @@ def validate_tag_value(key: str, value: object) -> str:
     Raises:
         InvalidInputError: the string form is longer than the limit.
     """
+    return _bounded_text("tag", key, value, MAX_TAG_VALUE_LENGTH)
+
+
+def _bounded_text(kind: str, key: str, value: object, limit: int) -> str:
     text = value if isinstance(value, str) else str(value)
-    if len(text) > MAX_TAG_VALUE_LENGTH:
+    if len(text) > limit:
         raise InvalidInputError(
-            f"tag {key!r} has a value of {len(text)} characters; the limit is "
-            f"{MAX_TAG_VALUE_LENGTH}: log long text as an artifact with log_text instead",
+            f"{kind} {key!r} has a value of {len(text)} characters; the limit is {limit}: log "
+            "long text as an artifact with log_text instead",
             field=key,
         )
     return text

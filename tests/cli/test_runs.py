@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from mloop.cli.main import app
 from mloop.client import MloopClient
-from mloop.entities import Metric, Param, RunStatus
+from mloop.entities import Metric, Param, RunInput, RunStatus
 
 
 def _make_runs() -> tuple[str, str]:
@@ -124,3 +124,13 @@ def test_compare_needs_two_runs_and_resolves_prefixes(cli: CliRunner, cli_env):
     assert cli.invoke(app, ["runs", "compare", first]).exit_code == 2
     missing = cli.invoke(app, ["runs", "compare", first, "abcd1234"])
     assert missing.exit_code == 3
+
+
+def test_show_lists_the_datasets_a_run_consumed(cli: CliRunner, cli_env):
+    first, _ = _make_runs()
+    MloopClient().log_inputs(first, [RunInput("customers", "d1g3st", "s3://x", "training")])
+    result = cli.invoke(app, ["runs", "show", first], env={"COLUMNS": "160"})
+    assert result.exit_code == 0
+    assert "customers" in result.output
+    assert "d1g3st" in result.output
+    assert "training" in result.output

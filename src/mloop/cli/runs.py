@@ -18,7 +18,7 @@ from mloop.errors import InvalidInputError
 if TYPE_CHECKING:
     from mloop.client import MloopClient
 
-app = typer.Typer(help="List, inspect, delete and restore runs.", no_args_is_help=True)
+app = typer.Typer(help="List, inspect, compare, delete and restore runs.", no_args_is_help=True)
 # A prefix is hex only, so it can be placed in a filter without quoting problems.
 _PREFIX = re.compile(r"^[0-9a-f]{4,31}$")
 
@@ -191,6 +191,13 @@ def show(
             for key in sorted(values):
                 table.add_row(key, values[key])
             console.print(table)
+    if run.inputs:
+        table = Table(
+            "dataset", "digest", "context", "source", title="inputs", title_justify="left"
+        )
+        for item in run.inputs:
+            table.add_row(item.name, item.digest, item.context or "-", item.source or "-")
+        console.print(table)
 
 
 @app.command("delete")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    exists,
     false,
     func,
     literal,
@@ -84,11 +85,15 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     return not_(matched) if op.startswith("NOT ") else matched  # type: ignore[no-any-return]
 
 
-def _runs_having(table: Any, key_clause: Any, condition: Any) -> ColumnElement[bool]:
+def _runs_having(
+    table: Any, key_clause: Any, condition: Any, *, correlated: bool
+) -> ColumnElement[bool]:
+    if correlated:  # checked run by run: for plans that visit few runs (metric-led order)
+        return exists().where(table.c.run_id == _runs.c.id, key_clause, condition)
     return _runs.c.id.in_(select(table.c.run_id).where(key_clause, condition))
 
 
-def _comparison(node: Comparison) -> ColumnElement[bool]:
+def _comparison(node: Comparison, *, correlated: bool) -> ColumnElement[bool]:
     op = node.op
     if node.entity is Entity.ATTRIBUTE:
         column = _ATTRIBUTE_COLUMNS[node.key]
@@ -98,7 +103,8 @@ def _comparison(node: Comparison) -> ColumnElement[bool]:
             return column.is_not(None)
         return _compare(column, op, _attribute_value(node))
     if node.entity is Entity.DATASET:
-        return _runs_having(_inputs, true(), _compare(_inputs.c[node.key], op, node.value))
+        condition = _compare(_inputs.c[node.key], op, node.value)
+        return _runs_having(_inputs, true(), condition, correlated=correlated)
     if node.entity is Entity.METRIC:
         table, key_clause = _latest, _latest.c.key_id == _key_id(node.key)
         value_clause: Any = _latest.c.is_nan == false()
@@ -107,10 +113,11 @@ def _comparison(node: Comparison) -> ColumnElement[bool]:
         table = _params if node.entity is Entity.PARAM else _tags
         key_clause, value_clause, column = table.c.key == node.key, true(), table.c.value
     if op == "IS NULL":
-        return not_(_runs_having(table, key_clause, true()))
+        return not_(_runs_having(table, key_clause, true(), correlated=correlated))
     if op == "IS NOT NULL":
-        return _runs_having(table, key_clause, true())
-    return _runs_having(table, key_clause, and_(value_clause, _compare(column, op, node.value)))
+        return _runs_having(table, key_clause, true(), correlated=correlated)
+    condition = and_(value_clause, _compare(column, op, node.value))
+    return _runs_having(table, key_clause, condition, correlated=correlated)
 
 
 def _attribute_value(node: Comparison) -> Any:
@@ -121,15 +128,21 @@ def _attribute_value(node: Comparison) -> Any:
     return numbers if isinstance(node.value, tuple) else numbers[0]
 
 
-def compile_filter(node: Node | None) -> ColumnElement[bool]:
-    """The WHERE condition of a filter tree (true for no filter)."""
+def compile_filter(node: Node | None, *, correlated: bool = False) -> ColumnElement[bool]:
+    """The WHERE condition of a filter tree (true for no filter).
+
+    Args:
+        node: the filter tree.
+        correlated: test conditions on child tables run by run (EXISTS), for plans that visit
+            runs in order and stop early, instead of collecting matching runs up front (IN).
+    """
     if node is None:
         return true()
     if isinstance(node, Comparison):
-        return _comparison(node)
+        return _comparison(node, correlated=correlated)
     if isinstance(node, Not):
-        return not_(compile_filter(node.item))
-    parts = [compile_filter(item) for item in node.items]
+        return not_(compile_filter(node.item, correlated=correlated))
+    parts = [compile_filter(item, correlated=correlated) for item in node.items]
     return and_(*parts) if node.op == "AND" else or_(*parts)
 
 
@@ -147,19 +160,30 @@ class SortColumn:
     expression: Any
     ascending: bool
     kind: str = "int"
+    is_constant: bool = False
 
 
 def ordered_query(
-    base: Select[Any], keys: Sequence[OrderKey]
+    base: Select[Any], keys: Sequence[OrderKey], *, lead: Any | None = None
 ) -> tuple[Select[Any], list[SortColumn]]:
     """Add the sort columns for `keys` (plus the unique run id) to a query over runs.
 
     Missing values (a run without that metric, param or tag, or a NaN metric) sort last in
     either direction: each key becomes a "missing" flag (ascending) and a non-null value.
+
+    Args:
+        base: the query.
+        keys: the order.
+        lead: in the metric-led plan (`lead_query`), the inner-joined row of the first key's
+            metric: its value sorts directly and its flag is a constant 0.
     """
     sort: list[SortColumn] = []
     query = base
     for index, key in enumerate(list(keys) or list(DEFAULT_ORDER)):
+        if index == 0 and lead is not None:
+            sort.append(SortColumn(literal(0).label("s0m"), ascending=True, is_constant=True))
+            sort.append(SortColumn(lead.c.value.label("s0v"), key.ascending, kind="number"))
+            continue
         value, query = _order_value(query, key, index)
         missing = case((value.is_(None), 1), else_=0)
         filler: Any = literal(0) if _is_numeric(key) else literal("")
@@ -173,9 +197,32 @@ def ordered_query(
         )
     sort.append(SortColumn(_runs.c.id.label("sid"), ascending=True))
     query = query.add_columns(*(s.expression for s in sort)).order_by(
-        *(s.expression.asc() if s.ascending else s.expression.desc() for s in sort)
+        *(
+            s.expression.asc() if s.ascending else s.expression.desc()
+            for s in sort
+            if not s.is_constant
+        )
     )
     return query, sort
+
+
+def lead_query(first: OrderKey) -> tuple[Select[Any], Any]:
+    """The start of the metric-led plan, used when the first order key is a metric.
+
+    It visits the runs that have that metric (not NaN) through the `(key_id, value)` index in
+    order, so a page stops after its rows instead of sorting every match.
+
+    Returns:
+        The query (filters still to add, with `compile_filter(..., correlated=True)`) and the
+        joined metric row to pass to `ordered_query` as `lead`.
+    """
+    lead = _latest.alias("o0")
+    query = (
+        select(_runs.c.id)
+        .select_from(lead.join(_runs, _runs.c.id == lead.c.run_id))
+        .where(lead.c.key_id == _key_id(first.key), lead.c.is_nan == false())
+    )
+    return query, lead
 
 
 def _is_numeric(key: OrderKey) -> bool:

@@ -32,19 +32,17 @@ from mloop.entities.validation import (
 )
 from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
 from mloop.storage.search.parser import parse_filter, parse_order_by
-from mloop.storage.search.syntax import BoolOp, Comparison, Entity, Node, OrderKey
 from mloop.storage.sql import history, schema
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.batches import BatchWriter, lookup_run
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.search import (
-    SortColumn,
-    after_cursor,
     compile_filter,
     decode_token,
     encode_token,
-    lead_query,
+    equality_conditions,
     ordered_query,
+    page_rows,
     query_fingerprint,
 )
 
@@ -328,7 +326,7 @@ class SqlRunStore:
         ids = (
             None if experiment_ids is None else [validate_experiment_id(e) for e in experiment_ids]
         )
-        condition = _conditions(parse_filter(filter_string), params, tags, status)
+        condition = equality_conditions(parse_filter(filter_string), params, tags, status)
         keys = parse_order_by(order_by)
         scope = [_runs.c.lifecycle_stage == "active"] if not include_deleted else []
         if ids is not None:
@@ -341,7 +339,7 @@ class SqlRunStore:
         )
         last = decode_token(page_token, fingerprint, sort) if page_token else None
         with read_transaction(self._engine) as conn:
-            rows = self._page_rows(
+            rows = page_rows(
                 conn,
                 generic=generic,
                 sort=sort,
@@ -359,42 +357,6 @@ class SqlRunStore:
         if len(rows) > max_results:
             token = encode_token([page[-1][i + 1] for i in range(len(sort))], fingerprint)
         return RunPage(runs, token)
-
-    @staticmethod
-    def _page_rows(
-        conn: Connection,
-        *,
-        generic: Any,
-        sort: list[SortColumn],
-        keys: list[OrderKey],
-        condition: Node | None,
-        scope: list[Any],
-        last: list[Any] | None,
-        max_results: int,
-    ) -> list[Any]:
-        """The next `max_results + 1` (id, sort values...) rows of a search.
-
-        When the first order key is a metric, runs that have it are read first through the
-        metric's value index, stopping as soon as the page is full (a million runs answer in
-        milliseconds); runs lacking it, which sort after them, are read only to fill a page.
-        """
-        wanted = max_results + 1
-        rows: list[Any] = []
-        if keys and keys[0].entity is Entity.METRIC and (last is None or last[0] == 0):
-            lead, joined = lead_query(keys[0])
-            led, led_sort = ordered_query(
-                lead.where(compile_filter(condition, correlated=True), *scope), keys, lead=joined
-            )
-            if last is not None:
-                led = led.where(after_cursor(led_sort, last))
-            rows = list(conn.execute(led.limit(wanted)).all())
-            if len(rows) == wanted:
-                return rows
-            missing_only = sort[0].expression.element == 1
-            return rows + list(conn.execute(generic.where(missing_only).limit(wanted - len(rows))))
-        if last is not None:
-            generic = generic.where(after_cursor(sort, last))
-        return list(conn.execute(generic.limit(wanted)).all())
 
     def _set_stage(self, run_id: str, stage: LifecycleStage, *, actor: str) -> None:
         deleted = stage is LifecycleStage.DELETED
@@ -423,23 +385,6 @@ class SqlRunStore:
                 conn.execute(update(_runs).where(_runs.c.run_uuid == run_id).values(**values))
 
         with_retries(run, what=f"updating run {run_id}")
-
-
-def _conditions(
-    node: Node | None,
-    params: dict[str, str] | None,
-    tags: dict[str, str] | None,
-    status: RunStatus | None,
-) -> Node | None:
-    """The filter tree with the equality shorthands ANDed in."""
-    extra: list[Node] = [Comparison(Entity.PARAM, k, "=", v) for k, v in (params or {}).items()]
-    extra += [Comparison(Entity.TAG, k, "=", v) for k, v in (tags or {}).items()]
-    if status is not None:
-        extra.append(Comparison(Entity.ATTRIBUTE, "status", "=", RunStatus(status).value))
-    items = ([node] if node is not None else []) + extra
-    if not items:
-        return None
-    return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
 
 
 _PKS: Any = bindparam("pks", expanding=True)

@@ -27,10 +27,12 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.engine import Connection
 
+from mloop.entities import RunStatus
 from mloop.errors import InvalidFilterError
 from mloop.storage.search.parser import values_of
-from mloop.storage.search.syntax import Comparison, Entity, Node, Not, OrderKey
+from mloop.storage.search.syntax import BoolOp, Comparison, Entity, Node, Not, OrderKey
 from mloop.storage.sql import schema
 
 _runs = schema.runs
@@ -319,3 +321,56 @@ def decode_token(token: str, fingerprint: str, sort: Sequence[SortColumn]) -> li
             text=token[:80],
         )
     return values
+
+
+def equality_conditions(
+    node: Node | None,
+    params: dict[str, str] | None,
+    tags: dict[str, str] | None,
+    status: RunStatus | None,
+) -> Node | None:
+    """The filter tree with the equality shorthands ANDed in."""
+    extra: list[Node] = [Comparison(Entity.PARAM, k, "=", v) for k, v in (params or {}).items()]
+    extra += [Comparison(Entity.TAG, k, "=", v) for k, v in (tags or {}).items()]
+    if status is not None:
+        extra.append(Comparison(Entity.ATTRIBUTE, "status", "=", RunStatus(status).value))
+    items = ([node] if node is not None else []) + extra
+    if not items:
+        return None
+    return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
+
+
+def page_rows(
+    conn: Connection,
+    *,
+    generic: Any,
+    sort: list[SortColumn],
+    keys: list[OrderKey],
+    condition: Node | None,
+    scope: list[Any],
+    last: list[Any] | None,
+    max_results: int,
+) -> list[Any]:
+    """The next `max_results + 1` (id, sort values...) rows of a search.
+
+    When the first order key is a metric, runs that have it are read first through the
+    metric's value index, stopping as soon as the page is full (a million runs answer in
+    milliseconds); runs lacking it, which sort after them, are read only to fill a page.
+    """
+    wanted = max_results + 1
+    rows: list[Any] = []
+    if keys and keys[0].entity is Entity.METRIC and (last is None or last[0] == 0):
+        lead, joined = lead_query(keys[0])
+        led, led_sort = ordered_query(
+            lead.where(compile_filter(condition, correlated=True), *scope), keys, lead=joined
+        )
+        if last is not None:
+            led = led.where(after_cursor(led_sort, last))
+        rows = list(conn.execute(led.limit(wanted)).all())
+        if len(rows) == wanted:
+            return rows
+        missing_only = sort[0].expression.element == 1
+        return rows + list(conn.execute(generic.where(missing_only).limit(wanted - len(rows))))
+    if last is not None:
+        generic = generic.where(after_cursor(sort, last))
+    return list(conn.execute(generic.limit(wanted)).all())

@@ -261,7 +261,15 @@ def after_cursor(sort: Sequence[SortColumn], last: Sequence[Any]) -> ColumnEleme
         element = column.expression.element
         beyond = element > last[i] if column.ascending else element < last[i]
         alternatives.append(and_(*equal_prefix, beyond))
-    return or_(*alternatives)
+    # Implied by the alternatives, but a plain range on the first real sort column lets the
+    # database start an index scan there instead of filtering from the beginning.
+    first = next((i for i, c in enumerate(sort) if not c.is_constant), None)
+    if first is None:
+        return or_(*alternatives)
+    element = sort[first].expression.element
+    not_before = element >= last[first] if sort[first].ascending else element <= last[first]
+    constants = [sort[j].expression.element == last[j] for j in range(first)]
+    return and_(*constants, not_before, or_(*alternatives))
 
 
 def query_fingerprint(*parts: object) -> str:

@@ -14,8 +14,8 @@ def test_set_experiment_creates_a_missing_experiment_and_makes_it_current(store:
     experiment = mloop.set_experiment("churn")
 
     assert store.experiments.get_by_name("churn").experiment_id == experiment.experiment_id
-    with mloop.start_run() as run:
-        pass
+    run = mloop.start_run()  # an empty run: only where it goes matters
+    mloop.end_run()
     assert store.runs.get(run.run_id).experiment_id == experiment.experiment_id
 
 
@@ -62,8 +62,8 @@ def test_set_experiment_with_an_unknown_id_raises_not_found():
 
 
 def test_runs_go_to_the_default_experiment_when_none_is_set(store: SqlStore):
-    with mloop.start_run() as run:
-        pass
+    run = mloop.start_run()  # an empty run: only where it goes matters
+    mloop.end_run()
 
     assert store.runs.get(run.run_id).experiment_id == "0"
 
@@ -73,8 +73,9 @@ def test_mloop_experiment_name_picks_and_creates_the_experiment(
 ):
     monkeypatch.setenv("MLOOP_EXPERIMENT_NAME", "from-env")
 
-    with mloop.start_run() as run:
-        pass
+    run = mloop.start_run()  # an empty run: only where it goes matters
+
+    mloop.end_run()
 
     experiment = store.experiments.get_by_name("from-env")
     assert store.runs.get(run.run_id).experiment_id == experiment.experiment_id
@@ -86,8 +87,9 @@ def test_set_experiment_wins_over_mloop_experiment_name(
     monkeypatch.setenv("MLOOP_EXPERIMENT_NAME", "from-env")
     chosen = mloop.set_experiment("in-code")
 
-    with mloop.start_run() as run:
-        pass
+    run = mloop.start_run()  # an empty run: only where it goes matters
+
+    mloop.end_run()
 
     assert store.runs.get(run.run_id).experiment_id == chosen.experiment_id
     assert store.experiments.find_by_name("from-env") is None

@@ -90,7 +90,7 @@ def test_mloop_log_system_metrics_turns_sampling_on(
 
 
 def test_runs_do_not_sample_by_default(fluent: FluentEnv, store: SqlStore):
-    with mloop.start_run() as run:
-        pass
+    run = mloop.start_run()  # an empty run: only where it goes matters
+    mloop.end_run()
 
     assert not KEYS & set(store.runs.get(run.run_id).metrics)

@@ -244,13 +244,15 @@ def search_runs(
         ids = [get_experiment_by_name(n).experiment_id for n in experiment_names]
     else:
         ids = [current_experiment_id()]
-    return get_store().runs.search(
+    from mloop.client.client import MloopClient
+
+    return MloopClient(store=get_store()).search_runs(
         ids,
         filter_string=filter_string,
         order_by=order_by,
         params=params,
         tags=tags,
-        status=RunStatus(status) if status is not None else None,
+        status=status,
         max_results=max_results,
         page_token=page_token,
     )

@@ -97,10 +97,10 @@ def test_starting_a_second_run_while_one_is_active_raises_and_changes_nothing(st
 
 
 def test_runs_get_generated_readable_names_unless_named(store: SqlStore):
-    with mloop.start_run() as generated:
-        pass
-    with mloop.start_run(run_name="baseline") as named:
-        pass
+    generated = mloop.start_run()
+    mloop.end_run()
+    named = mloop.start_run(run_name="baseline")
+    mloop.end_run()
 
     assert re.fullmatch(r"[a-z]+-[a-z]+-\d{1,3}", generated.run_name)
     assert store.runs.get(generated.run_id).run_name == generated.run_name
@@ -108,8 +108,8 @@ def test_runs_get_generated_readable_names_unless_named(store: SqlStore):
 
 
 def test_start_run_sets_tags_description_and_user(store: SqlStore):
-    with mloop.start_run(tags={"team": "risk"}, description="first try") as run:
-        pass
+    run = mloop.start_run(tags={"team": "risk"}, description="first try")
+    mloop.end_run()
 
     stored = store.runs.get(run.run_id)
     assert stored.tags["team"] == "risk"
@@ -217,8 +217,8 @@ def test_resuming_an_unknown_run_raises_not_found():
 
 
 def test_resuming_a_deleted_run_raises_not_active(store: SqlStore):
-    with mloop.start_run() as run:
-        pass
+    run = mloop.start_run()
+    mloop.end_run()
     store.runs.delete(run.run_id, actor="test")
 
     with pytest.raises(RunNotActiveError):
@@ -290,11 +290,11 @@ def test_search_runs_filters_by_param_tag_and_status_equality():
 
 
 def test_search_runs_is_limited_to_the_current_experiment(store: SqlStore):
-    with mloop.start_run():
-        pass
+    mloop.start_run()
+    mloop.end_run()
     mloop.set_experiment("other")
-    with mloop.start_run() as other:
-        pass
+    other = mloop.start_run()
+    mloop.end_run()
 
     assert [r.run_id for r in mloop.search_runs()] == [other.run_id]
     assert len(mloop.search_runs(["Default", "other"])) == 2

@@ -158,8 +158,8 @@ def test_a_sub_folder_uses_the_projects_existing_store(
     notebooks.mkdir(parents=True)
     monkeypatch.chdir(notebooks)
 
-    with mloop.start_run():
-        pass
+    mloop.start_run()
+    mloop.end_run()
 
     assert (project / ".mloop" / "mloop.db").is_file()
     assert not (notebooks / ".mloop").exists()
@@ -176,8 +176,8 @@ def test_set_tracking_uri_writes_pending_points_to_the_old_store_first(
     mloop.set_tracking_uri(f"sqlite:///{tmp_path / 'other.db'}", artifact_uri=str(tmp_path / "a"))
 
     assert len(store.runs.get_metric_history(run.run_id, "m")) == 100
-    with mloop.start_run() as moved:
-        pass
+    moved = mloop.start_run()
+    mloop.end_run()
     assert moved.artifact_uri.startswith(str(tmp_path / "a"))
 
 

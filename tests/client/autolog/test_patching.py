@@ -24,7 +24,7 @@ class Base:
 
 
 class Child(Base):
-    pass
+    """Inherits `fit` from `Base`."""
 
 
 class Outer(Base):

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision that `metadata` corresponds to; a fresh store is stamped with it.
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0004_auth"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -178,3 +178,7 @@ audit_events = Table(
     Column("hash", String(64), nullable=False, unique=True),
     Index(None, "entity_type", "entity_id"),
 )
+
+# The tables of later stages are declared beside their stores' schema modules; importing them
+# here registers them on `metadata`, so `create_all` and the migration tests see every table.
+from mloop.storage.sql import schema_artifacts, schema_auth, schema_registry  # noqa: E402, F401

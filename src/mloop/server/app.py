@@ -1,0 +1,54 @@
+"""The ASGI application: one store per process, the routers, the error table."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mloop.__about__ import __version__
+from mloop.server.config import ServerConfig
+from mloop.server.errors import install_error_handlers
+from mloop.storage import Store, open_store
+
+
+def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
+    """Build the server application.
+
+    Args:
+        config: backend and artifact URIs, auth and limits.
+        store: an open store to serve (tests); by default one is opened from `config`.
+
+    Returns:
+        The FastAPI application; `app.state.store` and `app.state.config` hold what routes use.
+    """
+    opened = (
+        store
+        if store is not None
+        else open_store(config.backend_uri, artifact_root=config.artifact_uri)
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if store is None:
+            opened.close()
+
+    app = FastAPI(
+        title="mloop tracking server",
+        version=__version__,
+        description="Experiments, runs, metrics, artifacts and models of the mloop loop.",
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.store = opened
+    install_error_handlers(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from mloop.server import health
+
+    app.include_router(health.router)

@@ -1,0 +1,66 @@
+"""A real uvicorn on a free loopback port, serving a store on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from mloop.server.app import create_app
+from mloop.server.config import ServerConfig
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URL, the app and a client on a kept-alive connection."""
+
+    url: str
+    app: FastAPI
+    client: httpx.Client
+
+
+def serve_in_thread(app: FastAPI) -> tuple[str, Callable[[], None]]:
+    """Start `app` on uvicorn in a background thread; returns its URL and a stop function."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture
+def server_config(store_url: str, artifact_root: str) -> ServerConfig:
+    """Configuration of a server on a fresh store (SQLite file or PostgreSQL schema)."""
+    return ServerConfig(backend_uri=store_url, artifact_uri=artifact_root)
+
+
+@pytest.fixture
+def live_server(server_config: ServerConfig) -> Iterator[LiveServer]:
+    """A real uvicorn on a free loopback port serving a fresh store."""
+    app = create_app(server_config)
+    url, stop = serve_in_thread(app)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        yield LiveServer(url=url, app=app, client=client)
+    stop()

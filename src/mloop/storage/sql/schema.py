@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision that `metadata` corresponds to; a fresh store is stamped with it.
-HEAD_REVISION = "0004_auth"
+HEAD_REVISION = "0005_logged_models"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -181,4 +181,9 @@ audit_events = Table(
 
 # The tables of later stages are declared beside their stores' schema modules; importing them
 # here registers them on `metadata`, so `create_all` and the migration tests see every table.
-from mloop.storage.sql import schema_artifacts, schema_auth, schema_registry  # noqa: E402, F401
+from mloop.storage.sql import (  # noqa: E402, F401
+    schema_artifacts,
+    schema_auth,
+    schema_logged_models,
+    schema_registry,
+)

@@ -6,11 +6,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from mloop.entities import (
+    Approval,
     AuditEvent,
     Experiment,
     Metric,
     MetricHistory,
+    ModelVersion,
+    ModelVersionPage,
     Param,
+    RegisteredModel,
+    RegisteredModelPage,
     Run,
     RunInput,
     RunPage,
@@ -105,6 +110,72 @@ class AuditStore(Protocol):
     def list(
         self, *, entity: tuple[str, str] | None = None, limit: int | None = None
     ) -> list[AuditEvent]: ...
+
+
+class ModelRegistryStore(Protocol):
+    """Registered models, their versions, aliases, approvals; every change is audited."""
+
+    def create_model(
+        self,
+        name: str,
+        *,
+        actor: str,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> RegisteredModel: ...
+    def get_model(self, name: str) -> RegisteredModel: ...
+    def find_model(self, name: str) -> RegisteredModel | None: ...
+    def update_model(self, name: str, *, actor: str, description: str) -> RegisteredModel: ...
+    def delete_model(self, name: str, *, actor: str, force: bool = False) -> None: ...
+    def search_models(
+        self,
+        filter_string: str | None = None,
+        *,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> RegisteredModelPage: ...
+    def create_version(
+        self,
+        name: str,
+        source: str,
+        *,
+        actor: str,
+        run_id: str | None = None,
+        package_digest: str = "",
+        signature: dict[str, Any] | None = None,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> ModelVersion: ...
+    def get_version(self, name: str, version: int) -> ModelVersion: ...
+    def get_latest_version(self, name: str) -> ModelVersion: ...
+    def get_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+    def update_version(
+        self, name: str, version: int, *, actor: str, description: str
+    ) -> ModelVersion: ...
+    def delete_version(
+        self, name: str, version: int, *, actor: str, force: bool = False
+    ) -> None: ...
+    def search_versions(
+        self,
+        filter_string: str | None = None,
+        *,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> ModelVersionPage: ...
+    def set_tag(
+        self, name: str, key: str, value: str, *, actor: str, version: int | None = None
+    ) -> None: ...
+    def delete_tag(
+        self, name: str, key: str, *, actor: str, version: int | None = None
+    ) -> None: ...
+    def set_alias(self, name: str, alias: str, version: int, *, actor: str) -> None: ...
+    def delete_alias(self, name: str, alias: str, *, actor: str) -> None: ...
+    def set_alias_protection(
+        self, name: str, alias: str, *, actor: str, protected: bool = True
+    ) -> None: ...
+    def approve(self, name: str, version: int, *, actor: str, comment: str = "") -> Approval: ...
 
 
 class Store(Protocol):

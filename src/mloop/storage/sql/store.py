@@ -7,6 +7,7 @@ import os
 from sqlalchemy import Engine
 
 from mloop.storage.sql.audit import SqlAuditStore
+from mloop.storage.sql.auth import SqlAuthStore
 from mloop.storage.sql.bootstrap import ensure_schema, upgrade
 from mloop.storage.sql.engine import make_engine, redact, with_retries
 from mloop.storage.sql.experiments import SqlExperimentStore
@@ -42,6 +43,7 @@ class SqlStore:
         self.experiments = SqlExperimentStore(self.engine, artifact_root=artifact_root)
         self.runs = SqlRunStore(self.engine)
         self.audit = SqlAuditStore(self.engine)
+        self.auth = SqlAuthStore(self.engine)
 
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate the database to the current schema; returns the revisions before and after."""

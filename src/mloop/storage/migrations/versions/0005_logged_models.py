@@ -17,7 +17,7 @@ depends_on = None
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _model_ref(table: str) -> list[sa.SchemaItem]:
+def _model_ref(table: str) -> list[sa.schema.SchemaItem]:
     return [
         sa.Column("model_id", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(

@@ -7,6 +7,8 @@ MloopError
 │   ├── TokenNotFoundError           .token_id
 │   ├── ExperimentNotFoundError      .experiment
 │   ├── RunNotFoundError             .run_id
+│   ├── DatasetNotFoundError         .name
+│   ├── DatasetVersionNotFoundError  .name .version   (also an unknown alias or digest)
 │   ├── ModelNotFoundError           .name
 │   ├── ModelVersionNotFoundError    .name .version
 │   └── AliasNotFoundError           .name .alias
@@ -17,6 +19,8 @@ MloopError
 ├── InvalidInputError (also ValueError)  .field
 │   ├── ParamConflictError           .run_id .key .old_value .new_value
 │   ├── InvalidFilterError           .text .position   (a search filter does not parse)
+│   ├── InvalidDatasetReferenceError .reference   (not datasets:/NAME/N, @ALIAS, /latest or a digest)
+│   ├── DvcImportError               .path   (a DVC file or cache entry cannot be read)
 │   ├── InvalidModelReferenceError   .reference   (not models:/NAME/N, @ALIAS or /latest)
 │   ├── SchemaFileError              .path .line   (a data schema file breaks the format)
 │   └── DataValidationError          .result       (data broke error-severity schema rules)
@@ -350,3 +354,46 @@ class InvalidModelReferenceError(InvalidInputError):
             field="model_uri",
         )
         self.reference = reference
+
+
+class DatasetNotFoundError(NotFoundError):
+    """No dataset with the given name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"dataset {name!r} does not exist; `mloop data list` shows the datasets there are, "
+            f"`mloop data add PATH --name {name}` makes one"
+        )
+        self.name = name
+
+
+class DatasetVersionNotFoundError(NotFoundError):
+    """A dataset has no such version (number, alias, or content digest)."""
+
+    def __init__(self, name: str, version: str) -> None:
+        super().__init__(
+            f"dataset {name!r} has no version {version!r}; `mloop data show {name}` lists its "
+            "versions and aliases"
+        )
+        self.name = name
+        self.version = version
+
+
+class InvalidDatasetReferenceError(InvalidInputError):
+    """Text that is not a dataset reference."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(
+            f"{reference!r} is not a dataset reference; use datasets:/NAME/3, "
+            "datasets:/NAME/latest, datasets:/NAME@ALIAS, a 64-hex content digest, or NAME/3",
+            field="reference",
+        )
+        self.reference = reference
+
+
+class DvcImportError(InvalidInputError):
+    """A DVC repository file or cache entry cannot be read as DVC writes it."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"cannot import {path} from DVC: {problem}", field="path")
+        self.path = path

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mloop.storage.protocols import AuditStore as AuditStore
+from mloop.storage.protocols import DatasetStore as DatasetStore
 from mloop.storage.protocols import ExperimentStore as ExperimentStore
 from mloop.storage.protocols import RunStore as RunStore
 from mloop.storage.protocols import Store as Store
@@ -15,7 +16,7 @@ from mloop.storage.protocols import Store as Store
 if TYPE_CHECKING:
     from mloop.storage.sql.store import SqlStore
 
-__all__ = ["AuditStore", "ExperimentStore", "RunStore", "Store", "open_store"]
+__all__ = ["AuditStore", "DatasetStore", "ExperimentStore", "RunStore", "Store", "open_store"]
 
 
 def open_store(tracking_uri: str, *, artifact_root: str, create: bool = True) -> SqlStore:

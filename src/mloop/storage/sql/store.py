@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from mloop.storage.sql.audit import SqlAuditStore
 from mloop.storage.sql.auth import SqlAuthStore
 from mloop.storage.sql.bootstrap import ensure_schema, upgrade
+from mloop.storage.sql.datasets import SqlDatasetStore
 from mloop.storage.sql.engine import make_engine, redact, with_retries
 from mloop.storage.sql.experiments import SqlExperimentStore
 from mloop.storage.sql.runs import SqlRunStore
@@ -43,6 +44,7 @@ class SqlStore:
         self.experiments = SqlExperimentStore(self.engine, artifact_root=artifact_root)
         self.runs = SqlRunStore(self.engine)
         self.audit = SqlAuditStore(self.engine)
+        self.datasets = SqlDatasetStore(self.engine)
         self.auth = SqlAuthStore(self.engine)
 
     def upgrade(self) -> tuple[str | None, str]:

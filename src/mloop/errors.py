@@ -7,6 +7,8 @@ MloopError
 │   ├── TokenNotFoundError           .token_id
 │   ├── ExperimentNotFoundError      .experiment
 │   ├── RunNotFoundError             .run_id
+│   ├── BlobNotFoundError            .digest   (no blob with this digest in the blob store)
+│   ├── ArtifactNotFoundError        .run_id .path
 │   ├── DatasetNotFoundError         .name
 │   ├── DatasetVersionNotFoundError  .name .version   (also an unknown alias or digest)
 │   ├── ModelNotFoundError           .name
@@ -30,6 +32,7 @@ MloopError
 │   └── AliasInUseError              .name .version .aliases (delete needs force)
 ├── StorageError
 │   ├── DatabaseLockedError
+│   ├── CorruptBlobError             .digest   (a blob's bytes no longer match its digest)
 │   └── SchemaOutdatedError          .found .expected
 └── ConfigurationError
     ├── AuthenticationError          (the server wants valid credentials: HTTP 401)
@@ -397,3 +400,38 @@ class DvcImportError(InvalidInputError):
     def __init__(self, path: str, problem: str) -> None:
         super().__init__(f"cannot import {path} from DVC: {problem}", field="path")
         self.path = path
+
+
+class BlobNotFoundError(NotFoundError):
+    """No blob with the given digest in a blob store."""
+
+    def __init__(self, digest: str, *, where: str = "the blob store") -> None:
+        super().__init__(
+            f"blob {digest} is not in {where}; it was never stored there or "
+            "was removed by `mloop gc` (push it from the store that has it)"
+        )
+        self.digest = digest
+
+
+class ArtifactNotFoundError(NotFoundError):
+    """A run (or logged model) has no artifact at the given path."""
+
+    def __init__(self, run_id: str, path: str) -> None:
+        super().__init__(
+            f"run {run_id} has no artifact {path!r}; `MloopClient.list_artifacts(run_id)` lists "
+            "the artifacts it has"
+        )
+        self.run_id = run_id
+        self.path = path
+
+
+class CorruptBlobError(StorageError):
+    """A blob's bytes do not match its digest (damaged on disk or in transit)."""
+
+    def __init__(self, digest: str, *, actual: str, where: str = "the blob store") -> None:
+        super().__init__(
+            f"blob {digest} in {where} is corrupt: its content hashes to {actual}; delete it "
+            "and store the file again (or pull it from a remote store that has it)"
+        )
+        self.digest = digest
+        self.actual = actual

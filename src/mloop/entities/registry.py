@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mloop.entities.runs import RunInput
+from mloop.errors import InvalidInputError
+
+MAX_MODEL_NAME_LENGTH = 250
+MAX_ALIAS_LENGTH = 250
+MAX_DESCRIPTION_LENGTH = 5000
+# No `/`, `@` or `:` in a name, so `models:/NAME/3` and `models:/NAME@alias` stay unambiguous.
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][\w\-. ]*$")
+# Aliases are identifiers; never all digits (they would read as a version) nor "latest".
+_ALIAS = re.compile(r"^[A-Za-z_][\w\-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +132,81 @@ class ModelVersionPage(list[ModelVersion]):
     ) -> None:
         super().__init__(versions)
         self.next_page_token = next_page_token
+
+
+def validate_model_name(name: object) -> str:
+    """Check a registered model's name.
+
+    Raises:
+        InvalidInputError: not a non-empty string of letters, digits, `_ - .` and spaces, starting
+            with a letter or digit, within 250 characters.
+    """
+    if not isinstance(name, str) or not _MODEL_NAME.match(name) or name != name.strip():
+        raise InvalidInputError(
+            f"model name {name!r} is not allowed; use letters, digits, '_', '-', '.' and inner "
+            "spaces, starting with a letter or digit (no '/', '@' or ':', which model "
+            "references use)",
+            field="name",
+        )
+    if len(name) > MAX_MODEL_NAME_LENGTH:
+        raise InvalidInputError(
+            f"model name is {len(name)} characters long; the limit is {MAX_MODEL_NAME_LENGTH}",
+            field="name",
+        )
+    return name
+
+
+def validate_alias(alias: object) -> str:
+    """Check an alias name such as "champion".
+
+    Raises:
+        InvalidInputError: not an identifier (letters, digits, `_`, `-`, starting with a letter
+            or `_`), or "latest", which names the newest version.
+    """
+    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.lower() == "latest":
+        raise InvalidInputError(
+            f"alias {alias!r} is not allowed; use letters, digits, '_' and '-', starting with a "
+            'letter ("latest" is reserved for the newest version)',
+            field="alias",
+        )
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise InvalidInputError(
+            f"alias is {len(alias)} characters long; the limit is {MAX_ALIAS_LENGTH}",
+            field="alias",
+        )
+    return alias
+
+
+def validate_version(version: object) -> int:
+    """Check a version number: a positive integer (a decimal string is accepted).
+
+    Raises:
+        InvalidInputError: anything else.
+    """
+    if isinstance(version, str) and version.isascii() and version.isdigit() and len(version) < 10:
+        version = int(version)
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 2**31:
+        raise InvalidInputError(
+            f"model version must be a positive integer such as 3, got {version!r}",
+            field="version",
+        )
+    return version
+
+
+def validate_description(description: object) -> str:
+    """Check a description: a string within 5000 characters.
+
+    Raises:
+        InvalidInputError: not a string, or too long.
+    """
+    if not isinstance(description, str):
+        raise InvalidInputError(
+            f"description must be a string, got {description!r}", field="description"
+        )
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidInputError(
+            f"description is {len(description)} characters long; the limit is "
+            f"{MAX_DESCRIPTION_LENGTH}: keep long documentation in the model card or an artifact",
+            field="description",
+        )
+    return description

@@ -18,7 +18,8 @@ Every failure raises `InvalidFilterError`; nothing else escapes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from mloop.errors import InvalidFilterError
 from mloop.storage.search.syntax import BoolOp, Comparison, Entity, Node, Not, OrderKey, Value
@@ -50,6 +51,30 @@ ATTRIBUTE_ALIASES = {
     "run_uuid": "run_id",
 }
 _MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Searchable:
+    """What a kind of object can be filtered by: runs by default, registry objects too.
+
+    Attributes:
+        what: the objects' plural name, for messages ("runs", "model versions").
+        entities: the prefixes allowed (runs: all; registered models: attributes and tags).
+        numeric: attributes compared as numbers.
+        string: attributes compared as strings.
+        aliases: other spellings of attribute names, matched ignoring case.
+    """
+
+    what: str
+    entities: frozenset[Entity]
+    numeric: frozenset[str]
+    string: frozenset[str]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+RUNS = Searchable(
+    "runs", frozenset(Entity), NUMERIC_ATTRIBUTES, STRING_ATTRIBUTES, ATTRIBUTE_ALIASES
+)
 DATASET_FIELDS = frozenset({"name", "digest", "context", "source"})
 
 _STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "NOT LIKE", "NOT ILIKE", "IN", "NOT IN"})
@@ -109,8 +134,9 @@ def _unquote(text: str) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, searchable: Searchable = RUNS) -> None:
         self.text = text
+        self.searchable = searchable
         self.tokens = _tokenize(text)
         self.index = 0
         self.comparisons = 0
@@ -185,7 +211,11 @@ class _Parser:
         start = self.take()
         if start.kind != "ident" or start.keyword is not None:
             raise self.fail(f"expected a key such as metrics.acc, found {start.text!r}", start)
-        entity, key = parse_identifier(start.text, text=self.text, position=start.pos)
+        entity, key = parse_identifier(
+            start.text, text=self.text, position=start.pos, aliases=self.searchable.aliases
+        )
+        if entity not in self.searchable.entities:
+            raise self.fail(f"{self.searchable.what} have no {entity.value}s to filter by", start)
         op = self.operator()
         if op in _NULL_OPS:
             return _checked(Comparison(entity, key, op, None), self, start)
@@ -233,7 +263,9 @@ class _Parser:
         return tuple(items)
 
 
-def parse_identifier(ident: str, *, text: str, position: int = 0) -> tuple[Entity, str]:
+def parse_identifier(
+    ident: str, *, text: str, position: int = 0, aliases: Mapping[str, str] = ATTRIBUTE_ALIASES
+) -> tuple[Entity, str]:
     """Split `prefix.key` into the entity and the key; no prefix names an attribute.
 
     Raises:
@@ -258,19 +290,19 @@ def parse_identifier(ident: str, *, text: str, position: int = 0) -> tuple[Entit
     if "\x00" in key:
         raise InvalidFilterError("a key contains a NUL character", text=text, position=position)
     if entity is Entity.ATTRIBUTE:
-        key = ATTRIBUTE_ALIASES.get(key.lower(), key)
+        key = aliases.get(key.lower(), key)
     return entity, key
 
 
 def _checked(node: Comparison, parser: _Parser, token: _Token) -> Comparison:
     """Refuse operators and values that do not fit the entity (e.g. `params.x > 1`)."""
-    message = _type_problem(node)
+    message = _type_problem(node, parser.searchable)
     if message is not None:
         raise parser.fail(message, token)
     return node
 
 
-def _type_problem(node: Comparison) -> str | None:
+def _type_problem(node: Comparison, searchable: Searchable) -> str | None:
     entity, key, op = node.entity, node.key, node.op
     values = values_of(node.value)
     if op in _NULL_OPS:
@@ -278,12 +310,14 @@ def _type_problem(node: Comparison) -> str | None:
     if entity is Entity.METRIC:
         return _number_problem(f"metrics.{key}", op, values)
     if entity is Entity.ATTRIBUTE:
-        if key in NUMERIC_ATTRIBUTES:
-            return _number_problem(f"attribute {key} (a time in milliseconds)", op, values)
-        if key == "experiment_id":
+        if key in searchable.numeric:
+            kind = "a time in milliseconds" if "time" in key or key == "created" else "a number"
+            return _number_problem(f"attribute {key} ({kind})", op, values)
+        if key == "experiment_id" and searchable is RUNS:
             return _experiment_id_problem(op, values)
-        if key not in STRING_ATTRIBUTES:
-            allowed = ", ".join(sorted(STRING_ATTRIBUTES | {"start_time", "end_time"}))
+        if key not in searchable.string:
+            listed = searchable.numeric - {"created"} if searchable is RUNS else searchable.numeric
+            allowed = ", ".join(sorted(searchable.string | listed))
             return f"unknown attribute {key!r}; attributes are {allowed}"
     elif entity is Entity.DATASET and key not in DATASET_FIELDS:
         return f"unknown datasets field {key!r}; use name, digest, context or source"
@@ -332,8 +366,12 @@ def _ends_with_escape(pattern: str) -> bool:
     return (len(pattern) - len(pattern.rstrip("\\"))) % 2 == 1
 
 
-def parse_filter(text: str | None) -> Node | None:
+def parse_filter(text: str | None, *, searchable: Searchable = RUNS) -> Node | None:
     """Parse a filter; None or blank text means "no filter".
+
+    Args:
+        text: the filter.
+        searchable: what is searched (runs by default); it decides the keys allowed.
 
     Raises:
         InvalidFilterError: the text does not parse, is too long, too deep or has too many
@@ -354,7 +392,7 @@ def parse_filter(text: str | None) -> Node | None:
         raise InvalidFilterError(
             "the filter contains a NUL character", text=text[:100], position=text.index("\x00")
         )
-    return _Parser(text).parse()
+    return _Parser(text, searchable).parse()
 
 
 _ORDER = re.compile(r"^\s*(?P<ident>.+?)(?:\s+(?P<dir>ASC|DESC))?\s*$", re.IGNORECASE | re.DOTALL)

@@ -12,6 +12,7 @@ from mloop.storage.sql.bootstrap import ensure_schema, upgrade
 from mloop.storage.sql.datasets import SqlDatasetStore
 from mloop.storage.sql.engine import make_engine, redact, with_retries
 from mloop.storage.sql.experiments import SqlExperimentStore
+from mloop.storage.sql.registry import SqlModelRegistryStore
 from mloop.storage.sql.runs import SqlRunStore
 
 
@@ -44,6 +45,7 @@ class SqlStore:
         self.experiments = SqlExperimentStore(self.engine, artifact_root=artifact_root)
         self.runs = SqlRunStore(self.engine)
         self.audit = SqlAuditStore(self.engine)
+        self.registry = SqlModelRegistryStore(self.engine)
         self.datasets = SqlDatasetStore(self.engine)
         self.auth = SqlAuthStore(self.engine)
 

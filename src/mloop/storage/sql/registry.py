@@ -1,0 +1,718 @@
+"""SQL implementation of the model registry; every change is audited in its own transaction.
+
+Each mutation appends its audit event (`audit.append_event`) inside the transaction that makes
+the change, so the log holds exactly the changes that committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.engine import Connection
+
+from mloop.entities import (
+    Approval,
+    ModelVersion,
+    ModelVersionPage,
+    RegisteredModel,
+    RegisteredModelPage,
+)
+from mloop.entities.clock import now_ms
+from mloop.entities.registry import (
+    validate_alias,
+    validate_description,
+    validate_model_name,
+    validate_version,
+)
+from mloop.entities.validation import validate_key, validate_run_id, validate_tag_value
+from mloop.errors import (
+    AliasInUseError,
+    AliasNotFoundError,
+    InvalidInputError,
+    ModelAlreadyExistsError,
+    ModelVersionNotFoundError,
+    ProtectedAliasError,
+    RunNotFoundError,
+)
+from mloop.storage.sql import schema
+from mloop.storage.sql.audit import append_event
+from mloop.storage.sql.dialect import insert_ignore, upsert
+from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.registry_rows import (
+    VERSION_COLUMNS,
+    VERSIONS_WITH_NAMES,
+    alias_version,
+    aliases_of_version,
+    load_models,
+    load_versions,
+    model_row,
+    version_entity,
+    version_row,
+)
+from mloop.storage.sql.registry_search import search_page
+from mloop.storage.sql.schema_registry import (
+    model_aliases,
+    model_approvals,
+    model_version_tags,
+    model_versions,
+    protected_aliases,
+    registered_model_tags,
+    registered_models,
+)
+
+T = TypeVar("T")
+_models = registered_models
+_versions = model_versions
+MAX_SOURCE_LENGTH = 1000
+MAX_DIGEST_LENGTH = 128
+
+
+class SqlModelRegistryStore:
+    """Registered models and their versions in a SQLite or PostgreSQL database.
+
+    Args:
+        engine: the database engine.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _write(self, operation: Callable[[Connection], T], *, what: str) -> T:
+        def run() -> T:
+            with write_transaction(self._engine) as conn:
+                return operation(conn)
+
+        return with_retries(run, what=what)
+
+    # Registered models
+
+    def create_model(
+        self,
+        name: str,
+        *,
+        actor: str,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> RegisteredModel:
+        """Create an empty registered model (registering a version creates one too).
+
+        Raises:
+            ModelAlreadyExistsError: the name is taken.
+            InvalidInputError: the name, description or a tag is malformed.
+        """
+        validate_model_name(name)
+        validate_description(description)
+        checked_tags = _checked_tags(tags)
+
+        def run(conn: Connection) -> RegisteredModel:
+            if _insert_model(conn, name, description) is None:
+                raise ModelAlreadyExistsError(name)
+            row = model_row(conn, name)
+            _write_tags(conn, registered_model_tags, "model_id", row.id, checked_tags)
+            append_event(
+                conn,
+                actor=actor,
+                action="model.create",
+                entity=("model", name),
+                details={"description": description, "tags": checked_tags},
+            )
+            return load_models(conn, [model_row(conn, name)])[0]
+
+        return self._write(run, what=f"creating model {name!r}")
+
+    def get_model(self, name: str) -> RegisteredModel:
+        """The registered model with its tags and aliases.
+
+        Raises:
+            ModelNotFoundError: no such model.
+        """
+        with read_transaction(self._engine) as conn:
+            return load_models(conn, [model_row(conn, name)])[0]
+
+    def find_model(self, name: str) -> RegisteredModel | None:
+        """The registered model, or None when there is none of this name."""
+        with read_transaction(self._engine) as conn:
+            row = conn.execute(select(_models).where(_models.c.name == name)).one_or_none()
+            return load_models(conn, [row])[0] if row is not None else None
+
+    def update_model(self, name: str, *, actor: str, description: str) -> RegisteredModel:
+        """Set a model's description.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            InvalidInputError: the description is too long.
+        """
+        validate_description(description)
+
+        def run(conn: Connection) -> RegisteredModel:
+            row = model_row(conn, name, lock=True)
+            _touch_model(conn, row.id, description=description)
+            append_event(
+                conn,
+                actor=actor,
+                action="model.update",
+                entity=("model", name),
+                details={"description": description},
+            )
+            return load_models(conn, [model_row(conn, name)])[0]
+
+        return self._write(run, what=f"updating model {name!r}")
+
+    def delete_model(self, name: str, *, actor: str, force: bool = False) -> None:
+        """Delete a model with all its versions, tags, aliases and approvals.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            AliasInUseError: the model has aliases and `force` is False.
+        """
+
+        def run(conn: Connection) -> None:
+            row = model_row(conn, name, lock=True)
+            aliases = sorted(
+                conn.execute(
+                    select(model_aliases.c.alias).where(model_aliases.c.model_id == row.id)
+                ).scalars()
+            )
+            if aliases and not force:
+                raise AliasInUseError(name, None, aliases)
+            versions = sorted(
+                conn.execute(
+                    select(_versions.c.version).where(_versions.c.model_id == row.id)
+                ).scalars()
+            )
+            conn.execute(delete(_models).where(_models.c.id == row.id))
+            append_event(
+                conn,
+                actor=actor,
+                action="model.delete",
+                entity=("model", name),
+                details={"versions": versions, "aliases_removed": aliases},
+            )
+
+        self._write(run, what=f"deleting model {name!r}")
+
+    def search_models(
+        self,
+        filter_string: str | None = None,
+        *,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> RegisteredModelPage:
+        """Registered models matching a filter, e.g. `name LIKE 'churn%' AND tags.team = 'x'`.
+
+        Keys: `name`, `description`, `creation_time`, `last_updated_time`, `latest_version`,
+        `tags.<key>`. Ordered by name unless `order_by` names other keys.
+
+        Raises:
+            InvalidFilterError: the filter, order or page token is malformed.
+        """
+        with read_transaction(self._engine) as conn:
+            page = search_page(
+                conn,
+                select(_models),
+                versions=False,
+                filter_string=filter_string,
+                order_by=order_by,
+                max_results=max_results,
+                page_token=page_token,
+            )
+            return RegisteredModelPage(load_models(conn, page.rows), page.next_page_token)
+
+    # Versions
+
+    def create_version(
+        self,
+        name: str,
+        source: str,
+        *,
+        actor: str,
+        run_id: str | None = None,
+        package_digest: str = "",
+        signature: dict[str, Any] | None = None,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """Register a new version (creating the model when it does not exist yet).
+
+        Versions are numbered 1, 2, 3 ... per model; concurrent registrations, from any number
+        of processes, get distinct consecutive numbers; numbers are never reused.
+
+        Raises:
+            RunNotFoundError: `run_id` names no run.
+            InvalidInputError: a field is malformed.
+        """
+        validate_model_name(name)
+        fields = _version_fields(source, run_id, package_digest, signature, description)
+        checked_tags = _checked_tags(tags)
+
+        def run(conn: Connection) -> ModelVersion:
+            if run_id is not None and not _run_exists(conn, run_id):
+                raise RunNotFoundError(run_id)
+            created = _insert_model(conn, name, "") is not None
+            stamp = now_ms()
+            model_id, number = conn.execute(
+                update(_models)
+                .where(_models.c.name == name)
+                .values(last_version=_models.c.last_version + 1, last_updated_time=stamp)
+                .returning(_models.c.id, _models.c.last_version)
+            ).one()
+            version_id = conn.execute(
+                _versions.insert()
+                .values(
+                    model_id=model_id,
+                    version=number,
+                    user_id=actor,
+                    creation_time=stamp,
+                    last_updated_time=stamp,
+                    **fields,
+                )
+                .returning(_versions.c.id)
+            ).scalar_one()
+            _write_tags(conn, model_version_tags, "version_id", version_id, checked_tags)
+            if created:
+                append_event(conn, actor=actor, action="model.create", entity=("model", name))
+            details = {k: fields[k] for k in ("source", "run_id", "package_digest")}
+            append_event(
+                conn,
+                actor=actor,
+                action="model_version.create",
+                entity=("model_version", f"{name}/{number}"),
+                details={**details, "tags": checked_tags},
+            )
+            return version_entity(conn, model_id, number)
+
+        return self._write(run, what=f"registering a version of model {name!r}")
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        """One version with its tags, aliases, approvals and lineage.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            ModelVersionNotFoundError: no such version.
+        """
+        number = validate_version(version)
+        with read_transaction(self._engine) as conn:
+            model_id = model_row(conn, name).id
+            version_row(conn, model_id, name, number)
+            return version_entity(conn, model_id, number)
+
+    def get_latest_version(self, name: str) -> ModelVersion:
+        """The newest existing version.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            ModelVersionNotFoundError: the model has no versions.
+        """
+        with read_transaction(self._engine) as conn:
+            model_id = model_row(conn, name).id
+            number = conn.execute(
+                select(func.max(_versions.c.version)).where(_versions.c.model_id == model_id)
+            ).scalar_one_or_none()
+            if number is None:
+                raise ModelVersionNotFoundError(name, "latest (it has no versions)")
+            return version_entity(conn, model_id, int(number))
+
+    def get_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version an alias points at.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            AliasNotFoundError: the model has no such alias.
+        """
+        with read_transaction(self._engine) as conn:
+            model_id = model_row(conn, name).id
+            return version_entity(conn, model_id, alias_version(conn, model_id, name, alias))
+
+    def update_version(
+        self, name: str, version: int, *, actor: str, description: str
+    ) -> ModelVersion:
+        """Set a version's description.
+
+        Raises:
+            ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
+            InvalidInputError: the description is too long.
+        """
+        number = validate_version(version)
+        validate_description(description)
+
+        def run(conn: Connection) -> ModelVersion:
+            model = model_row(conn, name, lock=True)
+            row = version_row(conn, model.id, name, number)
+            stamp = now_ms()
+            conn.execute(
+                update(_versions)
+                .where(_versions.c.id == row.id)
+                .values(description=description, last_updated_time=stamp)
+            )
+            _touch_model(conn, model.id)
+            append_event(
+                conn,
+                actor=actor,
+                action="model_version.update",
+                entity=("model_version", f"{name}/{number}"),
+                details={"description": description},
+            )
+            return version_entity(conn, model.id, number)
+
+        return self._write(run, what=f"updating version {number} of model {name!r}")
+
+    def delete_version(self, name: str, version: int, *, actor: str, force: bool = False) -> None:
+        """Delete a version with its tags and approvals; its number is not reused.
+
+        Raises:
+            ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
+            AliasInUseError: aliases point at it and `force` is False (with `force`, they go).
+        """
+        number = validate_version(version)
+
+        def run(conn: Connection) -> None:
+            model = model_row(conn, name, lock=True)
+            row = version_row(conn, model.id, name, number)
+            aliases = aliases_of_version(conn, row.id)
+            if aliases and not force:
+                raise AliasInUseError(name, number, aliases)
+            conn.execute(delete(_versions).where(_versions.c.id == row.id))
+            _touch_model(conn, model.id)
+            append_event(
+                conn,
+                actor=actor,
+                action="model_version.delete",
+                entity=("model_version", f"{name}/{number}"),
+                details={"aliases_removed": aliases},
+            )
+
+        self._write(run, what=f"deleting version {number} of model {name!r}")
+
+    def search_versions(
+        self,
+        filter_string: str | None = None,
+        *,
+        order_by: Sequence[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> ModelVersionPage:
+        """Versions matching a filter, e.g. `name = 'churn' AND version > 2`.
+
+        Keys: `name`, `version`, `run_id`, `source`, `user_id`, `package_digest`, `description`,
+        `alias`, `creation_time`, `last_updated_time`, `tags.<key>`. Ordered by name, then
+        newest version first, unless `order_by` names other keys.
+
+        Raises:
+            InvalidFilterError: the filter, order or page token is malformed.
+        """
+        with read_transaction(self._engine) as conn:
+            page = search_page(
+                conn,
+                select(*VERSION_COLUMNS).select_from(VERSIONS_WITH_NAMES),
+                versions=True,
+                filter_string=filter_string,
+                order_by=order_by,
+                max_results=max_results,
+                page_token=page_token,
+            )
+            return ModelVersionPage(load_versions(conn, page.rows), page.next_page_token)
+
+    # Tags, aliases, approvals
+
+    def set_tag(
+        self, name: str, key: str, value: str, *, actor: str, version: int | None = None
+    ) -> None:
+        """Set a tag on a model, or on one of its versions when `version` is given.
+
+        Raises:
+            ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
+            InvalidInputError: the key or value is malformed.
+        """
+        validate_key(key, kind="tag")
+        text = validate_tag_value(key, value)
+        number = validate_version(version) if version is not None else None
+
+        def run(conn: Connection) -> None:
+            model = model_row(conn, name, lock=True)
+            entity = ("model", name)
+            if number is None:
+                _write_tags(conn, registered_model_tags, "model_id", model.id, {key: text})
+            else:
+                row = version_row(conn, model.id, name, number)
+                _write_tags(conn, model_version_tags, "version_id", row.id, {key: text})
+                entity = ("model_version", f"{name}/{number}")
+            _touch_model(conn, model.id)
+            action = f"{entity[0]}.tag.set"
+            append_event(conn, actor=actor, action=action, entity=entity, details={key: text})
+
+        self._write(run, what=f"tagging model {name!r}")
+
+    def delete_tag(self, name: str, key: str, *, actor: str, version: int | None = None) -> None:
+        """Remove a tag from a model or version; removing a missing tag changes nothing.
+
+        Raises:
+            ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
+        """
+        number = validate_version(version) if version is not None else None
+
+        def run(conn: Connection) -> None:
+            model = model_row(conn, name, lock=True)
+            if number is None:
+                table: Any = registered_model_tags
+                owner, entity = table.c.model_id == model.id, ("model", name)
+            else:
+                row = version_row(conn, model.id, name, number)
+                table = model_version_tags
+                owner, entity = table.c.version_id == row.id, ("model_version", f"{name}/{number}")
+            removed = conn.execute(delete(table).where(owner, table.c.key == key)).rowcount
+            if removed:
+                _touch_model(conn, model.id)
+                append_event(
+                    conn,
+                    actor=actor,
+                    action=f"{entity[0]}.tag.delete",
+                    entity=entity,
+                    details={"key": key},
+                )
+
+        self._write(run, what=f"removing tag {key!r} of model {name!r}")
+
+    def set_alias(self, name: str, alias: str, version: int, *, actor: str) -> None:
+        """Point an alias at a version, atomically (it moves if it pointed elsewhere).
+
+        Raises:
+            ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
+            ProtectedAliasError: the alias is protected and the version is not approved.
+            InvalidInputError: the alias is malformed.
+        """
+        validate_alias(alias)
+        number = validate_version(version)
+
+        def run(conn: Connection) -> None:
+            model = model_row(conn, name, lock=True)
+            row = version_row(conn, model.id, name, number)
+            if _is_protected(conn, model.id, alias) and not _is_approved(conn, row.id):
+                raise ProtectedAliasError(name, alias, number)
+            try:
+                previous: int | None = alias_version(conn, model.id, name, alias)
+            except AliasNotFoundError:
+                previous = None
+            statement = upsert(
+                conn, model_aliases, keys=("model_id", "alias"), update=("version_id",)
+            )
+            conn.execute(statement.values(model_id=model.id, alias=alias, version_id=row.id))
+            _touch_model(conn, model.id)
+            append_event(
+                conn,
+                actor=actor,
+                action="model.alias.set",
+                entity=("model", name),
+                details={"alias": alias, "version": number, "previous": previous},
+            )
+
+        self._write(run, what=f"setting alias {alias!r} of model {name!r}")
+
+    def delete_alias(self, name: str, alias: str, *, actor: str) -> None:
+        """Remove an alias.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            AliasNotFoundError: the model has no such alias.
+        """
+
+        def run(conn: Connection) -> None:
+            model = model_row(conn, name, lock=True)
+            number = alias_version(conn, model.id, name, alias)
+            conn.execute(
+                delete(model_aliases).where(
+                    model_aliases.c.model_id == model.id, model_aliases.c.alias == alias
+                )
+            )
+            _touch_model(conn, model.id)
+            append_event(
+                conn,
+                actor=actor,
+                action="model.alias.delete",
+                entity=("model", name),
+                details={"alias": alias, "version": number},
+            )
+
+        self._write(run, what=f"deleting alias {alias!r} of model {name!r}")
+
+    def set_alias_protection(
+        self, name: str, alias: str, *, actor: str, protected: bool = True
+    ) -> None:
+        """Declare an alias protected (only approved versions may take it) or lift that.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            InvalidInputError: the alias is malformed.
+        """
+        validate_alias(alias)
+
+        def run(conn: Connection) -> None:
+            model = model_row(conn, name, lock=True)
+            if protected:
+                changed = conn.execute(
+                    insert_ignore(conn, protected_aliases).values(model_id=model.id, alias=alias)
+                ).rowcount
+            else:
+                changed = conn.execute(
+                    delete(protected_aliases).where(
+                        protected_aliases.c.model_id == model.id,
+                        protected_aliases.c.alias == alias,
+                    )
+                ).rowcount
+            if changed:
+                _touch_model(conn, model.id)
+                action = "model.alias.protect" if protected else "model.alias.unprotect"
+                append_event(
+                    conn,
+                    actor=actor,
+                    action=action,
+                    entity=("model", name),
+                    details={"alias": alias},
+                )
+
+        self._write(run, what=f"changing the protection of alias {alias!r} of model {name!r}")
+
+    def approve(self, name: str, version: int, *, actor: str, comment: str = "") -> Approval:
+        """Record that `actor` approved a version.
+
+        Raises:
+            ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
+            InvalidInputError: the actor is empty or the comment too long.
+        """
+        number = validate_version(version)
+        validate_description(comment)
+        if not isinstance(actor, str) or not actor.strip():
+            raise InvalidInputError("an approval needs the approver's name", field="actor")
+
+        def run(conn: Connection) -> Approval:
+            model = model_row(conn, name, lock=True)
+            row = version_row(conn, model.id, name, number)
+            stamp = now_ms()
+            conn.execute(
+                model_approvals.insert().values(
+                    version_id=row.id, actor=actor, comment=comment, at_ms=stamp
+                )
+            )
+            conn.execute(
+                update(_versions).where(_versions.c.id == row.id).values(last_updated_time=stamp)
+            )
+            _touch_model(conn, model.id)
+            append_event(
+                conn,
+                actor=actor,
+                action="model_version.approve",
+                entity=("model_version", f"{name}/{number}"),
+                details={"comment": comment},
+            )
+            return Approval(actor=actor, at_ms=stamp, comment=comment)
+
+        return self._write(run, what=f"approving version {number} of model {name!r}")
+
+
+def _insert_model(conn: Connection, name: str, description: str) -> int | None:
+    """Insert the model row unless it exists; its id when inserted, else None."""
+    stamp = now_ms()
+    inserted = conn.execute(
+        insert_ignore(conn, _models)
+        .values(
+            name=name,
+            description=description,
+            last_version=0,
+            creation_time=stamp,
+            last_updated_time=stamp,
+        )
+        .returning(_models.c.id)
+    ).scalar_one_or_none()
+    return int(inserted) if inserted is not None else None
+
+
+def _touch_model(conn: Connection, model_id: int, **values: Any) -> None:
+    conn.execute(
+        update(_models).where(_models.c.id == model_id).values(last_updated_time=now_ms(), **values)
+    )
+
+
+def _write_tags(
+    conn: Connection, table: Any, owner_column: str, owner_id: int, tags: dict[str, str]
+) -> None:
+    if not tags:
+        return
+    statement = upsert(conn, table, keys=(owner_column, "key"), update=("value",))
+    conn.execute(
+        statement, [{owner_column: owner_id, "key": k, "value": v} for k, v in tags.items()]
+    )
+
+
+def _checked_tags(tags: dict[str, str] | None) -> dict[str, str]:
+    return {validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()}
+
+
+def _version_fields(
+    source: str,
+    run_id: str | None,
+    package_digest: str,
+    signature: dict[str, Any] | None,
+    description: str,
+) -> dict[str, Any]:
+    if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE_LENGTH:
+        raise InvalidInputError(
+            f"a model version needs its package's location as source (e.g. "
+            f"'runs:/<run_id>/model'), at most {MAX_SOURCE_LENGTH} characters; got {source!r}",
+            field="source",
+        )
+    if run_id is not None:
+        validate_run_id(run_id)
+    if not isinstance(package_digest, str) or len(package_digest) > MAX_DIGEST_LENGTH:
+        raise InvalidInputError(
+            f"package_digest must be a digest string of at most {MAX_DIGEST_LENGTH} characters",
+            field="package_digest",
+        )
+    validate_description(description)
+    return {
+        "source": source,
+        "run_id": run_id,
+        "package_digest": package_digest,
+        "signature": _signature_json(signature),
+        "description": description,
+    }
+
+
+def _signature_json(signature: dict[str, Any] | None) -> str | None:
+    if signature is None:
+        return None
+    if not isinstance(signature, dict):
+        raise InvalidInputError(
+            f"signature must be a JSON object (dict), got {type(signature).__name__}",
+            field="signature",
+        )
+    try:
+        return json.dumps(signature, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"signature cannot be stored as JSON: {exc}", field="signature"
+        ) from exc
+
+
+def _run_exists(conn: Connection, run_id: str) -> bool:
+    runs = schema.runs
+    found = conn.execute(select(runs.c.id).where(runs.c.run_uuid == run_id)).first()
+    return found is not None
+
+
+def _is_protected(conn: Connection, model_id: int, alias: str) -> bool:
+    found = conn.execute(
+        select(protected_aliases.c.alias).where(
+            protected_aliases.c.model_id == model_id, protected_aliases.c.alias == alias
+        )
+    ).first()
+    return found is not None
+
+
+def _is_approved(conn: Connection, version_id: int) -> bool:
+    found = conn.execute(
+        select(model_approvals.c.id).where(model_approvals.c.version_id == version_id).limit(1)
+    ).first()
+    return found is not None

@@ -181,10 +181,10 @@ class FsspecBlobStore(BlobStore):
                 yield BlobStat(digest, int(info["size"]), _mtime(info))
 
     def _remove_loose(self, digest: str) -> bool:
-        try:
-            self.fs.rm_file(self._path(loose_name(digest)))
-        except FileNotFoundError:
+        # Object stores delete absent keys without complaint: ask first, to count truthfully.
+        if self._loose_size(digest) is None:
             return False
+        self._remove_object(loose_name(digest))
         return True
 
     def _touch_loose(self, digest: str) -> None:

@@ -11,6 +11,7 @@ MloopError
 │   ├── ArtifactNotFoundError        .run_id .path
 │   ├── DatasetNotFoundError         .name
 │   ├── DatasetVersionNotFoundError  .name .version   (also an unknown alias or digest)
+│   ├── LoggedModelNotFoundError     .model_id   (an MLflow 3 logged model)
 │   ├── ModelNotFoundError           .name
 │   ├── ModelVersionNotFoundError    .name .version
 │   └── AliasNotFoundError           .name .alias
@@ -423,6 +424,17 @@ class ArtifactNotFoundError(NotFoundError):
         )
         self.run_id = run_id
         self.path = path
+
+
+class LoggedModelNotFoundError(NotFoundError):
+    """No MLflow logged model with the given id (served by the MLflow-compatible API)."""
+
+    def __init__(self, model_id: str) -> None:
+        super().__init__(
+            f"logged model {model_id!r} does not exist; MLflow's `search_logged_models` lists the "
+            "logged models of an experiment"
+        )
+        self.model_id = model_id
 
 
 class CorruptBlobError(StorageError):

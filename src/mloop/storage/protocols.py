@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from mloop.entities.datasets import (
@@ -11,6 +11,13 @@ from mloop.entities.datasets import (
     LineageRun,
     ManifestEntry,
     NewVersion,
+)
+from mloop.entities.logged_models import (
+    LoggedModel,
+    LoggedModelLink,
+    LoggedModelMetric,
+    LoggedModelPage,
+    LoggedModelStatus,
 )
 from mloop.entities import (
     Approval,
@@ -236,6 +243,41 @@ class DatasetStore(Protocol):
     def list(self) -> list[Dataset]: ...
 
 
+class LoggedModelStore(Protocol):
+    """MLflow 3 logged models, served by the MLflow-compatible API (`server/mlflow/`)."""
+
+    def create(
+        self,
+        experiment_id: str,
+        *,
+        name: str,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        params: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> LoggedModel: ...
+    def get(self, model_id: str, *, allow_deleted: bool = False) -> LoggedModel: ...
+    def finalize(
+        self, model_id: str, status: LoggedModelStatus, *, message: str | None = None
+    ) -> LoggedModel: ...
+    def set_tags(self, model_id: str, tags: Mapping[str, str]) -> None: ...
+    def delete_tag(self, model_id: str, key: str) -> None: ...
+    def log_params(self, model_id: str, params: Mapping[str, str]) -> None: ...
+    def log_metrics(self, model_id: str, metrics: Sequence[LoggedModelMetric]) -> None: ...
+    def delete(self, model_id: str) -> None: ...
+    def log_links(self, links: Sequence[LoggedModelLink]) -> None: ...
+    def links_of(self, run_ids: Iterable[str]) -> dict[str, tuple[LoggedModelLink, ...]]: ...
+    def search(
+        self,
+        experiment_ids: Iterable[str],
+        *,
+        filter_string: str | None = None,
+        order_by: Sequence[tuple[str, bool]] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> LoggedModelPage: ...
+
+
 class Store(Protocol):
     """A whole metadata store: the per-aggregate stores plus its lifecycle."""
 
@@ -253,6 +295,8 @@ class Store(Protocol):
     def datasets(self) -> DatasetStore: ...
     @property
     def registry(self) -> ModelRegistryStore: ...
+    @property
+    def logged_models(self) -> LoggedModelStore: ...
 
     def after_fork(self) -> None: ...
     def close(self) -> None: ...

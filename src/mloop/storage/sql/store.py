@@ -12,6 +12,7 @@ from mloop.storage.sql.bootstrap import ensure_schema, upgrade
 from mloop.storage.sql.datasets import SqlDatasetStore
 from mloop.storage.sql.engine import make_engine, redact, with_retries
 from mloop.storage.sql.experiments import SqlExperimentStore
+from mloop.storage.sql.logged_models import SqlLoggedModelStore
 from mloop.storage.sql.registry import SqlModelRegistryStore
 from mloop.storage.sql.runs import SqlRunStore
 
@@ -48,6 +49,7 @@ class SqlStore:
         self.registry = SqlModelRegistryStore(self.engine)
         self.datasets = SqlDatasetStore(self.engine)
         self.auth = SqlAuthStore(self.engine)
+        self.logged_models = SqlLoggedModelStore(self.engine)
 
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate the database to the current schema; returns the revisions before and after."""

@@ -34,6 +34,7 @@ EXPECTED_ROOT_API = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "restore_run",
     "search_runs",
     "set_experiment",

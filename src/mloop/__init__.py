@@ -23,6 +23,7 @@ from mloop.client import log_metrics as log_metrics
 from mloop.client import log_param as log_param
 from mloop.client import log_params as log_params
 from mloop.client import log_text as log_text
+from mloop.client import register_model as register_model
 from mloop.client import restore_run as restore_run
 from mloop.client import search_runs as search_runs
 from mloop.client import set_experiment as set_experiment
@@ -63,6 +64,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "restore_run",
     "search_runs",
     "set_experiment",

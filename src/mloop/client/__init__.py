@@ -28,14 +28,20 @@ from mloop.client.fluent import restore_run as restore_run
 from mloop.client.fluent import search_runs as search_runs
 from mloop.client.fluent import set_tag as set_tag
 from mloop.client.fluent import set_tags as set_tags
+from mloop.client.registry import approve_model_version as approve_model_version
+from mloop.client.registry import get_model_version as get_model_version
+from mloop.client.registry import register_model as register_model
+from mloop.client.registry import set_model_alias as set_model_alias
 
 __all__ = [
     "ActiveRun",
     "MloopClient",
     "active_run",
+    "approve_model_version",
     "delete_run",
     "end_run",
     "flush",
+    "get_model_version",
     "get_run",
     "log_artifact",
     "log_artifacts",
@@ -46,9 +52,11 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "restore_run",
     "search_runs",
     "set_experiment",
+    "set_model_alias",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

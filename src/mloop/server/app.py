@@ -45,6 +45,12 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
     app.state.store = opened
     install_error_handlers(app)
     _include_routers(app)
+    # --- Authentication (H7): outermost, so a request without valid credentials is answered
+    # before any other work (health and ready stay open).
+    if config.auth:
+        from mloop.server.auth import install_auth
+
+        install_auth(app)
     return app
 
 

@@ -21,6 +21,24 @@ from sqlalchemy import (
 from mloop.storage.sql.schema import AutoId, Ref
 from mloop.storage.sql.schema import metadata as metadata
 
+# --- Run artifacts (storage/sql/artifacts.py) ---
+
+# The artifacts of a run, or of an MLflow 3 logged model: logical path -> blob. `owner_id` is
+# a run id or a logged-model id (both 32 hex); no foreign key, since owners live in two tables:
+# `mloop gc` deletes a purged run's rows. `digest` is marked as naming a blob, so gc keeps
+# every blob some row names (a table of another stage that names blobs marks its column the
+# same way: `info={"blob_digest": True}`).
+artifact_manifests = Table(
+    "artifact_manifests",
+    metadata,
+    Column("owner_id", String(64), primary_key=True),
+    Column("path", String(1000), primary_key=True),
+    Column("digest", String(64), nullable=False, info={"blob_digest": True}),
+    Column("size", BigInteger, nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Index(None, "digest"),
+)
+
 # --- Datasets (mloop.data): H2 ---
 
 # A named dataset. `last_version` is the per-dataset version counter: the next version takes

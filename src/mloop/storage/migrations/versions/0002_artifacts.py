@@ -18,11 +18,36 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    _upgrade_artifacts()
     _upgrade_datasets()
 
 
 def downgrade() -> None:
     _downgrade_datasets()
+    _downgrade_artifacts()
+
+
+# --- Run artifacts ---
+
+
+def _upgrade_artifacts() -> None:
+    op.create_table(
+        "artifact_manifests",
+        sa.Column("owner_id", sa.String(length=64), nullable=False),
+        sa.Column("path", sa.String(length=1000), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("creation_time", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("owner_id", "path", name=op.f("pk_artifact_manifests")),
+    )
+    op.create_index(
+        op.f("ix_artifact_manifests_digest"), "artifact_manifests", ["digest"], unique=False
+    )
+
+
+def _downgrade_artifacts() -> None:
+    op.drop_index(op.f("ix_artifact_manifests_digest"), table_name="artifact_manifests")
+    op.drop_table("artifact_manifests")
 
 
 # --- Datasets (mloop.data): H2 ---

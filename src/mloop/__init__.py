@@ -14,12 +14,14 @@ from mloop.client import delete_run as delete_run
 from mloop.client import end_run as end_run
 from mloop.client import flush as flush
 from mloop.client import get_run as get_run
+from mloop.client import load_model as load_model
 from mloop.client import log_artifact as log_artifact
 from mloop.client import log_artifacts as log_artifacts
 from mloop.client import log_dict as log_dict
 from mloop.client import log_figure as log_figure
 from mloop.client import log_metric as log_metric
 from mloop.client import log_metrics as log_metrics
+from mloop.client import log_model as log_model
 from mloop.client import log_param as log_param
 from mloop.client import log_params as log_params
 from mloop.client import log_text as log_text
@@ -55,12 +57,14 @@ __all__ = [
     "end_run",
     "flush",
     "get_run",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_text",

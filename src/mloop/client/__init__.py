@@ -28,6 +28,8 @@ from mloop.client.fluent import restore_run as restore_run
 from mloop.client.fluent import search_runs as search_runs
 from mloop.client.fluent import set_tag as set_tag
 from mloop.client.fluent import set_tags as set_tags
+from mloop.client.models import load_model as load_model
+from mloop.client.models import log_model as log_model
 from mloop.client.registry import approve_model_version as approve_model_version
 from mloop.client.registry import get_model_version as get_model_version
 from mloop.client.registry import register_model as register_model
@@ -43,12 +45,14 @@ __all__ = [
     "flush",
     "get_model_version",
     "get_run",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_text",

@@ -1,0 +1,154 @@
+"""The ONNX flavor, and the ONNX Runtime predictor also used for scikit-learn's verified exports.
+
+Input columns feed a graph in one of two ways: a graph with a single 2-D input gets the columns
+side by side as one matrix (what skl2onnx produces); a graph with several inputs gets each
+column under its own name, as a column vector. The first output is `predict`; a second output,
+when there is one, is `predict_proba` (skl2onnx classifiers: `label`, `probabilities`).
+Only numpy and onnxruntime are imported here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mloop.errors import InvalidInputError, MissingExtraError, UnsupportedModelError
+from mloop.models.flavors import SavedFlavor, qualified_name
+from mloop.models.inputs import to_columns, to_matrix
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mloop.models.inputs import Columns
+    from mloop.models.package import ModelPackage
+
+MODEL_FILE = "model.onnx"
+_TENSOR_DTYPES = {
+    "tensor(double)": "float64",
+    "tensor(float)": "float32",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(bool)": "bool",
+    "tensor(string)": "object",
+}
+
+
+def make_session(model: bytes | str) -> Any:
+    """An ONNX Runtime session on the CPU for a serialized model or a file path.
+
+    Raises:
+        MissingExtraError: onnxruntime is not installed.
+    """
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise MissingExtraError("onnx", "onnxruntime") from exc
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: ORT's warnings are about graph optimisation
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+class OnnxPredictor:
+    """Runs an ONNX Runtime session on input columns.
+
+    Args:
+        session: an `onnxruntime.InferenceSession`.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        inputs = session.get_inputs()
+        self._inputs = [(i.name, _TENSOR_DTYPES.get(i.type, "float64")) for i in inputs]
+        shape = inputs[0].shape if len(inputs) == 1 else []
+        self._as_matrix = len(inputs) == 1 and len(shape) == 2
+        self._outputs = [o.name for o in session.get_outputs()]
+
+    @property
+    def model(self) -> Any:
+        """The ONNX Runtime session."""
+        return self.session
+
+    def has_method(self, method: str) -> bool:
+        """`predict` always; `predict_proba` when the graph has a second output."""
+        return method == "predict" or (method == "predict_proba" and len(self._outputs) > 1)
+
+    def run(self, method: str, columns: Columns | None, raw: Any) -> Any:
+        """Run the graph and return the output that answers `method`."""
+        import numpy as np
+
+        if columns is None:
+            columns = to_columns(raw)
+        output = self._outputs[0] if method == "predict" else self._outputs[1]
+        (result,) = self.session.run([output], self._feeds(columns))
+        if method == "predict_proba":
+            return np.asarray(result, dtype=np.float64)
+        return result.ravel() if result.ndim == 2 and result.shape[1] == 1 else result
+
+    def _feeds(self, columns: Columns) -> dict[str, np.ndarray[Any, Any]]:
+        if self._as_matrix:
+            name, dtype = self._inputs[0]
+            return {name: to_matrix(columns, dtype)}
+        feeds = {}
+        for name, dtype in self._inputs:
+            values = columns.get(name)
+            if values is None:
+                raise InvalidInputError(
+                    f"the ONNX model needs an input column {name!r}", field=name
+                )
+            feeds[name] = values.astype(dtype).reshape(-1, 1)
+        return feeds
+
+
+def save(
+    model: Any,
+    folder: Path,
+    *,
+    example: Columns | None,
+    method: str,
+    export_onnx: bool = True,
+) -> SavedFlavor:
+    """Write an ONNX model (a `ModelProto`, serialized bytes or a `.onnx` path) as `model.onnx`.
+
+    The model is opened with ONNX Runtime first, so a package never holds a graph that does not
+    load; with an example, its output there gives the signature's outputs.
+
+    Raises:
+        UnsupportedModelError: the bytes are not an ONNX model ONNX Runtime can open.
+    """
+    del export_onnx  # the model already is ONNX
+    data = _model_bytes(model)
+    try:
+        predictor = OnnxPredictor(make_session(data))
+    except MissingExtraError:
+        raise
+    except Exception as exc:  # ORT raises its own untyped errors for bad graphs
+        raise UnsupportedModelError(
+            qualified_name(type(model)), f"ONNX Runtime cannot open it ({exc})"
+        ) from exc
+    if method == "predict_proba" and not predictor.has_method(method):
+        raise InvalidInputError(
+            "the ONNX model has a single output, so it can serve predict only", field="method"
+        )
+    (folder / MODEL_FILE).write_bytes(data)
+    output = predictor.run(method, example, None) if example is not None else None
+    return SavedFlavor(
+        model_class="onnx.ModelProto",
+        modules={"onnxruntime", "numpy"},
+        options={"file": MODEL_FILE},
+        output=output,
+    )
+
+
+def _model_bytes(model: Any) -> bytes:
+    if isinstance(model, bytes):
+        return model
+    if isinstance(model, str | Path):
+        return Path(model).read_bytes()
+    serialized: bytes = model.SerializeToString()
+    return serialized
+
+
+def load(package: ModelPackage, *, trusted: bool = False, trusted_types: Any = ()) -> OnnxPredictor:
+    """Open the package's ONNX model (ONNX is data, so nothing needs to be trusted)."""
+    del trusted, trusted_types
+    return OnnxPredictor(make_session(str(package.file(MODEL_FILE))))

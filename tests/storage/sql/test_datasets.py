@@ -159,7 +159,7 @@ def _commit_many(url: str, root: str, writer: int, count: int, results: Any) -> 
             )
             numbers.append(version.version if created else -1)
         results.put(numbers)
-    except Exception as exc:  # pragma: no cover - reported to the parent
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover - reported to the parent
         results.put(repr(exc))
     finally:
         store.close()

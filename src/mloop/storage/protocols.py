@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
-from mloop.entities.datasets import (
-    Dataset,
-    DatasetVersion,
-    LineageRun,
-    ManifestEntry,
-    NewVersion,
-)
-from mloop.entities.logged_models import (
-    LoggedModel,
-    LoggedModelLink,
-    LoggedModelMetric,
-    LoggedModelPage,
-    LoggedModelStatus,
-)
+from mloop.artifacts import BlobStore, Progress
+from mloop.artifacts.paths import ArtifactEntry, ArtifactInfo
 from mloop.entities import (
     Approval,
     AuditEvent,
@@ -37,6 +27,20 @@ from mloop.entities import (
     RunTag,
 )
 from mloop.entities.auth import ApiToken, IssuedToken, Role, User
+from mloop.entities.datasets import (
+    Dataset,
+    DatasetVersion,
+    LineageRun,
+    ManifestEntry,
+    NewVersion,
+)
+from mloop.entities.logged_models import (
+    LoggedModel,
+    LoggedModelLink,
+    LoggedModelMetric,
+    LoggedModelPage,
+    LoggedModelStatus,
+)
 
 
 class ExperimentStore(Protocol):
@@ -278,6 +282,50 @@ class LoggedModelStore(Protocol):
     ) -> LoggedModelPage: ...
 
 
+class ArtifactStore(Protocol):
+    """Artifacts by logical path: manifest rows (owner, path) -> blob, bytes in the blob store.
+
+    The owner is a run id, or any other owner id of at most 64 characters: the MLflow-compatible
+    API stores the artifacts of MLflow 3 logged models under their model id the same way. Every
+    method takes it as its first argument, named `run_id`. `mloop gc` keeps the blobs of every
+    owner's manifest and deletes the rows of runs it purges. Callers check that the owner exists.
+    Logging a path again replaces its entry; identical bytes are stored once.
+    """
+
+    @property
+    def blobs(self) -> BlobStore: ...
+    def log_file(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> str: ...
+    def log_dir(
+        self,
+        run_id: str,
+        local_dir: str | os.PathLike[str],
+        artifact_path: str | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> int: ...
+    def write_bytes(self, run_id: str, artifact_file: str, data: bytes) -> str: ...
+    def write_stream(
+        self, run_id: str, artifact_file: str, chunks: Iterable[bytes]
+    ) -> ArtifactEntry: ...
+    def record(self, run_id: str, entries: Sequence[ArtifactEntry]) -> None: ...
+    def list_files(self, run_id: str, path: str | None = None) -> list[ArtifactEntry]: ...
+    def get(self, run_id: str, path: str) -> ArtifactEntry: ...
+    def open(self, run_id: str, path: str) -> BinaryIO: ...
+    def read_bytes(self, run_id: str, path: str) -> bytes: ...
+    def download(
+        self,
+        run_id: str,
+        path: str | None,
+        destination: str | os.PathLike[str],
+        *,
+        link: bool = False,
+    ) -> Path: ...
+    def delete(self, run_id: str, path: str | None = None) -> int: ...
+    def list(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]: ...
+
+
 class Store(Protocol):
     """A whole metadata store: the per-aggregate stores plus its lifecycle."""
 
@@ -291,6 +339,8 @@ class Store(Protocol):
     def runs(self) -> RunStore: ...
     @property
     def audit(self) -> AuditStore: ...
+    @property
+    def artifacts(self) -> ArtifactStore: ...
     @property
     def datasets(self) -> DatasetStore: ...
     @property

@@ -6,6 +6,7 @@ import os
 
 from sqlalchemy import Engine
 
+from mloop.storage.sql.artifacts import SqlArtifactStore
 from mloop.storage.sql.audit import SqlAuditStore
 from mloop.storage.sql.auth import SqlAuthStore
 from mloop.storage.sql.bootstrap import ensure_schema, upgrade
@@ -46,6 +47,7 @@ class SqlStore:
         self.experiments = SqlExperimentStore(self.engine, artifact_root=artifact_root)
         self.runs = SqlRunStore(self.engine)
         self.audit = SqlAuditStore(self.engine)
+        self.artifacts = SqlArtifactStore(self.engine, artifact_root=artifact_root)
         self.registry = SqlModelRegistryStore(self.engine)
         self.datasets = SqlDatasetStore(self.engine)
         self.auth = SqlAuthStore(self.engine)

@@ -30,6 +30,7 @@ EXPECTED_ROOT_API = [
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",

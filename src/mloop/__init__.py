@@ -19,6 +19,7 @@ from mloop.client import log_artifact as log_artifact
 from mloop.client import log_artifacts as log_artifacts
 from mloop.client import log_dict as log_dict
 from mloop.client import log_figure as log_figure
+from mloop.client import log_input as log_input
 from mloop.client import log_metric as log_metric
 from mloop.client import log_metrics as log_metrics
 from mloop.client import log_model as log_model
@@ -62,6 +63,7 @@ __all__ = [
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",

@@ -11,6 +11,7 @@ from mloop.client.active_run import end_run as end_run
 from mloop.client.active_run import start_run as start_run
 from mloop.client.client import MloopClient as MloopClient
 from mloop.client.context import set_tracking_uri as set_tracking_uri
+from mloop.client.datasets import log_input as log_input
 from mloop.client.experiments import set_experiment as set_experiment
 from mloop.client.fluent import delete_run as delete_run
 from mloop.client.fluent import flush as flush
@@ -50,6 +51,7 @@ __all__ = [
     "log_artifacts",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",

@@ -1,6 +1,11 @@
-"""Data: schemas, validation, data-quality reports (and, later, dataset versions).
+"""Data: dataset versions, schemas, validation and data-quality reports.
 
 The names below load their modules (and pyarrow) on first use, so `import mloop.data` stays light.
+
+`add`, `snapshot` and `load` are the fluent versions that use the default store; they live in
+`mloop.client.datasets` (the layer that owns the default store) and are only re-exported here,
+lazily, so that `mloop.data.snapshot(df, name)` works as the issue and docs show. The stage
+functions that take a store are `mloop.data.snapshots.add/snapshot`, `mloop.data.loading.load`.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ _LAZY = {
     "load_schema": "mloop.data.schema",
     "profile_quality": "mloop.data.quality",
     "validate": "mloop.data.validation",
+    # The fluent dataset API, which needs the default store (see the module docstring).
+    "add": "mloop.client.datasets",
+    "load": "mloop.client.datasets",
+    "snapshot": "mloop.client.datasets",
 }
 
 __all__ = [
@@ -46,9 +55,12 @@ __all__ = [
     "Severity",
     "ValidationResult",
     "Violation",
+    "add",
     "infer_schema",
+    "load",
     "load_schema",
     "profile_quality",
+    "snapshot",
     "validate",
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from mloop.__about__ import __version__
-from mloop.cli import data, db, experiments, monitor, quickstart, runs, users
+from mloop.cli import audit, data, db, experiments, models, monitor, quickstart, runs, users
 from mloop.cli.errors import MloopGroup
 
 app = typer.Typer(
@@ -41,6 +41,8 @@ app.add_typer(runs.app, name="runs", cls=MloopGroup)
 app.add_typer(db.app, name="db", cls=MloopGroup)
 app.add_typer(data.app, name="data", cls=MloopGroup)
 app.add_typer(monitor.app, name="monitor", cls=MloopGroup)
+app.add_typer(models.app, name="models", cls=MloopGroup)
+app.add_typer(audit.app, name="audit", cls=MloopGroup)
 app.add_typer(users.users_app, name="users", cls=MloopGroup)
 app.add_typer(users.tokens_app, name="tokens", cls=MloopGroup)
 app.command("quickstart")(quickstart.quickstart)

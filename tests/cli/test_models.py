@@ -1,0 +1,181 @@
+"""`mloop models ...` against a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from mloop.cli.main import app
+from mloop.client import MloopClient
+from mloop.entities import Metric, Param, RunInput
+
+pytestmark = pytest.mark.usefixtures("cli_env")
+
+
+def _ok(cli: CliRunner, *args: str) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _json(cli: CliRunner, *args: str) -> Any:
+    return json.loads(_ok(cli, *args, "--json"))
+
+
+def _trained_run() -> str:
+    client = MloopClient()
+    run = client.create_run("0", run_name="train-rf")
+    client.log_batch(
+        run.run_id, metrics=[Metric("auc", 0.91, 1000, 0)], params=[Param("n_estimators", "100")]
+    )
+    client.log_inputs(
+        run.run_id, [RunInput("customers", "sha-1", "datasets:/customers/1", "training")]
+    )
+    return run.run_id
+
+
+def test_register_list_show_and_versions(cli: CliRunner) -> None:
+    run_id = _trained_run()
+    registered = _json(cli, "models", "register", f"runs:/{run_id}/model", "churn")
+    assert (registered["version"], registered["run_id"]) == (1, run_id)
+    _ok(cli, "models", "register", "s3://b/m", "churn", "-d", "second")
+    _ok(cli, "models", "register", "s3://b/m", "fraud")
+    listed = _json(cli, "models", "list", "--filter", "name LIKE 'ch%'")
+    assert [m["name"] for m in listed["models"]] == ["churn"]
+    assert listed["models"][0]["latest_version"] == 2
+    shown = _json(cli, "models", "show", "churn")
+    assert [v["version"] for v in shown["versions"]] == [2, 1]
+    assert _json(cli, "models", "show", "churn/1")["datasets"][0]["name"] == "customers"
+    assert [
+        v["version"]
+        for v in _json(cli, "models", "versions", "churn", "-f", "version > 1")["versions"]
+    ] == [2]
+    page = _json(cli, "models", "versions", "--max", "2")
+    assert len(page["versions"]) == 2
+    assert page["next_page_token"]
+    rest = _json(cli, "models", "versions", "--max", "2", "--page-token", page["next_page_token"])
+    assert [(v["name"], v["version"]) for v in page["versions"] + rest["versions"]] == [
+        ("churn", 2),
+        ("churn", 1),
+        ("fraud", 1),
+    ]
+    text = _ok(cli, "models", "show", "churn")
+    assert "churn" in text
+    assert "2 version(s)" in text
+    assert "fraud" in _ok(cli, "models", "list")
+
+
+def test_versions_of_an_unknown_model_is_a_not_found_error(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["models", "versions", "nope"])
+    assert result.exit_code == 3
+    assert "mloop models list" in result.output
+
+
+def test_alias_protection_approval_and_the_audit_trail(cli: CliRunner) -> None:
+    _ok(cli, "models", "register", "s3://b/m", "churn")
+    _ok(cli, "models", "register", "s3://b/m", "churn")
+    _ok(cli, "models", "alias", "protect", "churn", "champion")
+    refused = cli.invoke(app, ["models", "alias", "set", "churn", "champion", "2"])
+    assert refused.exit_code == 5
+    assert "mloop models approve churn/2" in refused.output
+    assert "approved churn/2" in _ok(cli, "models", "approve", "churn/2", "--comment", "AUC ok")
+    assert "champion → version 2" in _ok(cli, "models", "alias", "set", "churn", "champion", "2")
+    version = _json(cli, "models", "show", "churn@champion")
+    assert version["version"] == 2
+    assert version["approvals"][0]["comment"] == "AUC ok"
+    # approving through an alias resolves it to its version now
+    _ok(cli, "models", "approve", "churn@champion")
+    assert len(_json(cli, "models", "show", "churn/2")["approvals"]) == 2
+    _ok(cli, "models", "alias", "protect", "churn", "champion", "--off")
+    _ok(cli, "models", "alias", "set", "churn", "champion", "1")
+    _ok(cli, "models", "alias", "delete", "churn", "champion")
+    assert _json(cli, "models", "show", "churn")["model"]["aliases"] == {}
+    actions = [e["action"] for e in _json(cli, "audit", "log", "--target", "churn")]
+    assert actions == [
+        "model.create",
+        "model_version.create",
+        "model_version.create",
+        "model.alias.protect",
+        "model_version.approve",
+        "model.alias.set",
+        "model_version.approve",
+        "model.alias.unprotect",
+        "model.alias.set",
+        "model.alias.delete",
+    ]
+
+
+def test_delete_needs_force_while_an_alias_points_at_the_version(cli: CliRunner) -> None:
+    _ok(cli, "models", "register", "s3://b/m", "churn")
+    _ok(cli, "models", "alias", "set", "churn", "champion", "1")
+    refused = cli.invoke(app, ["models", "delete", "churn/1"])
+    assert refused.exit_code == 5
+    assert "--force" in refused.output
+    assert _json(cli, "models", "show", "churn/1")["aliases"] == ["champion"]
+    _ok(cli, "models", "delete", "churn/1", "--force")
+    assert cli.invoke(app, ["models", "show", "churn/1"]).exit_code == 3
+    _ok(cli, "models", "register", "s3://b/m", "churn")
+    _ok(cli, "models", "delete", "churn")
+    assert cli.invoke(app, ["models", "show", "churn"]).exit_code == 3
+
+
+def test_bad_references_and_filters_are_input_errors(cli: CliRunner) -> None:
+    _ok(cli, "models", "register", "s3://b/m", "churn")
+    assert cli.invoke(app, ["models", "approve", "churn/v2"]).exit_code == 2
+    assert cli.invoke(app, ["models", "list", "--filter", "metrics.acc > 1"]).exit_code == 2
+    assert cli.invoke(app, ["models", "versions", "--order-by", "source"]).exit_code == 2
+    assert cli.invoke(app, ["models", "card", "churn/1", "--set", "novalue"]).exit_code == 2
+    assert cli.invoke(app, ["models", "card", "churn/1", "--format", "pdf"]).exit_code == 2
+
+
+def test_card_writes_markdown_and_html_with_lineage_and_approvals(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    run_id = _trained_run()
+    _ok(cli, "models", "register", f"runs:/{run_id}/model", "churn")
+    _ok(cli, "models", "approve", "churn/1", "-m", "reviewed <by> risk | ok")
+    out = tmp_path / "card.md"
+    _ok(
+        cli,
+        "models",
+        "card",
+        "churn/latest",
+        "-o",
+        str(out),
+        "--set",
+        "intended_purpose=Flag customers likely to churn | for retention calls",
+    )
+    markdown = out.read_text()
+    page = (tmp_path / "card.html").read_text()
+    assert markdown.startswith("# Model card: churn version 1")
+    for heading in (
+        "## 1. General description of the AI system",
+        "### 2.1 Lineage: data → run → version",
+        "## 5. Validation and testing results",
+        "## 7. Post-market monitoring",
+    ):
+        assert heading in markdown
+    assert "Flag customers likely to churn | for retention calls" in markdown
+    assert "reviewed &lt;by&gt; risk \\| ok" in markdown
+    assert "| customers | sha-1 | training | datasets:/customers/1 |" in markdown
+    assert "| auc | 0.91 |" in markdown
+    assert "| n_estimators | 100 |" in markdown
+    assert "No validation results are recorded" in markdown
+    assert "Not documented yet: set the tag `card.risks`" in markdown
+    assert "reviewed &lt;by&gt; risk | ok" in page
+    assert "<h2>1. General description of the AI system</h2>" in page
+    assert "<script" not in page
+    printed = _ok(cli, "models", "card", "churn/1")
+    assert "model_version.approve" in printed
+
+
+def test_card_of_a_version_without_run(cli: CliRunner, tmp_path: Path) -> None:
+    _ok(cli, "models", "register", "s3://b/m", "churn")
+    _ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "c.html"))
+    page = (tmp_path / "c.html").read_text()
+    assert "registered from a source outside any run" in page
+    assert not (tmp_path / "c.md").exists()

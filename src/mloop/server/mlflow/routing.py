@@ -1,0 +1,127 @@
+"""MLflow's error protocol: a route class that answers every failure as MLflow's server does.
+
+MLflow clients read `{"error_code": ..., "message": ...}` and decide from the HTTP status whether
+to retry (500, 502, 503, 504, 429 are retried with backoff), so the mapping below follows
+MLflow's `ERROR_CODE_TO_HTTP_STATUS`: bad input and a missing object are 4xx and never retried.
+Handling it inside the route keeps the app-level handlers (mloop's own error shape) untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
+
+from mloop.errors import (
+    AlreadyExistsError,
+    InvalidInputError,
+    InvalidStateError,
+    MloopError,
+    NotFoundError,
+    StorageError,
+)
+from mloop.storage import Store
+
+logger = logging.getLogger("mloop.server.mlflow")
+
+RESOURCE_DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
+RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
+INVALID_PARAMETER_VALUE = "INVALID_PARAMETER_VALUE"
+ENDPOINT_NOT_FOUND = "ENDPOINT_NOT_FOUND"
+TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+# First match wins. MLflow answers an operation that does not fit an object's state (logging to
+# a deleted run, deleting the default experiment) with INVALID_PARAMETER_VALUE and 400.
+_TABLE: tuple[tuple[type[MloopError], int, str], ...] = (
+    (NotFoundError, 404, RESOURCE_DOES_NOT_EXIST),
+    (AlreadyExistsError, 400, RESOURCE_ALREADY_EXISTS),
+    (InvalidInputError, 400, INVALID_PARAMETER_VALUE),
+    (InvalidStateError, 400, INVALID_PARAMETER_VALUE),
+    (StorageError, 503, TEMPORARILY_UNAVAILABLE),
+    (MloopError, 500, INTERNAL_ERROR),
+)
+
+
+def mlflow_status(error: MloopError) -> tuple[int, str]:
+    """The HTTP status and MLflow error code of an mloop error."""
+    return next((status, code) for cls, status, code in _TABLE if isinstance(error, cls))
+
+
+def mlflow_error(status: int, error_code: str, message: str) -> JSONResponse:
+    """An error answer in MLflow's shape."""
+    return JSONResponse({"error_code": error_code, "message": message}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        if err.get("type") == "missing":
+            problems.append(f"Missing value for required parameter '{field}'")
+        else:
+            problems.append(
+                f"Invalid value {err.get('input')!r} for parameter '{field}' supplied: "
+                f"{err.get('msg', '')}"
+            )
+    return "; ".join(problems) or "the request does not match MLflow's REST API"
+
+
+class MlflowRoute(APIRoute):
+    """A route whose errors reach the client as MLflow's `{"error_code", "message"}`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap FastAPI's handler so mloop and validation errors answer in MLflow's shape."""
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except MloopError as exc:
+                status, code = mlflow_status(exc)
+                if status >= 500:
+                    logger.error("MLflow API request failed: %s", exc.message, exc_info=exc)
+                return mlflow_error(status, code, exc.message)
+            except RequestValidationError as exc:
+                return mlflow_error(400, INVALID_PARAMETER_VALUE, _validation_message(exc))
+
+        return route
+
+
+class Message(BaseModel):
+    """A request message; unknown fields are ignored, as MLflow's proto parsing does."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class KeyValue(Message):
+    """A `{key, value}` pair (tags, params)."""
+
+    key: str
+    value: str = ""
+
+
+def store_of(request: Request) -> Store:
+    """The store this server process serves."""
+    store: Store = request.app.state.store
+    return store
+
+
+def actor_of(request: Request) -> str:
+    """Who acts, for the audit log: the authenticated user when auth is on."""
+    user = getattr(request.state, "user", None)
+    return str(getattr(user, "name", user)) if user is not None else "anonymous"
+
+
+StoreDep = Annotated[Store, Depends(store_of)]
+
+
+def new_router() -> APIRouter:
+    """A router whose routes answer errors in MLflow's shape and stay out of mloop's OpenAPI."""
+    return APIRouter(route_class=MlflowRoute, include_in_schema=False)

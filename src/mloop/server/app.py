@@ -58,3 +58,6 @@ def _include_routers(app: FastAPI) -> None:
     from mloop.server import health
 
     app.include_router(health.router)
+    from mloop.server.mlflow import router as mlflow_router
+
+    app.include_router(mlflow_router)

@@ -18,12 +18,12 @@ from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from mloop.artifacts.paths import clean_relative_path
 from mloop.errors import ArtifactNotFoundError, NotFoundError
 from mloop.server.mlflow.convert import proxied_uri
 from mloop.server.mlflow.routing import StoreDep, new_router
 from mloop.server.mlflow.runs import RunRef
 from mloop.storage import Store
+from mloop.tracking.artifacts import clean_relative_path
 
 # Mounted at `/api/2.0/mlflow-artifacts` (and the ajax-api mirror).
 proxy_router = new_router()

@@ -18,7 +18,8 @@ def reset_mlflow() -> None:
     while mlflow.active_run() is not None:
         mlflow.end_run()
     fluent._active_experiment_id = None
-    mlflow.set_tracking_uri(None)
+    # None (not a URI) makes MLflow fall back to MLFLOW_TRACKING_URI or its default again.
+    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from mloop.data import QualityReport, Schema, ValidationResult, Violation
 
 app = typer.Typer(
-    help="Infer data schemas and validate data against them.", no_args_is_help=True, cls=MloopGroup
+    help="Version datasets, infer data schemas and validate data against them.",
+    no_args_is_help=True,
+    cls=MloopGroup,
 )
 schema_app = typer.Typer(
     help="Infer and inspect data schemas.", no_args_is_help=True, cls=MloopGroup

@@ -6,6 +6,8 @@ import typer
 
 from mloop.__about__ import __version__
 from mloop.cli import audit, data, db, experiments, models, monitor, quickstart, runs, users
+from mloop.cli import datasets as dataset_commands
+from mloop.cli import lineage as lineage_command
 from mloop.cli.errors import MloopGroup
 
 app = typer.Typer(
@@ -39,6 +41,7 @@ def main(
 app.add_typer(experiments.app, name="experiments", cls=MloopGroup)
 app.add_typer(runs.app, name="runs", cls=MloopGroup)
 app.add_typer(db.app, name="db", cls=MloopGroup)
+dataset_commands.register(data.app)
 app.add_typer(data.app, name="data", cls=MloopGroup)
 app.add_typer(monitor.app, name="monitor", cls=MloopGroup)
 app.add_typer(models.app, name="models", cls=MloopGroup)
@@ -46,6 +49,7 @@ app.add_typer(audit.app, name="audit", cls=MloopGroup)
 app.add_typer(users.users_app, name="users", cls=MloopGroup)
 app.add_typer(users.tokens_app, name="tokens", cls=MloopGroup)
 app.command("quickstart")(quickstart.quickstart)
+app.command("lineage")(lineage_command.lineage)
 
 
 def run() -> None:

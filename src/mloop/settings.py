@@ -27,6 +27,8 @@ class Settings:
         artifact_uri: the root under which artifacts are stored.
         experiment_name: experiment to log to when none was set in code (`MLOOP_EXPERIMENT_NAME`).
         log_system_metrics: sample CPU and memory during runs (`MLOOP_LOG_SYSTEM_METRICS=1`).
+        tracking_token: API token sent to an `http(s)://` tracking server
+            (`MLOOP_TRACKING_TOKEN`).
     """
 
     home: Path
@@ -34,6 +36,7 @@ class Settings:
     artifact_uri: str
     experiment_name: str | None = None
     log_system_metrics: bool = False
+    tracking_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -53,6 +56,7 @@ class Settings:
             experiment_name=env.get("MLOOP_EXPERIMENT_NAME") or None,
             log_system_metrics=env.get("MLOOP_LOG_SYSTEM_METRICS", "").lower()
             in {"1", "true", "yes", "on"},
+            tracking_token=env.get("MLOOP_TRACKING_TOKEN") or None,
         )
 
     @property

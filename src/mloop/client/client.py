@@ -57,6 +57,7 @@ class MloopClient:
                 store = open_store(
                     tracking_uri or resolved.tracking_uri,
                     artifact_root=artifact_uri or resolved.artifact_uri,
+                    token=resolved.tracking_token,
                 )
         self._owns_store = owns
         self.store: Store = store

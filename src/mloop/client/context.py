@@ -89,6 +89,7 @@ def _resolve_settings() -> Settings:
         artifact_uri=STATE.artifact_uri or resolved.artifact_uri,
         experiment_name=resolved.experiment_name,
         log_system_metrics=resolved.log_system_metrics,
+        tracking_token=resolved.tracking_token,
     )
 
 
@@ -101,7 +102,11 @@ def get_store() -> Store:
             resolved = settings()
             if resolved.is_embedded:
                 resolved.home.mkdir(parents=True, exist_ok=True)
-            STATE.store = open_store(resolved.tracking_uri, artifact_root=resolved.artifact_uri)
+            STATE.store = open_store(
+                resolved.tracking_uri,
+                artifact_root=resolved.artifact_uri,
+                token=resolved.tracking_token,
+            )
         return STATE.store
 
 

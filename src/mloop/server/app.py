@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from mloop.__about__ import __version__
 from mloop.server.config import ServerConfig
 from mloop.server.errors import install_error_handlers
+from mloop.server.limits import BodySizeLimit
+from mloop.server.metrics import install_metrics
 from mloop.storage import Store, open_store
 
 
@@ -44,6 +46,9 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
     app.state.config = config
     app.state.store = opened
     install_error_handlers(app)
+    # Middleware added last runs first: metrics see every answer, 413s included.
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    install_metrics(app)
     _include_routers(app)
     # --- Authentication (H7): outermost, so a request without valid credentials is answered
     # before any other work (health and ready stay open).
@@ -56,8 +61,11 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from mloop.server import health
+    from mloop.server.api_v1 import build_router
 
     app.include_router(health.router)
+    app.include_router(build_router())
+    # --- MLflow-compatible API (H6): `app.include_router(mloop.server.mlflow.router)` goes here.
     from mloop.server.mlflow import router as mlflow_router
 
     app.include_router(mlflow_router)

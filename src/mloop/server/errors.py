@@ -1,7 +1,9 @@
 """How errors reach HTTP clients: one table from the error tree to status codes and JSON bodies.
 
 Every error answer has the shape `{"error": {"code", "message", "details"}}`. A 5xx means a bug
-or an unavailable database, never bad input.
+or an unavailable database, never bad input. `code` is stable and coarse (one per row of
+`STATUS_CODES`); `details.error_type` names the exact error class and the other details carry its
+attributes, so the REST client (`mloop.storage.rest`) raises the same class the store raised.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from mloop.errors import (
     AlreadyExistsError,
+    AuthenticationError,
     ConfigurationError,
     DatabaseLockedError,
     InvalidFilterError,
@@ -23,6 +26,7 @@ from mloop.errors import (
     InvalidStateError,
     MloopError,
     NotFoundError,
+    PermissionDeniedError,
     StorageError,
 )
 
@@ -37,6 +41,8 @@ STATUS_CODES: tuple[tuple[type[MloopError], int, str], ...] = (
     (InvalidStateError, 409, "INVALID_STATE"),
     (DatabaseLockedError, 503, "UNAVAILABLE"),
     (StorageError, 503, "STORAGE_UNAVAILABLE"),
+    (AuthenticationError, 401, "UNAUTHENTICATED"),
+    (PermissionDeniedError, 403, "PERMISSION_DENIED"),
     (ConfigurationError, 500, "CONFIGURATION"),
     (MloopError, 500, "INTERNAL"),
 )
@@ -60,8 +66,8 @@ def status_for(error: MloopError) -> tuple[int, str]:
 
 
 def error_details(error: MloopError) -> dict[str, Any]:
-    """The offending values an error keeps as attributes (field, run_id ...), as JSON details."""
-    details: dict[str, Any] = {}
+    """The error's class and the values it keeps as attributes (field, run_id ...), as JSON."""
+    details: dict[str, Any] = {"error_type": type(error).__name__}
     for name, value in vars(error).items():
         if name == "message" or name.startswith("_"):
             continue
@@ -100,7 +106,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         400,
         "INVALID_INPUT",
         f"the request does not match the API schema ({fields}); see /docs",
-        {"problems": problems},
+        {"field": problems[0]["field"] if problems else None, "problems": problems},
     )
 
 

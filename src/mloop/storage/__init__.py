@@ -14,19 +14,25 @@ from mloop.storage.protocols import RunStore as RunStore
 from mloop.storage.protocols import Store as Store
 
 if TYPE_CHECKING:
+    from mloop.storage.rest import RestStore
     from mloop.storage.sql.store import SqlStore
 
 __all__ = ["AuditStore", "DatasetStore", "ExperimentStore", "RunStore", "Store", "open_store"]
 
 
-def open_store(tracking_uri: str, *, artifact_root: str, create: bool = True) -> SqlStore:
+def open_store(
+    tracking_uri: str, *, artifact_root: str, create: bool = True, token: str | None = None
+) -> SqlStore | RestStore:
     """Open the metadata store a tracking URI names.
 
     Args:
-        tracking_uri: `sqlite:///PATH` or `postgresql://...`.
-        artifact_root: URI under which artifacts of new experiments go.
+        tracking_uri: `sqlite:///PATH`, `postgresql://...`, or `http(s)://HOST:PORT` for a
+            remote `mloop server`.
+        artifact_root: URI under which artifacts of new experiments go (a server decides this
+            itself).
         create: create an empty database's schema and check an existing one's revision (True),
             or do neither (False; `mloop db upgrade` opens stores this way to migrate them).
+        token: API token for a server with authentication on (`MLOOP_TRACKING_TOKEN`).
 
     Returns:
         The store.
@@ -35,6 +41,10 @@ def open_store(tracking_uri: str, *, artifact_root: str, create: bool = True) ->
         ConfigurationError: the URI is not supported.
         SchemaOutdatedError: the store needs `mloop db upgrade`.
     """
+    if tracking_uri.startswith(("http://", "https://")):
+        from mloop.storage.rest import RestStore
+
+        return RestStore(tracking_uri, token=token)
     from mloop.storage.sql.store import SqlStore
 
     return SqlStore(tracking_uri, artifact_root=artifact_root, create=create)

@@ -1,0 +1,20 @@
+"""mloop's own REST API, `/api/v1`: one router per concept, assembled here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from mloop.server.api_v1 import audit, experiments, logging, runs
+
+PREFIX = "/api/v1"
+
+
+def build_router() -> APIRouter:
+    """Every `/api/v1` route, documented in the server's OpenAPI schema."""
+    router = APIRouter(prefix=PREFIX)
+    router.include_router(experiments.router)
+    # Before the run routes, whose `/runs/{run_id}` would otherwise take `/runs/search`.
+    router.include_router(runs.router)
+    router.include_router(logging.router)
+    router.include_router(audit.router)
+    return router

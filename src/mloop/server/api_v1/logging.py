@@ -1,0 +1,130 @@
+"""`/api/v1/runs/{run_id}/...`: log metrics, params, tags and inputs, read metric histories."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Path, Query, Response, status
+
+from mloop.entities import Metric, Param, RunInput, RunTag
+from mloop.entities.clock import now_ms
+from mloop.server.deps import StoreDep
+from mloop.server.schemas import Key, RunId, TagIn, encode_float
+from mloop.server.schemas_runs import (
+    BatchIn,
+    InputsIn,
+    MetricColumnsOut,
+    MetricHistoryOut,
+    MetricIn,
+    ParamIn,
+)
+
+router = APIRouter(prefix="/runs/{run_id}", tags=["logging"])
+
+RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
+KeyQuery = Annotated[Key, Query(description="The metric key.")]
+_NO_CONTENT = status.HTTP_204_NO_CONTENT
+
+
+def _metrics(items: list[MetricIn]) -> list[Metric]:
+    stamp = now_ms()
+    return [
+        Metric(m.key, m.value, m.timestamp_ms if m.timestamp_ms is not None else stamp, m.step)
+        for m in items
+    ]
+
+
+@router.post("/batch", status_code=_NO_CONTENT)
+def log_batch(run_id: RunPath, body: BatchIn, store: StoreDep) -> Response:
+    """Write metrics, params and tags in one transaction (re-sending a batch is a no-op)."""
+    store.runs.log_batch(
+        run_id,
+        metrics=_metrics(body.metrics),
+        params=[Param(p.key, p.value) for p in body.params],
+        tags=[RunTag(t.key, t.value) for t in body.tags],
+    )
+    return Response(status_code=_NO_CONTENT)
+
+
+@router.post("/metrics", status_code=_NO_CONTENT)
+def log_metric(run_id: RunPath, body: MetricIn, store: StoreDep) -> Response:
+    """Log one metric point (clients that log many should batch them)."""
+    store.runs.log_batch(run_id, metrics=_metrics([body]))
+    return Response(status_code=_NO_CONTENT)
+
+
+@router.post("/params", status_code=_NO_CONTENT)
+def log_param(run_id: RunPath, body: ParamIn, store: StoreDep) -> Response:
+    """Log a param; params are immutable (another value is a 400 PARAM_CONFLICT)."""
+    store.runs.log_batch(run_id, params=[Param(body.key, body.value)])
+    return Response(status_code=_NO_CONTENT)
+
+
+@router.post("/tags", status_code=_NO_CONTENT)
+def set_tag(run_id: RunPath, body: TagIn, store: StoreDep) -> Response:
+    """Set or overwrite a tag."""
+    store.runs.log_batch(run_id, tags=[RunTag(body.key, body.value)])
+    return Response(status_code=_NO_CONTENT)
+
+
+@router.delete("/tags", status_code=_NO_CONTENT)
+def delete_tag(
+    run_id: RunPath, key: Annotated[Key, Query(description="The tag key.")], store: StoreDep
+) -> Response:
+    """Remove a tag (400 when the run has no such tag)."""
+    store.runs.delete_tag(run_id, key)
+    return Response(status_code=_NO_CONTENT)
+
+
+@router.post("/inputs", status_code=_NO_CONTENT)
+def log_inputs(run_id: RunPath, body: InputsIn, store: StoreDep) -> Response:
+    """Record datasets the run consumed (recording one again is a no-op)."""
+    store.runs.log_inputs(
+        run_id, [RunInput(i.name, i.digest, i.source, i.context) for i in body.inputs]
+    )
+    return Response(status_code=_NO_CONTENT)
+
+
+@router.get("/metrics/history", response_model=MetricHistoryOut)
+def get_metric_history(run_id: RunPath, key: KeyQuery, store: StoreDep) -> Response:
+    """Every point of one metric, one object per point, by step then timestamp."""
+    columns = store.runs.get_metric_history_columns(run_id, key)
+    values = _json_values(columns.values)
+    points = [
+        {"value": v, "timestamp_ms": t, "step": s}
+        for s, t, v in zip(
+            columns.steps.tolist(), columns.timestamps_ms.tolist(), values, strict=True
+        )
+    ]
+    return _json({"key": key, "metrics": points})
+
+
+@router.get("/metrics/history/columns", response_model=MetricColumnsOut)
+def get_metric_history_columns(run_id: RunPath, key: KeyQuery, store: StoreDep) -> Response:
+    """Every point of one metric as columns (steps, timestamps_ms, values): compact and fast."""
+    columns = store.runs.get_metric_history_columns(run_id, key)
+    return _json(
+        {
+            "key": key,
+            "steps": columns.steps.tolist(),
+            "timestamps_ms": columns.timestamps_ms.tolist(),
+            "values": _json_values(columns.values),
+        }
+    )
+
+
+def _json_values(values: Any) -> list[float | str]:
+    """A float column as JSON can carry it, converting only when a value is not finite."""
+    if bool(np.isfinite(values).all()):
+        plain: list[float | str] = values.tolist()
+        return plain
+    return [encode_float(v) for v in values.tolist()]
+
+
+def _json(content: dict[str, Any]) -> Response:
+    # Built here rather than through the response model: validating 10,000 points again
+    # would cost more than reading them.
+    body = json.dumps(content, separators=(",", ":"), allow_nan=False)
+    return Response(body, media_type="application/json")

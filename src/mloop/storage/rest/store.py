@@ -1,0 +1,120 @@
+"""The REST store: every store protocol over HTTP to `mloop server`, on one connection pool."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+
+from mloop.errors import ConfigurationError
+from mloop.storage.rest.audit import RestAuditStore
+from mloop.storage.rest.experiments import RestExperimentStore
+from mloop.storage.rest.runs import RestRunStore
+from mloop.storage.rest.transport import Transport
+
+if TYPE_CHECKING:
+    from mloop.storage.protocols import (
+        ArtifactStore,
+        DatasetStore,
+        LoggedModelStore,
+        ModelRegistryStore,
+    )
+
+
+class RestStore:
+    """Metadata kept by a remote `mloop server` (`http://` or `https://` tracking URIs).
+
+    Args:
+        url: the server's base URL.
+        token: API token sent as `Authorization: Bearer` (`MLOOP_TRACKING_TOKEN`).
+        timeout_s: read timeout of one request.
+        max_retries: retries of a request after connection errors, 429 and 503.
+        transport: an httpx transport instead of the network (tests, embedding).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float = 60.0,
+        max_retries: int = 5,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.transport = Transport(
+            self.url,
+            token=token,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            transport=transport,
+        )
+        self.experiments = RestExperimentStore(self.transport)
+        self.runs = RestRunStore(self.transport)
+        self.audit = RestAuditStore(self.transport)
+
+    @property
+    def artifact_root(self) -> str:
+        """Where the server keeps artifacts; the server decides, so this names the server."""
+        return self.url
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        """Not served over REST yet.
+
+        Raises:
+            ConfigurationError: always.
+        """
+        raise self._not_served("run artifacts")
+
+    @property
+    def logged_models(self) -> LoggedModelStore:
+        """Not served over REST yet.
+
+        Raises:
+            ConfigurationError: always.
+        """
+        raise self._not_served("logged models")
+
+    @property
+    def datasets(self) -> DatasetStore:
+        """Not served over REST yet.
+
+        Raises:
+            ConfigurationError: always.
+        """
+        raise self._not_served("datasets")
+
+    @property
+    def registry(self) -> ModelRegistryStore:
+        """Not served over REST yet.
+
+        Raises:
+            ConfigurationError: always.
+        """
+        raise self._not_served("the model registry")
+
+    def _not_served(self, what: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"{what} cannot be used through an mloop server yet ({self.url}); set "
+            "MLOOP_TRACKING_URI to the server's database URI to use it directly"
+        )
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """A server migrates its own database; this only explains how.
+
+        Raises:
+            ConfigurationError: always.
+        """
+        raise ConfigurationError(
+            f"{self.url} is an mloop server, not a database: run `mloop db upgrade` where the "
+            "server runs, with MLOOP_TRACKING_URI set to its backend URI"
+        )
+
+    def after_fork(self) -> None:
+        """In a forked child: open new connections instead of sharing the parent's sockets."""
+        self.transport.after_fork()
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.transport.close()

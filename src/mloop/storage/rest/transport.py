@@ -1,0 +1,210 @@
+"""HTTP to `mloop server`: one pooled connection set, timeouts, retries, errors as mloop errors.
+
+Retries (with exponential backoff and jitter, honouring `Retry-After`) happen only when the
+request cannot have been applied or the server asks for them: connection failures, 429 and 503.
+A 4xx is an answer, never retried. Every write of the API is idempotent, so a retry after a
+connection dropped mid-answer changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import httpx
+
+from mloop.errors import StorageError
+from mloop.storage.rest.errors import error_from_response
+
+RETRY_STATUSES = frozenset({429, 503})
+# Failures where the request did not reach the application, or the connection died: safe to
+# send again since every write is idempotent.
+RETRY_ERRORS: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    httpx.PoolTimeout,
+)
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+class Transport:
+    """A thread-safe HTTP client of one server.
+
+    Args:
+        base_url: the server, e.g. `http://127.0.0.1:5000`.
+        token: sent as `Authorization: Bearer TOKEN` when given.
+        timeout_s: read timeout of one request.
+        connect_timeout_s: time to establish a connection.
+        max_retries: retries after the first attempt.
+        backoff_s: the first retry's wait; it doubles each time (capped at 10 s).
+        transport: an httpx transport to use instead of the network (tests, embedding).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float = 60.0,
+        connect_timeout_s: float = 5.0,
+        max_retries: int = 5,
+        backoff_s: float = 0.1,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s)
+        self._max_retries = max_retries
+        self._backoff_s = backoff_s
+        self._transport = transport
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        headers = {"user-agent": "mloop-client"}
+        if self._token:
+            headers["authorization"] = f"Bearer {self._token}"
+        return httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=self._timeout,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+            transport=self._transport,
+        )
+
+    @property
+    def client(self) -> httpx.Client:
+        """The pooled client (a fresh one in a forked child: sockets are not shared)."""
+        if os.getpid() != self._pid:
+            self.after_fork()
+        return self._client
+
+    def after_fork(self) -> None:
+        """In a forked child: drop the parent's connections without closing them under it."""
+        with self._lock:
+            if os.getpid() != self._pid:
+                self._pid = os.getpid()
+                self._client = self._new_client()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._client.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        """Send a request and decode its JSON answer (None for 204).
+
+        Raises:
+            MloopError: the error class the server answered with.
+            StorageError: the server could not be reached after the retries.
+        """
+        content = None if body is None else json.dumps(body, separators=(",", ":"))
+        headers = JSON_HEADERS if content is not None else None
+        response = self.send(method, path, content=content, params=params, headers=headers)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request with retries; return the (successful) response, read.
+
+        Raises:
+            MloopError: the error class the server answered with.
+            StorageError: the server could not be reached after the retries.
+        """
+        attempt = 0
+        while True:
+            try:
+                response = self.client.request(
+                    method, path, content=content, params=params, headers=headers
+                )
+            except RETRY_ERRORS as exc:
+                if attempt >= self._max_retries:
+                    raise self._unreachable(exc) from exc
+                self._wait(attempt, None)
+            except httpx.TimeoutException as exc:
+                raise StorageError(
+                    f"the server at {self.base_url} did not answer {method} {path} in time "
+                    f"({exc!r}); it may be overloaded"
+                ) from exc
+            else:
+                if response.status_code < 400:
+                    return response
+                if response.status_code in RETRY_STATUSES and attempt < self._max_retries:
+                    self._wait(attempt, response.headers.get("retry-after"))
+                else:
+                    raise self._error(response)
+            attempt += 1
+
+    @contextmanager
+    def stream(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None
+    ) -> Iterator[httpx.Response]:
+        """A streamed answer (downloads); connection errors are retried before it starts.
+
+        Raises:
+            MloopError: the error class the server answered with.
+        """
+        attempt = 0
+        while True:
+            try:
+                request = self.client.build_request(method, path, params=params)
+                response = self.client.send(request, stream=True)
+                break
+            except RETRY_ERRORS as exc:
+                if attempt >= self._max_retries:
+                    raise self._unreachable(exc) from exc
+                self._wait(attempt, None)
+            attempt += 1
+        try:
+            if response.status_code >= 400:
+                response.read()
+                raise self._error(response)
+            yield response
+        finally:
+            response.close()
+
+    def _wait(self, attempt: int, retry_after: str | None) -> None:
+        delay = min(10.0, self._backoff_s * 2**attempt) * (0.5 + random.random() / 2)  # noqa: S311
+        if retry_after is not None:
+            with suppress(ValueError):  # an HTTP date instead of seconds: keep the backoff
+                delay = max(delay, min(30.0, float(retry_after)))
+        time.sleep(delay)
+
+    def _unreachable(self, exc: Exception) -> StorageError:
+        return StorageError(
+            f"cannot reach the mloop server at {self.base_url} ({type(exc).__name__}: {exc}) "
+            f"after {self._max_retries + 1} attempts; check that `mloop server` runs there and "
+            "that MLOOP_TRACKING_URI is right"
+        )
+
+    def _error(self, response: httpx.Response) -> Exception:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return error_from_response(response.status_code, body, url=self.base_url)

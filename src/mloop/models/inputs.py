@@ -33,7 +33,14 @@ _ACCEPTED_KINDS = {
     "double": "iuf",
     "string": "US",
 }
-_KIND_NAMES = {"b": "boolean", "i": "integer", "u": "integer", "f": "floating-point"}
+_KIND_NAMES = {
+    "b": "boolean",
+    "i": "integer",
+    "u": "integer",
+    "f": "floating-point",
+    "U": "string",
+    "S": "bytes",
+}
 
 
 class ModelInputWarning(UserWarning):
@@ -60,7 +67,10 @@ def to_columns(data: Any, signature: Signature | None = None) -> Columns:
     elif isinstance(data, list | tuple) and data and isinstance(data[0], Mapping):
         columns = _records_to_columns(data)
     else:
-        columns = _positional_columns(np.asarray(data, dtype=None), signature)
+        # Rows of Python values may mix types: keep each value as it is (object), so a row of
+        # [30, "Oslo"] does not turn 30 into the string "30".
+        array = data if isinstance(data, np.ndarray) else np.asarray(data, dtype=object)
+        columns = _positional_columns(array, signature)
     _check_lengths(columns)
     return columns
 

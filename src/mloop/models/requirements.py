@@ -48,28 +48,28 @@ def pinned_requirements(modules: Iterable[str]) -> list[str]:
     for module in {top_level(m) for m in modules}:
         if module in _IGNORED or module in sys.stdlib_module_names or module.startswith("_"):
             continue
-        requirement = _requirement(module)
-        if requirement is not None:
-            found.add(requirement)
+        found.update(_requirements(module))
     return sorted(found, key=str.lower)
 
 
 @cache
-def _requirement(module: str) -> str | None:
+def _requirements(module: str) -> tuple[str, ...]:
     from importlib import metadata
 
-    candidates = [_KNOWN_DISTRIBUTIONS.get(module, module)]
-    for name in candidates:
+    name = _KNOWN_DISTRIBUTIONS.get(module, module)
+    try:
+        return (f"{name}=={metadata.version(name)}",)
+    except metadata.PackageNotFoundError:
+        pass
+    # A namespace package (`google`) may come from several distributions: pin them all rather
+    # than guess which one the model uses.
+    found = []
+    for distribution in _distributions_by_module().get(module, []):
         try:
-            return f"{name}=={metadata.version(name)}"
-        except metadata.PackageNotFoundError:
-            pass
-    for name in _distributions_by_module().get(module, []):
-        try:
-            return f"{name}=={metadata.version(name)}"
-        except metadata.PackageNotFoundError:  # pragma: no cover - metadata changed meanwhile
+            found.append(f"{distribution}=={metadata.version(distribution)}")
+        except metadata.PackageNotFoundError:  # pragma: no cover - uninstalled meanwhile
             continue
-    return None
+    return tuple(sorted(set(found)))
 
 
 @cache

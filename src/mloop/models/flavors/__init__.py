@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mloop.errors import InvalidModelPackageError, UnsupportedModelError
+from mloop.errors import InvalidInputError, InvalidModelPackageError, UnsupportedModelError
 
 if TYPE_CHECKING:
     from mloop.models.inputs import Columns
@@ -85,11 +85,12 @@ def flavor_module(name: str, *, path: str = "") -> ModuleType:
     """The module implementing a flavor.
 
     Raises:
-        InvalidModelPackageError: no such flavor (when loading a package at `path`).
+        InvalidInputError: no such flavor (when saving).
+        InvalidModelPackageError: no such flavor (when loading the package at `path`).
     """
     if name not in FLAVORS:
-        raise InvalidModelPackageError(
-            path or "<new package>",
-            f"flavor {name!r} is not one of {', '.join(FLAVORS)} (a newer mloop may know it)",
-        )
+        problem = f"flavor {name!r} is not one of {', '.join(FLAVORS)}"
+        if not path:
+            raise InvalidInputError(problem, field="flavor")
+        raise InvalidModelPackageError(path, f"{problem} (a newer mloop may know it)")
     return importlib.import_module(f"mloop.models.flavors.{name}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -65,12 +66,13 @@ def test_runs_are_updated_renamed_deleted_and_restored(client: Any) -> None:
     assert _code(no_tag) == "RESOURCE_DOES_NOT_EXIST"
     client.delete_run(run_id)
     assert client.get_run(run_id).info.lifecycle_stage == "deleted"
-    for change in (
+    changes: list[Callable[[], object]] = [
         lambda: client.log_param(run_id, "p", "1"),
         lambda: client.set_terminated(run_id),
         lambda: client.delete_tag(run_id, "team"),
         lambda: client.log_inputs(run_id, []),
-    ):
+    ]
+    for change in changes:
         with pytest.raises(MlflowException) as refused:
             change()
         assert _code(refused) == "INVALID_PARAMETER_VALUE"
@@ -182,10 +184,12 @@ def test_log_inputs_records_datasets_with_their_context(mlflow_server: LiveServe
     import pandas as pd
 
     frame = pd.DataFrame({"x": [1, 2, 3]})
-    dataset = mlflow.data.from_pandas(frame, name="train-set")
+    dataset = mlflow.data.from_pandas(frame, name="train-set")  # type: ignore[attr-defined]
     with mlflow.start_run() as run:
         mlflow.log_input(dataset, context="training")
-    inputs = mlflow.get_run(run.info.run_id).inputs.dataset_inputs
+    run_inputs = mlflow.get_run(run.info.run_id).inputs
+    assert run_inputs is not None
+    inputs = run_inputs.dataset_inputs
     assert [(i.dataset.name, i.dataset.digest) for i in inputs] == [("train-set", dataset.digest)]
     assert [(t.key, t.value) for t in inputs[0].tags] == [("mlflow.data.context", "training")]
 
@@ -220,11 +224,12 @@ def test_metric_history_pages_and_bulk_interval(live_server: LiveServer, client:
         params={"run_ids": runs[:1], "metric_key": "m", "start_step": 2, "end_step": 4},
     ).json()["metrics"]
     assert [p["step"] for p in window] == [2, 3, 4]
-    for params in (
+    bad_params: list[dict[str, Any]] = [
         {"run_ids": runs, "metric_key": "m", "start_step": 2},
         {"run_ids": runs, "metric_key": "m", "start_step": 5, "end_step": 2},
         {"run_ids": ["a" * 32] * 101, "metric_key": "m"},
-    ):
+    ]
+    for params in bad_params:
         bad = http.get(f"{base}/get-history-bulk-interval", params=params)
         assert (bad.status_code, bad.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
     bad_token = http.get(

@@ -179,3 +179,31 @@ def test_card_of_a_version_without_run(cli: CliRunner, tmp_path: Path) -> None:
     page = (tmp_path / "c.html").read_text()
     assert "registered from a source outside any run" in page
     assert not (tmp_path / "c.md").exists()
+
+
+def test_text_output_of_show_and_paged_listings(cli: CliRunner) -> None:
+    run_id = _trained_run()
+    _ok(cli, "models", "register", f"runs:/{run_id}/model", "churn", "-d", "first")
+    _ok(cli, "models", "register", "s3://b/m", "fraud")
+    _ok(cli, "models", "approve", "churn/1", "-m", "fine")
+    MloopClient().store.registry.set_tag("churn", "team", "risk", actor="a")
+    MloopClient().store.registry.set_tag("churn", "stage", "qa", actor="a", version=1)
+    model_text = _ok(cli, "models", "show", "churn")
+    assert "tag team" in model_text
+    assert "risk" in model_text
+    version_text = _ok(cli, "models", "show", "churn/1")
+    for expected in ("models:/churn/1", "tag stage", "approved by", "fine", "customers", "first"):
+        assert expected in version_text
+    assert "more models: add --page-token" in _ok(cli, "models", "list", "--max", "1")
+    assert "more versions: add --page-token" in _ok(cli, "models", "versions", "--max", "1")
+    assert "registered models:/fraud/2" in _ok(cli, "models", "register", "s3://b/m", "fraud")
+
+
+def test_card_formats(cli: CliRunner, tmp_path: Path) -> None:
+    _ok(cli, "models", "register", "s3://b/m", "churn")
+    _ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "only.md"), "--format", "md")
+    assert (tmp_path / "only.md").exists()
+    assert not (tmp_path / "only.html").exists()
+    _ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "page.md"), "--format", "html")
+    assert (tmp_path / "page.html").read_text().startswith("<!DOCTYPE html>")
+    assert not (tmp_path / "page.md").exists()

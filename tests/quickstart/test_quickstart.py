@@ -92,3 +92,21 @@ def test_quickstart_logs_the_drift_check_as_a_run_with_its_report(quickstart_dir
         assert Path(check.artifact_uri, "reports", "drift.html").is_file()
     finally:
         store.close()
+
+
+def test_quickstart_versions_its_data_and_logs_it_as_the_runs_inputs(quickstart_dir):
+    folder, output = quickstart_dir
+    assert "train split versioned as datasets:/quickstart-train/1" in output
+    home = folder / ".mloop"
+    store = SqlStore(f"sqlite:///{home / 'mloop.db'}", artifact_root=str(home / "artifacts"))
+    try:
+        train = store.datasets.get_latest("quickstart-train")
+        assert train.row_count is not None
+        assert train.row_count > 400
+        used = store.datasets.lineage("quickstart-train", train.version)
+        assert len(used) == 4
+        assert {r.context for r in used} == {"training"}
+        test = store.datasets.get_latest("quickstart-test")
+        assert len(store.datasets.lineage("quickstart-test", test.version)) == 4
+    finally:
+        store.close()

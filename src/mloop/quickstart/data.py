@@ -56,12 +56,30 @@ def run(ctx: QuickstartContext) -> None:
         f"{len(test)} test rows, {len(features)} features"
     )
     ctx.console.print(f"schema inferred from the training split: {schema_path}")
+    _snapshot(ctx, train, test)
     clean = mloop.data.validate(test, schema, quality=False)
     ctx.console.print(f"test split:     [green]{clean.summary()}[/]")
     broken = mloop.data.validate(_damaged(test), schema, quality=False)
     ctx.console.print(f"damaged copy:   [red]{broken.summary()}[/]")
     ctx.console.print(_violations(broken))
     ctx.shared["validation"] = clean
+
+
+def _snapshot(ctx: QuickstartContext, train: Any, test: Any) -> None:
+    """Version both splits as datasets, so the runs can name exactly the data they used."""
+    import mloop.data
+
+    for split, frame in (("train", train), ("test", test)):
+        added = mloop.data.snapshot(
+            frame, f"quickstart-{split}", message=f"breast-cancer {split} split"
+        )
+        ctx.shared[f"{split}_dataset"] = added.version
+        state = "new version" if added.created else "unchanged"
+        ctx.console.print(
+            f"{split} split versioned as {added.version.uri} ({state}, "
+            f"{added.version.row_count} rows)",
+            highlight=False,
+        )
 
 
 def _violations(result: Any) -> Table:

@@ -72,6 +72,8 @@ def run(ctx: QuickstartContext) -> None:
             with mloop.start_run(run_name=name) as run:
                 mloop.log_params(_scalar_params(model))
                 mloop.set_tags({"quickstart": "true", "model_family": type(model).__name__})
+                mloop.log_input(ctx.shared["train_dataset"], context="training")
+                mloop.log_input(ctx.shared["test_dataset"], context="evaluation")
                 model.fit(train[features], train["target"])
                 scores = _evaluate(model, test[features], test["target"])
                 mloop.log_metrics(scores)

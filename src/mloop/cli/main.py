@@ -7,6 +7,7 @@ import typer
 from mloop.__about__ import __version__
 from mloop.cli import audit, data, db, experiments, models, monitor, quickstart, runs, users
 from mloop.cli import datasets as dataset_commands
+from mloop.cli import import_mlflow as import_mlflow_command
 from mloop.cli import lineage as lineage_command
 from mloop.cli.errors import MloopGroup
 
@@ -49,6 +50,7 @@ app.add_typer(audit.app, name="audit", cls=MloopGroup)
 app.add_typer(users.users_app, name="users", cls=MloopGroup)
 app.add_typer(users.tokens_app, name="tokens", cls=MloopGroup)
 app.command("quickstart")(quickstart.quickstart)
+app.command("import-mlflow")(import_mlflow_command.import_mlflow)
 app.command("lineage")(lineage_command.lineage)
 
 

@@ -1,0 +1,232 @@
+"""`mloop import-mlflow` against a real MLflow store written by the MLflow client (mlflow-skinny),
+into a real mloop store on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from mloop.cli.main import app
+from mloop.client import MloopClient
+from mloop.entities import LifecycleStage, RunInput, RunStatus
+from mloop.storage.sql.store import SqlStore
+
+WRITER = Path(__file__).with_name("mlflow_writer.py")
+
+
+@dataclass(frozen=True)
+class MlflowStore:
+    """An MLflow store on SQLite and what the MLflow client reported while writing it."""
+
+    folder: Path
+    ids: dict[str, Any]
+
+    @property
+    def uri(self) -> str:
+        return f"sqlite:///{self.folder / 'mlflow.db'}"
+
+    def write(self, phase: str) -> None:
+        """Run the MLflow client in a subprocess to write a phase of the scenario."""
+        env = {**os.environ, "MLFLOW_TRACKING_URI": self.uri, "PYTHONWARNINGS": "ignore"}
+        done = subprocess.run(
+            [sys.executable, str(WRITER), phase, str(self.folder / "ids.json")],
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        self.ids.clear()
+        self.ids.update(json.loads((self.folder / "ids.json").read_text()))
+
+    def copy(self, destination: Path) -> MlflowStore:
+        """A copy of the database that can be changed without touching this one."""
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.folder / "mlflow.db", destination / "mlflow.db")
+        shutil.copy(self.folder / "ids.json", destination / "ids.json")
+        return MlflowStore(destination, dict(self.ids))
+
+
+@pytest.fixture(scope="module")
+def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> MlflowStore:
+    """The first phase of the scenario, written once per module (MLflow is slow to start)."""
+    written = MlflowStore(tmp_path_factory.mktemp("mlflow"), {})
+    written.write("1")
+    return written
+
+
+def _import(cli: CliRunner, uri: str) -> dict[str, Any]:
+    result = cli.invoke(app, ["import-mlflow", "--from", uri, "--json"])
+    assert result.exit_code == 0, result.output
+    summary: dict[str, Any] = json.loads(result.output)
+    return summary
+
+
+def _open(cli_env: dict[str, str]) -> SqlStore:
+    return SqlStore(cli_env["MLOOP_TRACKING_URI"], artifact_root=cli_env["MLOOP_ARTIFACT_URI"])
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_import_copies_runs_metrics_artifacts_and_models_then_a_rerun_writes_nothing(
+    cli: CliRunner, cli_env: dict[str, str], mlflow_store: MlflowStore, tmp_path: Path
+) -> None:
+    before = _digest(mlflow_store.folder / "mlflow.db")
+    summary = _import(cli, mlflow_store.uri)
+    assert _digest(mlflow_store.folder / "mlflow.db") == before  # the source is read-only
+    assert summary["warnings"] == []
+    assert (summary["experiments_created"], summary["runs_created"]) == (2, 4)
+    ids = mlflow_store.ids
+    store = _open(cli_env)
+    try:
+        churn = store.experiments.get_by_name("churn")
+        assert churn.tags == {"team": "growth"}
+        assert store.experiments.get_by_name("old").lifecycle_stage is LifecycleStage.DELETED
+
+        parent = store.runs.get(ids["parent"])
+        assert (parent.experiment_id, parent.run_name, parent.status) == (
+            churn.experiment_id,
+            "parent",
+            RunStatus.FINISHED,
+        )
+        assert [parent.start_time_ms, parent.end_time_ms] == ids["parent_times"]
+        assert parent.params == {"alpha": "0.5", "model": "rf"}
+        assert parent.tags["stage"] == "dev"
+        assert parent.tags["mlflow.runName"] == "parent"
+        loss = store.runs.get_metric_history(ids["parent"], "loss")
+        assert [[m.step, m.timestamp_ms, m.value] for m in loss] == ids["loss"]
+        [acc] = store.runs.get_metric_history(ids["parent"], "acc")
+        assert math.isnan(acc.value)
+        [dataset] = parent.inputs
+        assert isinstance(dataset, RunInput)
+        assert (dataset.name, dataset.context) == ("customers", "training")
+        assert dataset.digest
+
+        child = store.runs.get(ids["child"])
+        assert (child.parent_run_id, child.status) == (ids["parent"], RunStatus.FAILED)
+        assert store.runs.get(ids["gone"]).lifecycle_stage is LifecycleStage.DELETED
+        assert store.runs.get(ids["gone"]).params == {"p": "1"}
+        assert store.runs.get(ids["old_run"]).metrics == {"m": 1.0}
+
+        MloopClient(store=store).download_artifacts(ids["parent"], None, tmp_path / "dl")
+        files = {
+            p.relative_to(tmp_path / "dl").as_posix(): p.read_bytes()
+            for p in (tmp_path / "dl").rglob("*")
+            if p.is_file()
+        }
+        assert {Path(k).name: v for k, v in files.items()} == {
+            "report.txt": b"hello from mlflow",
+            "weights.bin": b"\x00\x01" * 100,
+        }
+        assert any(k.endswith("model/weights.bin") for k in files)
+
+        model = store.registry.get_model("churn-model")
+        assert (model.description, model.tags) == ("d", {"owner": "growth"})
+        # MLflow's versions 1 and 3 (2 was deleted) are mloop's 1 and 2.
+        assert model.latest_version == 2
+        assert model.aliases == {"champion": 2}
+        second = store.registry.get_version("churn-model", 2)
+        assert second.tags == {"validated": "yes", "mlflow.version": "3"}
+        assert second.run_id == ids["parent"]
+        assert second.source == f"runs:/{ids['parent']}/model"
+        events = len(store.audit.list())
+    finally:
+        store.close()
+
+    again = _import(cli, mlflow_store.uri)
+    assert again["runs_unchanged"] == 4
+    written = {k: v for k, v in again.items() if k not in ("runs_unchanged", "experiments_matched")}
+    assert all(v in (0, []) for v in written.values()), again
+    store = _open(cli_env)
+    try:
+        assert len(store.audit.list()) == events
+        assert len(store.runs.get_metric_history(ids["parent"], "loss")) == 10
+    finally:
+        store.close()
+
+
+def test_a_rerun_after_more_mlflow_work_imports_only_what_is_new(
+    cli: CliRunner, cli_env: dict[str, str], mlflow_store: MlflowStore, tmp_path: Path
+) -> None:
+    source = mlflow_store.copy(tmp_path / "mlflow")
+    _import(cli, source.uri)
+    source.write("2")
+    summary = _import(cli, source.uri)
+    assert summary["runs_created"] == 1
+    assert summary["runs_updated"] == 1
+    assert summary["runs_unchanged"] == 3
+    assert summary["metric_points"] == 2  # the new run's point and the parent's new one
+    assert (summary["versions_created"], summary["aliases_set"]) == (1, 1)
+    assert summary["params"] == summary["artifact_files"] == 0
+    store = _open(cli_env)
+    try:
+        ids = source.ids
+        later = store.runs.get(ids["later"])
+        assert later.run_name == "later"
+        loss = store.runs.get_metric_history(ids["parent"], "loss")
+        assert [m.step for m in loss] == list(range(11))
+        assert store.registry.get_model("churn-model").aliases == {"champion": 3}
+        assert store.registry.get_version("churn-model", 3).tags["mlflow.version"] == "4"
+    finally:
+        store.close()
+
+
+def test_a_run_deleted_in_mloop_since_the_import_stays_deleted(
+    cli: CliRunner, cli_env: dict[str, str], mlflow_store: MlflowStore
+) -> None:
+    _import(cli, mlflow_store.uri)
+    store = _open(cli_env)
+    try:
+        store.runs.delete(mlflow_store.ids["child"], actor="someone")
+        again = _import(cli, mlflow_store.uri)
+        assert again["runs_unchanged"] == 4
+        assert store.runs.get(mlflow_store.ids["child"]).lifecycle_stage is LifecycleStage.DELETED
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("sqlite:///{tmp}/missing.db", "no MLflow database"),
+        ("sqlite:///{tmp}/mloop-own.db", "not an MLflow tracking database"),
+        ("mysql://u@h/db", "unsupported MLflow database"),
+        ("::not a uri::", "cannot parse the MLflow URI"),
+    ],
+)
+def test_a_source_that_is_not_an_mlflow_store_is_refused(
+    cli: CliRunner, cli_env: dict[str, str], tmp_path: Path, uri: str, message: str
+) -> None:
+    SqlStore(f"sqlite:///{tmp_path / 'mloop-own.db'}", artifact_root=str(tmp_path)).close()
+    result = cli.invoke(app, ["import-mlflow", "--from", uri.format(tmp=tmp_path)])
+    assert result.exit_code == 7, result.output
+    assert message in result.output
+    store = _open(cli_env)
+    try:
+        assert [e.name for e in store.experiments.list()] == ["Default"]
+    finally:
+        store.close()
+
+
+def test_the_table_summary_names_the_source(
+    cli: CliRunner, cli_env: dict[str, str], mlflow_store: MlflowStore
+) -> None:
+    result = cli.invoke(app, ["import-mlflow", "--from", mlflow_store.uri])
+    assert result.exit_code == 0, result.output
+    assert "imported from" in result.output
+    assert "metric points" in result.output

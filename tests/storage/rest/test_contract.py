@@ -3,7 +3,7 @@
 Each test named below is taken from the SQL store's suite and collected here, where the `store`
 fixture is a `RestStore` in front of a live server, so both stores answer the same calls with
 the same results and the same error classes. Left out: SQL-only checks (rows, engines),
-`audit.verify` (not served yet) and the 50,000-run page, above the server's page limit
+`audit.verify` (not served yet) and the 50,000-run pages, above the server's page limit
 (tests/server/test_api_runs.py covers that limit).
 """
 
@@ -96,7 +96,6 @@ _TAKEN: dict[ModuleType, list[str]] = {
         "test_pages_are_stable_while_runs_are_inserted",
         "test_a_token_is_refused_by_another_search",
         "test_garbage_and_forged_tokens_are_refused",
-        "test_max_results_bounds_the_page_and_out_of_bounds_is_refused",
         "test_hostile_text_is_matched_literally",
     ],
 }

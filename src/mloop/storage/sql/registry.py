@@ -30,16 +30,15 @@ from mloop.entities.registry import (
 from mloop.entities.validation import validate_key, validate_run_id, validate_tag_value
 from mloop.errors import (
     AliasInUseError,
-    AliasNotFoundError,
     InvalidInputError,
     ModelAlreadyExistsError,
     ModelVersionNotFoundError,
-    ProtectedAliasError,
     RunNotFoundError,
 )
-from mloop.storage.sql import schema
+from mloop.storage.sql import registry_aliases as aliases
+from mloop.storage.sql import registry_tags, schema
 from mloop.storage.sql.audit import append_event
-from mloop.storage.sql.dialect import insert_ignore, upsert
+from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.registry_rows import (
     VERSION_COLUMNS,
@@ -49,16 +48,15 @@ from mloop.storage.sql.registry_rows import (
     load_models,
     load_versions,
     model_row,
+    touch_model,
     version_entity,
     version_row,
 )
 from mloop.storage.sql.registry_search import search_page
 from mloop.storage.sql.schema_registry import (
     model_aliases,
-    model_approvals,
     model_version_tags,
     model_versions,
-    protected_aliases,
     registered_model_tags,
     registered_models,
 )
@@ -105,13 +103,13 @@ class SqlModelRegistryStore:
         """
         validate_model_name(name)
         validate_description(description)
-        checked_tags = _checked_tags(tags)
+        checked_tags = registry_tags.checked_tags(tags)
 
         def run(conn: Connection) -> RegisteredModel:
             if _insert_model(conn, name, description) is None:
                 raise ModelAlreadyExistsError(name)
             row = model_row(conn, name)
-            _write_tags(conn, registered_model_tags, "model_id", row.id, checked_tags)
+            registry_tags.write_tags(conn, registered_model_tags, "model_id", row.id, checked_tags)
             append_event(
                 conn,
                 actor=actor,
@@ -149,7 +147,7 @@ class SqlModelRegistryStore:
 
         def run(conn: Connection) -> RegisteredModel:
             row = model_row(conn, name, lock=True)
-            _touch_model(conn, row.id, description=description)
+            touch_model(conn, row.id, description=description)
             append_event(
                 conn,
                 actor=actor,
@@ -247,7 +245,7 @@ class SqlModelRegistryStore:
         """
         validate_model_name(name)
         fields = _version_fields(source, run_id, package_digest, signature, description)
-        checked_tags = _checked_tags(tags)
+        checked_tags = registry_tags.checked_tags(tags)
 
         def run(conn: Connection) -> ModelVersion:
             if run_id is not None and not _run_exists(conn, run_id):
@@ -272,7 +270,9 @@ class SqlModelRegistryStore:
                 )
                 .returning(_versions.c.id)
             ).scalar_one()
-            _write_tags(conn, model_version_tags, "version_id", version_id, checked_tags)
+            registry_tags.write_tags(
+                conn, model_version_tags, "version_id", version_id, checked_tags
+            )
             if created:
                 append_event(conn, actor=actor, action="model.create", entity=("model", name))
             details = {k: fields[k] for k in ("source", "run_id", "package_digest")}
@@ -348,7 +348,7 @@ class SqlModelRegistryStore:
                 .where(_versions.c.id == row.id)
                 .values(description=description, last_updated_time=stamp)
             )
-            _touch_model(conn, model.id)
+            touch_model(conn, model.id)
             append_event(
                 conn,
                 actor=actor,
@@ -376,7 +376,7 @@ class SqlModelRegistryStore:
             if aliases and not force:
                 raise AliasInUseError(name, number, aliases)
             conn.execute(delete(_versions).where(_versions.c.id == row.id))
-            _touch_model(conn, model.id)
+            touch_model(conn, model.id)
             append_event(
                 conn,
                 actor=actor,
@@ -430,21 +430,10 @@ class SqlModelRegistryStore:
         validate_key(key, kind="tag")
         text = validate_tag_value(key, value)
         number = validate_version(version) if version is not None else None
-
-        def run(conn: Connection) -> None:
-            model = model_row(conn, name, lock=True)
-            entity = ("model", name)
-            if number is None:
-                _write_tags(conn, registered_model_tags, "model_id", model.id, {key: text})
-            else:
-                row = version_row(conn, model.id, name, number)
-                _write_tags(conn, model_version_tags, "version_id", row.id, {key: text})
-                entity = ("model_version", f"{name}/{number}")
-            _touch_model(conn, model.id)
-            action = f"{entity[0]}.tag.set"
-            append_event(conn, actor=actor, action=action, entity=entity, details={key: text})
-
-        self._write(run, what=f"tagging model {name!r}")
+        self._write(
+            lambda conn: registry_tags.set_tag(conn, name, key, text, number=number, actor=actor),
+            what=f"tagging model {name!r}",
+        )
 
     def delete_tag(self, name: str, key: str, *, actor: str, version: int | None = None) -> None:
         """Remove a tag from a model or version; removing a missing tag changes nothing.
@@ -453,28 +442,10 @@ class SqlModelRegistryStore:
             ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
         """
         number = validate_version(version) if version is not None else None
-
-        def run(conn: Connection) -> None:
-            model = model_row(conn, name, lock=True)
-            if number is None:
-                table: Any = registered_model_tags
-                owner, entity = table.c.model_id == model.id, ("model", name)
-            else:
-                row = version_row(conn, model.id, name, number)
-                table = model_version_tags
-                owner, entity = table.c.version_id == row.id, ("model_version", f"{name}/{number}")
-            removed = conn.execute(delete(table).where(owner, table.c.key == key)).rowcount
-            if removed:
-                _touch_model(conn, model.id)
-                append_event(
-                    conn,
-                    actor=actor,
-                    action=f"{entity[0]}.tag.delete",
-                    entity=entity,
-                    details={"key": key},
-                )
-
-        self._write(run, what=f"removing tag {key!r} of model {name!r}")
+        self._write(
+            lambda conn: registry_tags.delete_tag(conn, name, key, number=number, actor=actor),
+            what=f"removing tag {key!r} of model {name!r}",
+        )
 
     def set_alias(self, name: str, alias: str, version: int, *, actor: str) -> None:
         """Point an alias at a version, atomically (it moves if it pointed elsewhere).
@@ -486,30 +457,10 @@ class SqlModelRegistryStore:
         """
         validate_alias(alias)
         number = validate_version(version)
-
-        def run(conn: Connection) -> None:
-            model = model_row(conn, name, lock=True)
-            row = version_row(conn, model.id, name, number)
-            if _is_protected(conn, model.id, alias) and not _is_approved(conn, row.id):
-                raise ProtectedAliasError(name, alias, number)
-            try:
-                previous: int | None = alias_version(conn, model.id, name, alias)
-            except AliasNotFoundError:
-                previous = None
-            statement = upsert(
-                conn, model_aliases, keys=("model_id", "alias"), update=("version_id",)
-            )
-            conn.execute(statement.values(model_id=model.id, alias=alias, version_id=row.id))
-            _touch_model(conn, model.id)
-            append_event(
-                conn,
-                actor=actor,
-                action="model.alias.set",
-                entity=("model", name),
-                details={"alias": alias, "version": number, "previous": previous},
-            )
-
-        self._write(run, what=f"setting alias {alias!r} of model {name!r}")
+        self._write(
+            lambda conn: aliases.set_alias(conn, name, alias, number, actor=actor),
+            what=f"setting alias {alias!r} of model {name!r}",
+        )
 
     def delete_alias(self, name: str, alias: str, *, actor: str) -> None:
         """Remove an alias.
@@ -518,25 +469,10 @@ class SqlModelRegistryStore:
             ModelNotFoundError: no such model.
             AliasNotFoundError: the model has no such alias.
         """
-
-        def run(conn: Connection) -> None:
-            model = model_row(conn, name, lock=True)
-            number = alias_version(conn, model.id, name, alias)
-            conn.execute(
-                delete(model_aliases).where(
-                    model_aliases.c.model_id == model.id, model_aliases.c.alias == alias
-                )
-            )
-            _touch_model(conn, model.id)
-            append_event(
-                conn,
-                actor=actor,
-                action="model.alias.delete",
-                entity=("model", name),
-                details={"alias": alias, "version": number},
-            )
-
-        self._write(run, what=f"deleting alias {alias!r} of model {name!r}")
+        self._write(
+            lambda conn: aliases.delete_alias(conn, name, alias, actor=actor),
+            what=f"deleting alias {alias!r} of model {name!r}",
+        )
 
     def set_alias_protection(
         self, name: str, alias: str, *, actor: str, protected: bool = True
@@ -548,32 +484,12 @@ class SqlModelRegistryStore:
             InvalidInputError: the alias is malformed.
         """
         validate_alias(alias)
-
-        def run(conn: Connection) -> None:
-            model = model_row(conn, name, lock=True)
-            if protected:
-                changed = conn.execute(
-                    insert_ignore(conn, protected_aliases).values(model_id=model.id, alias=alias)
-                ).rowcount
-            else:
-                changed = conn.execute(
-                    delete(protected_aliases).where(
-                        protected_aliases.c.model_id == model.id,
-                        protected_aliases.c.alias == alias,
-                    )
-                ).rowcount
-            if changed:
-                _touch_model(conn, model.id)
-                action = "model.alias.protect" if protected else "model.alias.unprotect"
-                append_event(
-                    conn,
-                    actor=actor,
-                    action=action,
-                    entity=("model", name),
-                    details={"alias": alias},
-                )
-
-        self._write(run, what=f"changing the protection of alias {alias!r} of model {name!r}")
+        self._write(
+            lambda conn: aliases.set_protection(
+                conn, name, alias, actor=actor, protected=protected
+            ),
+            what=f"changing the protection of alias {alias!r} of model {name!r}",
+        )
 
     def approve(self, name: str, version: int, *, actor: str, comment: str = "") -> Approval:
         """Record that `actor` approved a version.
@@ -586,30 +502,10 @@ class SqlModelRegistryStore:
         validate_description(comment)
         if not isinstance(actor, str) or not actor.strip():
             raise InvalidInputError("an approval needs the approver's name", field="actor")
-
-        def run(conn: Connection) -> Approval:
-            model = model_row(conn, name, lock=True)
-            row = version_row(conn, model.id, name, number)
-            stamp = now_ms()
-            conn.execute(
-                model_approvals.insert().values(
-                    version_id=row.id, actor=actor, comment=comment, at_ms=stamp
-                )
-            )
-            conn.execute(
-                update(_versions).where(_versions.c.id == row.id).values(last_updated_time=stamp)
-            )
-            _touch_model(conn, model.id)
-            append_event(
-                conn,
-                actor=actor,
-                action="model_version.approve",
-                entity=("model_version", f"{name}/{number}"),
-                details={"comment": comment},
-            )
-            return Approval(actor=actor, at_ms=stamp, comment=comment)
-
-        return self._write(run, what=f"approving version {number} of model {name!r}")
+        return self._write(
+            lambda conn: aliases.approve(conn, name, number, actor=actor, comment=comment),
+            what=f"approving version {number} of model {name!r}",
+        )
 
 
 def _insert_model(conn: Connection, name: str, description: str) -> int | None:
@@ -627,27 +523,6 @@ def _insert_model(conn: Connection, name: str, description: str) -> int | None:
         .returning(_models.c.id)
     ).scalar_one_or_none()
     return int(inserted) if inserted is not None else None
-
-
-def _touch_model(conn: Connection, model_id: int, **values: Any) -> None:
-    conn.execute(
-        update(_models).where(_models.c.id == model_id).values(last_updated_time=now_ms(), **values)
-    )
-
-
-def _write_tags(
-    conn: Connection, table: Any, owner_column: str, owner_id: int, tags: dict[str, str]
-) -> None:
-    if not tags:
-        return
-    statement = upsert(conn, table, keys=(owner_column, "key"), update=("value",))
-    conn.execute(
-        statement, [{owner_column: owner_id, "key": k, "value": v} for k, v in tags.items()]
-    )
-
-
-def _checked_tags(tags: dict[str, str] | None) -> dict[str, str]:
-    return {validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()}
 
 
 def _version_fields(
@@ -699,20 +574,4 @@ def _signature_json(signature: dict[str, Any] | None) -> str | None:
 def _run_exists(conn: Connection, run_id: str) -> bool:
     runs = schema.runs
     found = conn.execute(select(runs.c.id).where(runs.c.run_uuid == run_id)).first()
-    return found is not None
-
-
-def _is_protected(conn: Connection, model_id: int, alias: str) -> bool:
-    found = conn.execute(
-        select(protected_aliases.c.alias).where(
-            protected_aliases.c.model_id == model_id, protected_aliases.c.alias == alias
-        )
-    ).first()
-    return found is not None
-
-
-def _is_approved(conn: Connection, version_id: int) -> bool:
-    found = conn.execute(
-        select(model_approvals.c.id).where(model_approvals.c.version_id == version_id).limit(1)
-    ).first()
     return found is not None

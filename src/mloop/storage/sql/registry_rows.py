@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 from sqlalchemy.engine import Connection
 
 from mloop.entities import Approval, ModelVersion, RegisteredModel, RunInput
+from mloop.entities.clock import now_ms
 from mloop.errors import AliasNotFoundError, ModelNotFoundError, ModelVersionNotFoundError
 from mloop.storage.sql import schema
 from mloop.storage.sql.schema_registry import (
@@ -75,6 +76,13 @@ def version_row(conn: Connection, model_id: int, name: str, version: int) -> Row
     if row is None:
         raise ModelVersionNotFoundError(name, version)
     return row
+
+
+def touch_model(conn: Connection, model_id: int, **values: Any) -> None:
+    """Mark a model changed now (any change to it or its versions), setting `values` too."""
+    conn.execute(
+        update(_models).where(_models.c.id == model_id).values(last_updated_time=now_ms(), **values)
+    )
 
 
 def alias_version(conn: Connection, model_id: int, name: str, alias: str) -> int:

@@ -18,7 +18,6 @@ from mloop.errors import (
     RunNotFoundError,
 )
 from mloop.storage.sql.store import SqlStore
-from mloop.tracking.artifacts import LocalArtifactStore
 from mloop.tracking.environment import current_user
 from tests.client.conftest import FluentEnv
 from tests.client.scripts import run_script
@@ -45,7 +44,7 @@ def test_run_ends_failed_on_an_exception_with_the_error_recorded(store: SqlStore
     assert stored.status is RunStatus.FAILED
     assert stored.tags["mloop.error.type"] == "ValueError"
     assert stored.tags["mloop.error.message"] == "bad batch shape"
-    traceback = LocalArtifactStore(stored.artifact_uri).read_bytes("error/traceback.txt").decode()
+    traceback = store.artifacts.read_bytes(run.run_id, "error/traceback.txt").decode()
     assert "Traceback (most recent call last)" in traceback
     assert "ValueError: bad batch shape" in traceback
 

@@ -18,7 +18,7 @@ from mloop.client.context import STATE, get_queue
 from mloop.entities import Metric
 from mloop.errors import InvalidInputError, ParamConflictError, RunNotActiveError
 from mloop.storage.sql.store import SqlStore
-from mloop.tracking.artifacts import LocalArtifactStore
+from mloop.tracking.artifacts import RunArtifacts
 
 
 @pytest.fixture
@@ -325,17 +325,18 @@ def test_a_write_error_is_raised_on_the_next_logging_call(run_id: str, store: Sq
 # Artifacts -----------------------------------------------------------------------------------
 
 
-def artifacts_of(store: SqlStore, run_id: str) -> LocalArtifactStore:
-    return LocalArtifactStore(store.runs.get(run_id).artifact_uri)
+def artifacts_of(store: SqlStore, run_id: str) -> RunArtifacts:
+    return RunArtifacts.of(store, run_id)
 
 
-def only_environment(artifacts: LocalArtifactStore) -> bool:
+def only_environment(artifacts: RunArtifacts) -> bool:
     """True when the run has no artifacts besides those it records on its own."""
     return [a.path for a in artifacts.list()] == ["environment"]
 
 
 def no_temporary_files(root: Path) -> bool:
-    return not list(root.rglob(".mloop-tmp-*"))
+    """No blob store leftovers: temporary files go once their blob is in place."""
+    return not list(root.rglob(".mloop-tmp-*")) and not list(root.glob("tmp/*"))
 
 
 def test_log_artifact_copies_a_file_under_the_artifact_path(
@@ -350,7 +351,10 @@ def test_log_artifact_copies_a_file_under_the_artifact_path(
     artifacts = artifacts_of(store, run_id)
     assert artifacts.read_bytes("model.bin") == b"\x00weights"
     assert artifacts.read_bytes("models/v1/model.bin") == b"\x00weights"
-    assert no_temporary_files(artifacts.root)
+    assert no_temporary_files(Path(store.artifact_root))
+    # The same bytes under two paths are stored once.
+    assert len(artifacts.files()) == 4  # two logged, two of the environment
+    assert len({f.digest for f in artifacts.files() if f.path.endswith("model.bin")}) == 1
 
 
 def test_log_artifacts_copies_a_folder_recursively(run_id: str, store: SqlStore, tmp_path: Path):

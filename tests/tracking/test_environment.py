@@ -13,7 +13,6 @@ import pytest
 import mloop
 from mloop.entities import RunStatus
 from mloop.storage.sql.store import SqlStore
-from mloop.tracking.artifacts import LocalArtifactStore
 from mloop.tracking.environment import (
     capture_environment,
     current_user,
@@ -185,6 +184,8 @@ def test_a_run_from_a_dirty_repository_records_git_tags_and_artifacts(repo: Path
     store, run_id = run_of_script(home)
     try:
         run = store.runs.get(run_id)
+        requirements = store.artifacts.read_bytes(run_id, "environment/requirements.txt").decode()
+        diff = store.artifacts.read_bytes(run_id, "environment/git.diff").decode()
     finally:
         store.close()
     assert run.status is RunStatus.FINISHED
@@ -194,10 +195,7 @@ def test_a_run_from_a_dirty_repository_records_git_tags_and_artifacts(repo: Path
     assert run.tags["mloop.source.name"] == str((repo / "job.py").resolve())
     assert run.tags["mloop.source.type"] == "SCRIPT"
     assert run.tags["mloop.python_version"] == platform.python_version()
-    artifacts = LocalArtifactStore(run.artifact_uri)
-    requirements = artifacts.read_bytes("environment/requirements.txt").decode()
     assert f"mloop=={mloop.__version__}" in requirements.splitlines()
-    diff = artifacts.read_bytes("environment/git.diff").decode()
     assert "+print('v2')" in diff
 
 
@@ -212,12 +210,12 @@ def test_a_run_outside_git_has_no_git_tags_nor_diff(tmp_path: Path):
     store, run_id = run_of_script(home)
     try:
         run = store.runs.get(run_id)
+        listed = store.artifacts.list(run_id, "environment")
     finally:
         store.close()
     assert not [k for k in run.tags if k.startswith("mloop.source.git")]
     assert run.tags["mloop.source.name"] == str((folder / "job.py").resolve())
-    artifacts = LocalArtifactStore(run.artifact_uri)
-    assert [a.path for a in artifacts.list("environment")] == ["environment/requirements.txt"]
+    assert [a.path for a in listed] == ["environment/requirements.txt"]
 
 
 @pytest.mark.slow

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import traceback
 from concurrent.futures import Future
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -22,7 +20,7 @@ from mloop.client.context import (
 from mloop.client.writer import KIND_METRIC, KIND_TAG
 from mloop.entities import Metric, Run, RunStatus, RunTag
 from mloop.errors import InvalidStateError, MloopError, RunNotActiveError
-from mloop.tracking.artifacts import LocalArtifactStore
+from mloop.tracking.artifacts import ArtifactEntry, RunArtifacts
 from mloop.tracking.names import generate_run_name
 
 if TYPE_CHECKING:
@@ -214,9 +212,7 @@ def _record_environment(active: ActiveRun, future: Future[Environment]) -> None:
         queue = get_queue()
         for key, value in env.as_tags().items():
             queue.put(active.run_id, KIND_TAG, RunTag(key, value[:8000]))
-        artifacts = LocalArtifactStore(active.artifact_uri)
-        for name, path in _environment_files(env).items():
-            artifacts.link_file(path, name)
+        _store_environment(active.run_id, env)
     except (MloopError, OSError):
         # The environment is a convenience: failing to record it must not fail the run; the
         # missing tags show it.
@@ -225,33 +221,21 @@ def _record_environment(active: ActiveRun, future: Future[Environment]) -> None:
         active.environment_recorded.set()
 
 
-_shared_files: dict[tuple[str, int], dict[str, Path]] = {}
+def _store_environment(run_id: str, env: Environment) -> None:
+    """Record the environment's files as the run's artifacts.
 
-
-def _environment_files(env: Environment) -> dict[str, Path]:
-    """The environment's artifact files, written once per process and artifact root.
-
-    Every run of the process links to the same read-only files instead of writing (and
-    syncing to disk) its own copies.
+    Every run of a process has the same files: their blobs are stored once (content
+    addressing), so each later run only adds manifest rows.
     """
-    root = settings().artifact_uri
-    cached = _shared_files.get((root, id(env)))
-    if cached is not None and all(p.exists() for p in cached.values()):
-        return cached
     contents = {"environment/requirements.txt": "\n".join(env.packages).encode()}
     if env.git is not None and env.git.is_dirty and env.git.diff:
         contents["environment/git.diff"] = env.git.diff.encode()
-    digest = hashlib.blake2b(b"\0".join(contents.values()), digest_size=12).hexdigest()
-    shared = LocalArtifactStore(f"{root.rstrip('/')}/.shared/environment-{digest}")
-    files = {}
+    artifacts = get_store().artifacts
+    entries = []
     for name, data in contents.items():
-        path = shared.root / name
-        if not path.exists():
-            shared.write_bytes(name, data)
-            path.chmod(0o444)
-        files[name] = path
-    _shared_files[(root, id(env))] = files
-    return files
+        info = artifacts.blobs.put_bytes(data)
+        entries.append(ArtifactEntry(name, info.digest, info.size))
+    artifacts.record(run_id, entries)
 
 
 def end_run(
@@ -292,7 +276,9 @@ def _record_error(active: ActiveRun, error: BaseException) -> None:
     message = str(error)[:_MAX_ERROR_MESSAGE]
     queue.put(active.run_id, KIND_TAG, RunTag("mloop.error.message", message))
     text = "".join(traceback.format_exception(error))
-    LocalArtifactStore(active.artifact_uri).write_bytes("error/traceback.txt", text.encode())
+    RunArtifacts(get_store().artifacts, active.run_id).write_bytes(
+        "error/traceback.txt", text.encode()
+    )
 
 
 def end_all_runs() -> None:

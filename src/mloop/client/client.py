@@ -22,7 +22,7 @@ from mloop.entities.validation import (
     validate_timestamp_ms,
 )
 from mloop.storage import Store
-from mloop.tracking.artifacts import ArtifactInfo, LocalArtifactStore
+from mloop.tracking.artifacts import ArtifactInfo, RunArtifacts
 from mloop.tracking.environment import current_user
 from mloop.tracking.names import generate_run_name
 
@@ -305,8 +305,12 @@ class MloopClient:
         """Copy a run's artifact file or folder to a local folder; returns the copy's path."""
         return self._artifacts(run_id).download(path, destination)
 
-    def _artifacts(self, run_id: str) -> LocalArtifactStore:
-        return LocalArtifactStore(self.store.runs.get(run_id).artifact_uri)
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        """The content of one artifact file of a run (verified against its digest)."""
+        return self._artifacts(run_id).read_bytes(path)
+
+    def _artifacts(self, run_id: str) -> RunArtifacts:
+        return RunArtifacts.of(self.store, run_id)
 
 
 _INT64 = range(-(2**63), 2**63)

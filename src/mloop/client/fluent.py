@@ -24,7 +24,7 @@ from mloop.entities.validation import (
     validate_timestamp_ms,
 )
 from mloop.errors import ParamConflictError
-from mloop.tracking.artifacts import LocalArtifactStore
+from mloop.tracking.artifacts import RunArtifacts
 from mloop.tracking.environment import current_user
 
 # Keys already checked: a training loop logs the same few keys thousands of times.
@@ -258,11 +258,11 @@ def search_runs(
     )
 
 
-def _artifacts(run_id: str | None) -> LocalArtifactStore:
+def _artifacts(run_id: str | None) -> RunArtifacts:
     target = require_run_id(run_id)
-    active = next((r for r in STATE.runs if r.run_id == target), None)
-    uri = active.artifact_uri if active is not None else get_store().runs.get(target).artifact_uri
-    return LocalArtifactStore(uri)
+    if any(r.run_id == target for r in STATE.runs):
+        return RunArtifacts(get_store().artifacts, target)
+    return RunArtifacts.of(get_store(), target)  # checks that the run exists
 
 
 def log_artifact(

@@ -1,6 +1,9 @@
-"""Run artifacts in a local folder: files written atomically, paths that cannot escape the root.
+"""The artifacts of one run, on the store's content-addressed artifact store.
 
-A later stage moves artifacts onto the content-addressed store; the paths and the API stay.
+A run's logical paths map to blob digests in the store's manifest (`store.artifacts`); the
+bytes live once in the blob store at the artifact root, whoever logs them.
+`LocalArtifactStore` (a plain folder of files per run) is what runs used before; it remains for
+code that still writes model packages into a run's folder and will go when that moves over.
 """
 
 from __future__ import annotations
@@ -9,68 +12,126 @@ import os
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, BinaryIO
 
+from mloop.artifacts.paths import ArtifactEntry as ArtifactEntry
+from mloop.artifacts.paths import ArtifactInfo as ArtifactInfo
+from mloop.artifacts.paths import clean_relative_path as clean_relative_path
 from mloop.errors import ConfigurationError, InvalidInputError, NotFoundError
 
+if TYPE_CHECKING:
+    from mloop.artifacts import Progress
+    from mloop.storage import Store
+    from mloop.storage.protocols import ArtifactStore
 
-@dataclass(frozen=True, slots=True)
-class ArtifactInfo:
-    """One entry of an artifact listing.
 
-    Attributes:
-        path: path relative to the run's artifact root, with `/` separators.
-        is_dir: True for a folder.
-        size_bytes: file size, None for folders.
+class RunArtifacts:
+    """The artifacts of one run (or logged model): the manifest store bound to its id.
+
+    Args:
+        artifacts: the store's artifact store (`store.artifacts`).
+        run_id: the owner.
     """
 
-    path: str
-    is_dir: bool
-    size_bytes: int | None
+    def __init__(self, artifacts: ArtifactStore, run_id: str) -> None:
+        self.artifacts = artifacts
+        self.run_id = run_id
+
+    @classmethod
+    def of(cls, store: Store, run_id: str) -> RunArtifacts:
+        """The artifacts of a run of `store`, checking that the run exists.
+
+        Raises:
+            RunNotFoundError: no such run.
+        """
+        store.runs.get(run_id)
+        return cls(store.artifacts, run_id)
+
+    def log_file(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> str:
+        """Store a file under `artifact_path/<file name>`; returns its logical path.
+
+        Raises:
+            InvalidInputError: the file does not exist or the artifact path is invalid.
+        """
+        return self.artifacts.log_file(self.run_id, local_path, artifact_path)
+
+    def log_dir(
+        self,
+        local_dir: str | os.PathLike[str],
+        artifact_path: str | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> int:
+        """Store a folder's files (recursively) under `artifact_path/`; returns how many.
+
+        Raises:
+            InvalidInputError: the folder does not exist or the artifact path is invalid.
+        """
+        return self.artifacts.log_dir(self.run_id, local_dir, artifact_path, progress=progress)
+
+    def write_bytes(self, artifact_file: str, data: bytes) -> str:
+        """Store bytes as an artifact file; returns its logical path.
+
+        Raises:
+            InvalidInputError: the path is invalid or names a folder.
+        """
+        return self.artifacts.write_bytes(self.run_id, artifact_file, data)
+
+    def list(self, path: str | None = None) -> list[ArtifactInfo]:
+        """The entries directly under `path` (the root by default), sorted by path."""
+        return self.artifacts.list(self.run_id, path)
+
+    def files(self, path: str | None = None) -> list[ArtifactEntry]:
+        """Every file at or under `path`, with its digest and size."""
+        return self.artifacts.list_files(self.run_id, path)
+
+    def open(self, artifact_file: str) -> BinaryIO:
+        """A verified stream of one artifact file.
+
+        Raises:
+            ArtifactNotFoundError: there is no such file.
+        """
+        return self.artifacts.open(self.run_id, artifact_file)
+
+    def read_bytes(self, artifact_file: str) -> bytes:
+        """The content of one artifact file.
+
+        Raises:
+            ArtifactNotFoundError: there is no such file.
+        """
+        return self.artifacts.read_bytes(self.run_id, artifact_file)
+
+    def download(
+        self, path: str | None, destination: str | os.PathLike[str], *, link: bool = False
+    ) -> Path:
+        """Materialise an artifact file or folder into a local folder; returns its path.
+
+        Raises:
+            ArtifactNotFoundError: there is no such artifact.
+        """
+        return self.artifacts.download(self.run_id, path, destination, link=link)
 
 
 def local_root(artifact_uri: str) -> Path:
     """The local folder of an artifact URI (`/path` or `file:///path`).
 
     Raises:
-        ConfigurationError: the URI is remote; remote artifact stores come with the artifact store.
+        ConfigurationError: the URI is remote.
     """
     if artifact_uri.startswith("file://"):
         return Path(artifact_uri.removeprefix("file://"))
     if "://" in artifact_uri:
         raise ConfigurationError(
-            f"artifact URI {artifact_uri!r} is not a local folder; this version stores run "
-            "artifacts in local folders only (set MLOOP_ARTIFACT_URI to a path)"
+            f"artifact URI {artifact_uri!r} is not a local folder; a folder of files per run "
+            "needs a local path (set MLOOP_ARTIFACT_URI to a path, or use store.artifacts, "
+            "which stores run artifacts on any blob store)"
         )
     return Path(artifact_uri)
 
 
-def clean_relative_path(path: str | None) -> PurePosixPath:
-    """Check an artifact path: relative, no `..`, no backslashes or NUL bytes.
-
-    Raises:
-        InvalidInputError: the path is absolute or would escape the artifact root.
-    """
-    if path is None or path in ("", "."):
-        return PurePosixPath()
-    if "\\" in path or "\x00" in path:
-        raise InvalidInputError(
-            f"artifact path {path!r} may not contain backslashes or NUL bytes; use '/'",
-            field="artifact_path",
-        )
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts:
-        raise InvalidInputError(
-            f"artifact path {path!r} must be relative and stay inside the run's artifacts "
-            "(no leading '/', no '..')",
-            field="artifact_path",
-        )
-    return pure
-
-
 class LocalArtifactStore:
-    """The artifacts of one run, in a local folder.
+    """A folder of files per run (the layout before the content-addressed store).
 
     Args:
         artifact_uri: the run's artifact URI (a local path or `file://` URI).
@@ -80,10 +141,7 @@ class LocalArtifactStore:
         self.root = local_root(artifact_uri)
 
     def log_file(self, local_path: str | os.PathLike[str], artifact_path: str | None = None) -> str:
-        """Copy a file into the artifacts, under `artifact_path/<file name>`.
-
-        Returns:
-            The artifact's relative path.
+        """Copy a file into the folder, under `artifact_path/<file name>`.
 
         Raises:
             InvalidInputError: the file does not exist or the artifact path is invalid.
@@ -100,10 +158,7 @@ class LocalArtifactStore:
         return str(relative)
 
     def log_dir(self, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> int:
-        """Copy a folder's files (recursively) into the artifacts under `artifact_path/`.
-
-        Returns:
-            How many files were copied.
+        """Copy a folder's files (recursively) under `artifact_path/`; returns how many.
 
         Raises:
             InvalidInputError: the folder does not exist or the artifact path is invalid.
@@ -122,7 +177,7 @@ class LocalArtifactStore:
         return count
 
     def write_bytes(self, artifact_file: str, data: bytes) -> str:
-        """Write bytes as an artifact file.
+        """Write bytes as a file.
 
         Raises:
             InvalidInputError: the path is invalid or names a folder.
@@ -136,10 +191,7 @@ class LocalArtifactStore:
         return str(relative)
 
     def link_file(self, source: str | os.PathLike[str], artifact_file: str) -> str:
-        """Place an existing read-only file as an artifact by hard link (a copy where links fail).
-
-        Many runs can share one file this way (the environment of a process, say) at no cost;
-        the source must not change afterwards, so callers make it read-only.
+        """Place an existing read-only file by hard link (a copy where links fail).
 
         Raises:
             InvalidInputError: the artifact path is invalid.
@@ -174,7 +226,7 @@ class LocalArtifactStore:
         return entries
 
     def read_bytes(self, artifact_file: str) -> bytes:
-        """The content of one artifact file.
+        """The content of one file.
 
         Raises:
             NotFoundError: there is no such file.
@@ -185,10 +237,7 @@ class LocalArtifactStore:
         return target.read_bytes()
 
     def download(self, path: str | None, destination: str | os.PathLike[str]) -> Path:
-        """Copy an artifact file or folder to a local destination folder.
-
-        Returns:
-            The local path of the copy.
+        """Copy a file or folder to a local destination folder; returns the copy's path.
 
         Raises:
             NotFoundError: there is no such artifact.
@@ -206,8 +255,7 @@ class LocalArtifactStore:
         return target
 
     def _write_atomic(self, relative: PurePosixPath, data: bytes | Path) -> None:
-        # Write to a temporary file beside the target and rename: a crash never leaves a
-        # partial file under the final name.
+        # A temporary file beside the target, renamed: a crash never leaves a partial file.
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".mloop-tmp-", dir=target.parent)

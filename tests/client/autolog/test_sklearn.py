@@ -24,7 +24,6 @@ import mloop.sklearn
 from mloop.client.autolog.datasets import dataset_digest
 from mloop.entities import Run, RunStatus
 from mloop.errors import InvalidInputError
-from mloop.tracking.artifacts import LocalArtifactStore
 
 CLASSIFIER_METRICS = {
     "training_accuracy_score",
@@ -133,7 +132,7 @@ def test_grid_search_logs_a_parent_run_and_child_runs_for_the_best_candidates(ir
         assert child.metrics["mean_test_score"] == pytest.approx(results["mean_test_score"][index])
         assert child.metrics["std_test_score"] == pytest.approx(results["std_test_score"][index])
         assert child.tags["estimator_name"] == "LogisticRegression"
-    csv = LocalArtifactStore(parent.artifact_uri).read_bytes("cv_results.csv").decode()
+    csv = mloop.MloopClient().read_artifact(parent.run_id, "cv_results.csv").decode()
     table = pd.read_csv(io.StringIO(csv))
     assert len(table) == len(grid["C"])
     assert list(table["rank_test_score"]) == list(results["rank_test_score"])

@@ -89,7 +89,7 @@ class SqlArtifactStore:
             )
         relative = str(clean_relative_path(artifact_path) / source.name)
         info = self.blobs.put_file(source)
-        self.record(run_id, [ArtifactEntry(relative, info.digest, info.size)])
+        self._write_rows(run_id, _rows(run_id, [ArtifactEntry(relative, info.digest, info.size)]))
         return relative
 
     def log_dir(
@@ -123,7 +123,7 @@ class SqlArtifactStore:
             )
             for f, i in zip(files, infos, strict=True)
         ]
-        self.record(run_id, entries)
+        self._write_rows(run_id, _rows(run_id, entries))
         return len(entries)
 
     def write_bytes(self, run_id: str, artifact_file: str, data: bytes) -> str:
@@ -135,7 +135,7 @@ class SqlArtifactStore:
         check_owner(run_id)
         path = file_path(artifact_file)
         info = self.blobs.put_bytes(data)
-        self.record(run_id, [ArtifactEntry(path, info.digest, info.size)])
+        self._write_rows(run_id, _rows(run_id, [ArtifactEntry(path, info.digest, info.size)]))
         return path
 
     def write_stream(
@@ -150,7 +150,7 @@ class SqlArtifactStore:
         path = file_path(artifact_file)
         info = self.blobs.put_stream(chunks)
         entry = ArtifactEntry(path, info.digest, info.size)
-        self.record(run_id, [entry])
+        self._write_rows(run_id, _rows(run_id, [entry]))
         return entry
 
     def record(self, run_id: str, entries: Sequence[ArtifactEntry]) -> None:
@@ -167,7 +167,9 @@ class SqlArtifactStore:
         absent = self.blobs.missing({row["digest"] for row in rows})
         if absent:
             raise BlobNotFoundError(min(absent), where=f"the blob store at {self.blobs.uri}")
+        self._write_rows(run_id, rows)
 
+    def _write_rows(self, run_id: str, rows: list[dict[str, Any]]) -> None:
         def run() -> None:
             with write_transaction(self._engine) as conn:
                 stmt = upsert(

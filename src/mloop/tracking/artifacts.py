@@ -78,10 +78,6 @@ class RunArtifacts:
         """
         return self.artifacts.write_bytes(self.run_id, artifact_file, data)
 
-    def list(self, path: str | None = None) -> list[ArtifactInfo]:
-        """The entries directly under `path` (the root by default), sorted by path."""
-        return self.artifacts.list(self.run_id, path)
-
     def files(self, path: str | None = None) -> list[ArtifactEntry]:
         """Every file at or under `path`, with its digest and size."""
         return self.artifacts.list_files(self.run_id, path)
@@ -111,6 +107,10 @@ class RunArtifacts:
             ArtifactNotFoundError: there is no such artifact.
         """
         return self.artifacts.download(self.run_id, path, destination, link=link)
+
+    def list(self, path: str | None = None) -> list[ArtifactInfo]:
+        """The entries directly under `path` (the root by default), sorted by path."""
+        return self.artifacts.list(self.run_id, path)
 
 
 def local_root(artifact_uri: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,12 @@ def reset_mlflow() -> None:
 def mlflow_server(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
     """The live server as MLflow's tracking URI; the client fails fast instead of retrying."""
     import mlflow
+
+    with warnings.catch_warnings():
+        # MLflow's model modules warn about their own type hints when first imported.
+        warnings.simplefilter("ignore")
+        import mlflow.pyfunc
+        import mlflow.sklearn
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", live_server.url)
     # A 5xx is a bug here: fail on the first one instead of retrying for minutes.

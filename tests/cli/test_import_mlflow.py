@@ -10,17 +10,21 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from mloop.cli.main import app
 from mloop.client import MloopClient
 from mloop.entities import LifecycleStage, RunInput, RunStatus
 from mloop.storage.sql.store import SqlStore
+from tests.conftest import postgres_url
 
 WRITER = Path(__file__).with_name("mlflow_writer.py")
 
@@ -230,3 +234,51 @@ def test_the_table_summary_names_the_source(
     assert result.exit_code == 0, result.output
     assert "imported from" in result.output
     assert "metric points" in result.output
+
+
+@pytest.mark.postgres
+def test_an_mlflow_store_on_postgresql_is_imported(
+    cli: CliRunner, cli_env: dict[str, str], backend: str, tmp_path: Path
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the source is what is on PostgreSQL here; one mloop backend covers it")
+    base = postgres_url()
+    if base is None:
+        pytest.skip("MLOOP_TEST_POSTGRES_URL is not set")
+    schema = f"mlflow_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    uri = f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+    try:
+        source = _PostgresMlflowStore(
+            tmp_path, {}, uri.replace("postgresql://", "postgresql+psycopg://", 1)
+        )
+        source.write("1")
+        summary = _import(cli, uri)
+        assert summary["warnings"] == []
+        assert (summary["runs_created"], summary["metric_points"]) == (4, 13)
+        assert summary["versions_created"] == 2
+        assert _import(cli, uri)["runs_unchanged"] == 4
+        store = _open(cli_env)
+        try:
+            loss = store.runs.get_metric_history(source.ids["parent"], "loss")
+            assert [[m.step, m.timestamp_ms, m.value] for m in loss] == source.ids["loss"]
+        finally:
+            store.close()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@dataclass(frozen=True)
+class _PostgresMlflowStore(MlflowStore):
+    """An MLflow store in a PostgreSQL schema (MLflow needs the psycopg 3 driver named)."""
+
+    database_uri: str = ""
+
+    @property
+    def uri(self) -> str:
+        return self.database_uri

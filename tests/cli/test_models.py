@@ -27,14 +27,23 @@ def _json(cli: CliRunner, *args: str) -> Any:
 
 
 def _trained_run() -> str:
+    """A finished run with a metric, a param, a dataset input and a logged model package."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    import mloop
+
     client = MloopClient()
     run = client.create_run("0", run_name="train-rf")
     client.log_batch(
         run.run_id, metrics=[Metric("auc", 0.91, 1000, 0)], params=[Param("n_estimators", "100")]
     )
-    client.log_inputs(
-        run.run_id, [RunInput("customers", "sha-1", "datasets:/customers/1", "training")]
-    )
+    dataset = RunInput("customers", "sha-1", "datasets:/customers/1", "training")
+    client.log_inputs(run.run_id, [dataset])
+    x = np.random.default_rng(0).normal(size=(30, 2))
+    model = LogisticRegression().fit(x, (x[:, 0] > 0).astype(int))
+    example = {"tenure": list(x[:3, 0]), "charges": list(x[:3, 1])}
+    mloop.log_model(model, "model", run_id=run.run_id, input_example=example, export_onnx=False)
     return run.run_id
 
 
@@ -164,6 +173,7 @@ def test_card_writes_markdown_and_html_with_lineage_and_approvals(
     assert "| customers | sha-1 | training | datasets:/customers/1 |" in markdown
     assert "| auc | 0.91 |" in markdown
     assert "| n_estimators | 100 |" in markdown
+    assert "| tenure | double |" in markdown
     assert "No validation results are recorded" in markdown
     assert "Not documented yet: set the tag `card.risks`" in markdown
     assert "reviewed &lt;by&gt; risk | ok" in page

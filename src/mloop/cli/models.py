@@ -217,12 +217,14 @@ def register(
     description: str = typer.Option("", "--description", "-d", help="Version description."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Register a model package as the next version of a model (created when new)."""
-    from mloop.registry import run_id_of_source
+    """Register a model package as the next version of a model (created when new).
 
-    version = _registry().create_version(
-        name, source, actor=_actor(), run_id=run_id_of_source(source), description=description
-    )
+    A runs:/ source or local folder must hold an mloop model package, whose digest and
+    signature are recorded with the version.
+    """
+    from mloop.client.registry import register_model
+
+    version = register_model(source, name, description=description)
     if as_json:
         print_json(_as_json(version))
         return

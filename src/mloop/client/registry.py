@@ -22,7 +22,7 @@ def register_model(
     *,
     tags: dict[str, str] | None = None,
     description: str = "",
-    package_digest: str = "",
+    package_digest: str | None = None,
     signature: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Register a model package as the next version of a registered model.
@@ -35,14 +35,18 @@ def register_model(
         name: the registered model's name, e.g. "churn".
         tags: version tags.
         description: version description.
-        package_digest: the package's content digest (`log_model` passes it).
-        signature: the package's signature as a dict (`log_model` passes it).
+        package_digest: the package's content digest. When not given, the package at
+            `model_uri` (a `runs:/` URI or a local folder) is read for its digest and
+            signature; pass "" to register such a source that is not an mloop package.
+            Remote URIs (s3:// ...) are registered as they are.
+        signature: the package's signature as a dict (read from the package when not given).
 
     Returns:
         The new version, numbered one past the highest ever registered for this model.
 
     Raises:
         RunNotFoundError: the `runs:/` source names a run that does not exist.
+        ModelPackageNotFoundError: no package is at `model_uri` (and no digest was given).
         InvalidInputError: the name, source or another field is malformed.
 
     Example:
@@ -54,6 +58,9 @@ def register_model(
     from mloop.registry import run_id_of_source
 
     flush()  # the run's queued inputs and tags are stored before the version links to them
+    if package_digest is None:
+        package_digest, read_signature = _package_facts(model_uri)
+        signature = signature if signature is not None else read_signature
     return get_store().registry.create_version(
         name,
         model_uri,
@@ -64,6 +71,26 @@ def register_model(
         description=description,
         tags=tags,
     )
+
+
+def _package_facts(model_uri: str) -> tuple[str, dict[str, Any] | None]:
+    """The digest and signature of the package at a `runs:/` URI or local folder."""
+    from mloop.client.models import resolve_package_folder
+    from mloop.models.package import read_package
+
+    if model_uri.startswith("models:/"):
+        from mloop.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"{model_uri!r} is already a registered version; register its source (the "
+            "runs:/ URI in `mloop models show`) instead",
+            field="model_uri",
+        )
+    if "://" in model_uri and not model_uri.startswith("file://"):
+        return "", None  # a remote URI (s3://, gs:// ...) is recorded as it is, unread
+    package = read_package(resolve_package_folder(model_uri))
+    found = package.signature.to_dict() if package.signature is not None else None
+    return package.digest, found
 
 
 def get_model_version(reference: str) -> ModelVersion:

@@ -95,3 +95,16 @@ def test_scan_skips_tool_folders_and_refuses_missing_paths(tmp_path: Path) -> No
     assert [f.path for f in files] == ["a"]
     with pytest.raises(InvalidInputError, match="neither a file nor a folder"):
         scan(tmp_path / "missing")
+
+
+def test_a_removed_file_is_found_when_every_other_file_is_known(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    root = tmp_path / "w"
+    _write(root / "a", "a")
+    _write(root / "b", "b")
+    cache = StatCache(None)
+    add(store, root, "w", cache=cache)
+    (root / "b").unlink()
+    changes = status(store, root, "w", cache=cache)
+    assert (changes.removed, changes.hashed, changes.unchanged) == (("b",), 0, 1)

@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mloop.artifacts import digest_file
+from mloop.data.manifests import manifest_digest
 from mloop.data.progress import NoProgress, Progress
 from mloop.data.stat_cache import FileStat, StatCache
-from mloop.entities.datasets import DatasetKind, DatasetVersion
+from mloop.entities.datasets import DatasetKind, DatasetVersion, ManifestEntry
 from mloop.errors import DatasetNotFoundError, InvalidInputError
 from mloop.storage import Store
 
@@ -25,9 +27,8 @@ SKIPPED_DIRS = frozenset({".mloop", ".git", ".dvc"})
 _HASH_WORKERS = min(32, 4 * (os.cpu_count() or 1))
 
 
-@dataclass(frozen=True, slots=True)
-class ScannedFile:
-    """A file found by `scan`.
+class ScannedFile(NamedTuple):
+    """A file found by `scan` (a tuple: scans build one per file).
 
     Attributes:
         path: relative POSIX path inside the dataset (the file name for a single file).
@@ -156,19 +157,22 @@ def status(
         DatasetVersionNotFoundError: the dataset exists but has no version.
     """
     started_ns = time.time_ns()
-    _, files = scan(path)
+    kind, files = scan(path)
     try:
         latest: DatasetVersion | None = store.datasets.get_latest(name)
     except DatasetNotFoundError:
         latest = None
+    known, unknown = split_known(files, cache, path)
+    if latest is not None and not unknown and _same_content(kind, files, known, latest):
+        # Every file is known by its stat and the manifest digest matches: nothing to load.
+        return Changes(name, latest, (), (), (), len(files), 0)
+    hashed = hash_files(unknown, progress=progress)
+    cache.record(((f.absolute, f.stat, hashed[f.path]) for f in unknown), hashed_at_ns=started_ns)
     recorded = (
         {}
         if latest is None
         else {e.path: e.digest for e in store.datasets.list_files(name, latest.version)}
     )
-    known, unknown = split_known(files, cache, path)
-    hashed = hash_files(unknown, progress=progress)
-    cache.record(((f.absolute, f.stat, hashed[f.path]) for f in unknown), hashed_at_ns=started_ns)
     current = {**known, **hashed}
     modified = sorted(p for p, d in current.items() if p in recorded and recorded[p] != d)
     return Changes(
@@ -180,3 +184,10 @@ def status(
         unchanged=sum(1 for p, d in current.items() if recorded.get(p) == d),
         hashed=len(unknown),
     )
+
+
+def _same_content(
+    kind: DatasetKind, files: Sequence[ScannedFile], known: dict[str, str], latest: DatasetVersion
+) -> bool:
+    entries = [ManifestEntry(f.path, known[f.path], f.stat.size) for f in files]
+    return manifest_digest(kind, entries) == latest.digest

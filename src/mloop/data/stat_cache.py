@@ -21,8 +21,8 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 RACY_MARGIN_NS = 100_000_000
 _SCHEMA = (
@@ -31,9 +31,11 @@ _SCHEMA = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
-    """What identifies a file's content cheaply: its inode, size and mtime in nanoseconds."""
+class FileStat(NamedTuple):
+    """What identifies a file's content cheaply: its inode, size and mtime in nanoseconds.
+
+    A tuple, so that scanning 100,000 files builds them fast and rows compare to them directly.
+    """
 
     inode: int
     size: int

@@ -36,6 +36,11 @@ from mloop.storage.sql.schema_artifacts import (
 )
 
 _FILE_BATCH = 5000
+_INSERT_FILES = (
+    "INSERT INTO dataset_files (dataset_id, version, path, digest, size) "
+    "VALUES (%s, %s, %s, %s, %s)"
+)
+_INSERT_FILES_QMARK = _INSERT_FILES.replace("%s", "?")
 # Result rows are read by attribute; their column types vary per query.
 _Row = Any
 _VERSION_COLUMNS = (
@@ -380,18 +385,12 @@ def _insert_version(conn: Connection, dataset_id: int, number: int, new: NewVers
             ),
         )
     )
-    rows = [
-        {
-            "dataset_id": dataset_id,
-            "version": number,
-            "path": f.path,
-            "digest": f.digest,
-            "size": f.size,
-        }
-        for f in new.files
-    ]
+    rows = [(dataset_id, number, f.path, f.digest, f.size) for f in new.files]
+    # Through the driver's executemany with plain tuples: for 100,000-file manifests it is
+    # several times faster than Core's per-row dictionaries.
+    statement = _INSERT_FILES_QMARK if conn.dialect.paramstyle == "qmark" else _INSERT_FILES
     for start in range(0, len(rows), _FILE_BATCH):
-        conn.execute(dataset_files.insert(), rows[start : start + _FILE_BATCH])
+        conn.exec_driver_sql(statement, rows[start : start + _FILE_BATCH])
 
 
 def _version_row(conn: Connection, dataset_id: int, version: int) -> _Row | None:

@@ -8,21 +8,24 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mloop.artifacts.paths import clean_relative_path
 from mloop.client.active_run import require_run_id
-from mloop.client.context import STATE, get_store
+from mloop.client.context import STATE, get_store, settings
 from mloop.errors import AlreadyExistsError, InvalidInputError, ModelPackageNotFoundError
-from mloop.tracking.artifacts import LocalArtifactStore, clean_relative_path
+from mloop.models.package import PACKAGE_FILE
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from mloop.entities import ModelVersion
     from mloop.models import LoadedModel, ModelPackage, Signature
+    from mloop.storage import Store
 
 RUNS_SCHEME = "runs:/"
 MODELS_SCHEME = "models:/"
@@ -91,17 +94,21 @@ def log_model(
         raise InvalidInputError("a model needs a non-empty artifact name", field="name")
     register = _registrar() if registered_model_name is not None else None
     target = require_run_id(run_id)
-    artifacts = _run_artifacts(target)
-    if artifacts.list(path):
+    store = get_store()
+    if not any(r.run_id == target for r in STATE.runs):
+        store.runs.get(target)  # RunNotFoundError for a run that does not exist
+    if store.artifacts.list(target, path):
         raise AlreadyExistsError(
             f"run {target} already has artifacts under {path!r}; log the model under another "
             "name (log_model(model, 'model_v2'))"
         )
     model_uri = f"{RUNS_SCHEME}{target}/{path}"
-    with tempfile.TemporaryDirectory(prefix="mloop-model-") as staging:
+    cache = package_cache()
+    staging = Path(tempfile.mkdtemp(prefix=".log-", dir=cache))
+    try:
         package = save_model(
             model,
-            Path(staging) / "package",
+            staging / "package",
             flavor=flavor,
             signature=signature,
             input_example=input_example,
@@ -109,8 +116,11 @@ def log_model(
             export_onnx=export_onnx,
             source_run=model_uri,
         )
-        artifacts.log_dir(package.path, path)
-    package = replace(package, path=artifacts.root / path)
+        store.artifacts.log_dir(target, package.path, path)
+        key = store.artifacts.get(target, f"{path}/{PACKAGE_FILE}").digest
+        package = replace(package, path=_keep(package.path, cache / key))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     version = None
     if register is not None and registered_model_name is not None:
         version = register(
@@ -135,10 +145,27 @@ def _registrar() -> Callable[..., ModelVersion]:
     return register_model
 
 
-def _run_artifacts(run_id: str) -> LocalArtifactStore:
-    active = next((r for r in STATE.runs if r.run_id == run_id), None)
-    uri = active.artifact_uri if active is not None else get_store().runs.get(run_id).artifact_uri
-    return LocalArtifactStore(uri)
+def package_cache() -> Path:
+    """The local folder where packages of runs are materialised for loading.
+
+    Under the mloop home (`.mloop/cache/models/`), one folder per package, named by the
+    artifact digest of its `mloop-model.yaml`: the same package is fetched once, and since that
+    file pins every other file's digest (checked on load), a folder can never hold another
+    package's files.
+    """
+    folder = settings().home / "cache" / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _keep(staged: Path, final: Path) -> Path:
+    """Move a complete package folder into the cache (another process may have put it there)."""
+    try:
+        os.replace(staged, final)
+    except OSError:
+        if not (final / PACKAGE_FILE).is_file():
+            raise
+    return final
 
 
 def load_model(
@@ -197,11 +224,26 @@ def resolve_package_folder(model_uri: str | os.PathLike[str]) -> Path:
                 "runs:/0123abcd.../model",
                 field="model_uri",
             )
-        artifacts = LocalArtifactStore(get_store().runs.get(run_id).artifact_uri)
-        folder = artifacts.root / clean_relative_path(path.strip("/"))
-        if not folder.is_dir():
-            raise ModelPackageNotFoundError(uri)
-        return folder
+        return _run_package(get_store(), run_id, str(clean_relative_path(path.strip("/"))), uri)
     if uri.startswith("file://"):
         uri = uri.removeprefix("file://")
     return Path(uri)
+
+
+def _run_package(store: Store, run_id: str, path: str, uri: str) -> Path:
+    """Materialise a run's package into the cache (hard links where the blobs are local)."""
+    store.runs.get(run_id)  # RunNotFoundError
+    entries = store.artifacts.list_files(run_id, path)
+    manifest = next((e for e in entries if e.path == f"{path}/{PACKAGE_FILE}"), None)
+    if manifest is None:
+        raise ModelPackageNotFoundError(uri)
+    cache = package_cache()
+    folder = cache / manifest.digest
+    if (folder / PACKAGE_FILE).is_file():
+        return folder
+    staging = Path(tempfile.mkdtemp(prefix=".load-", dir=cache))
+    try:
+        fetched = store.artifacts.download(run_id, path, staging, link=True)
+        return _keep(fetched, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -150,7 +150,8 @@ def load_package(
     if prefer_onnx and export is not None and export.verified and export.file:
         from mloop.models.flavors.onnx import OnnxPredictor, make_session
 
-        onnx = OnnxPredictor(make_session(str(package.file(export.file))))
+        session = make_session(str(package.file(export.file)))
+        onnx = OnnxPredictor(session, classes=package.flavor_options.get("classes"))
         return LoadedModel(package, native=native, onnx=onnx)
     loaded = LoadedModel(package, native=native)
     loaded._native_predictor()  # load now: errors belong to load time, not the first predict

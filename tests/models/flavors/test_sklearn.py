@@ -44,6 +44,28 @@ def test_classifier_round_trip_onnx_agrees_with_native(
     np.testing.assert_array_equal(native.predict_proba(frame), fitted.model.predict_proba(frame))
 
 
+def test_tied_forest_votes_give_the_native_label_on_the_onnx_path(tmp_path: Path) -> None:
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+
+    features, labels = make_classification(400, 4, flip_y=0.2, random_state=3)
+    model = RandomForestClassifier(20, random_state=0).fit(features[:200], labels[:200])
+    probabilities = model.predict_proba(features)
+    assert (probabilities[:, 0] == probabilities[:, 1]).sum() >= 5  # exact 10-10 ties
+
+    package = save_model(model, tmp_path / "pkg", input_example=features[:5])
+    assert package.flavor_options["classes"] == [0, 1]
+    loaded = load_package(package.path)
+    assert loaded.backend == "onnx"
+    assert np.array_equal(loaded.predict(features), model.predict(features))
+    # ONNX Runtime's own label output breaks those ties the other way: mloop picks labels
+    # from the probabilities instead.
+    from mloop.models.flavors.onnx import make_session
+
+    (raw,) = make_session(str(package.path / "model.onnx")).run(["label"], {"X": features})
+    assert (raw != model.predict(features)).sum() > 0
+
+
 def test_regressor_round_trip_onnx_agrees_with_native(regressor: Fitted, tmp_path: Path) -> None:
     package = save_model(regressor.model, tmp_path / "pkg", input_example=regressor.frame.head(20))
 

@@ -48,15 +48,25 @@ def make_session(model: bytes | str) -> Any:
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
+# Probabilities this close to a row's highest count as tied with it. A classifier's label is
+# the first class among the tied, as scikit-learn's argmax picks it: a random forest's
+# probabilities are often exactly tied (votes of k/n), and ONNX Runtime sums them in float32,
+# which would otherwise break the tie at random.
+TIE_TOLERANCE = 1e-5
+
+
 class OnnxPredictor:
     """Runs an ONNX Runtime session on input columns.
 
     Args:
         session: an `onnxruntime.InferenceSession`.
+        classes: a classifier's class labels in probability-column order; when given,
+            `predict` picks labels from the probabilities (ties go to the first class).
     """
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, *, classes: list[Any] | None = None) -> None:
         self.session = session
+        self._classes = classes
         inputs = session.get_inputs()
         self._inputs = [(i.name, _TENSOR_DTYPES.get(i.type, "float64")) for i in inputs]
         shape = inputs[0].shape if len(inputs) == 1 else []
@@ -78,11 +88,20 @@ class OnnxPredictor:
 
         if columns is None:
             columns = to_columns(raw)
+        if method == "predict" and self._classes is not None and len(self._outputs) > 1:
+            return self._labels(self.run("predict_proba", columns, None))
         output = self._outputs[0] if method == "predict" else self._outputs[1]
         (result,) = self.session.run([output], self._feeds(columns))
         if method == "predict_proba":
             return np.asarray(result, dtype=np.float64)
         return result.ravel() if result.ndim == 2 and result.shape[1] == 1 else result
+
+    def _labels(self, probabilities: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        import numpy as np
+
+        near_top = probabilities >= probabilities.max(axis=1, keepdims=True) - TIE_TOLERANCE
+        labels: np.ndarray[Any, Any] = np.asarray(self._classes)[near_top.argmax(axis=1)]
+        return labels
 
     def _feeds(self, columns: Columns) -> dict[str, np.ndarray[Any, Any]]:
         if self._as_matrix:

@@ -56,7 +56,7 @@ def export(model: Any, example: Columns, signature: Signature) -> tuple[bytes | 
             warnings.simplefilter("ignore")
             graph = to_onnx(model, matrix, target_opset=dict(OPSET), options=_options(model))
         data: bytes = graph.SerializeToString()
-        predictor = OnnxPredictor(make_session(data))
+        predictor = OnnxPredictor(make_session(data), classes=class_labels(model))
     except Exception as exc:  # noqa: BLE001 - converters raise anything; recorded, not fatal
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         return None, OnnxExport(
@@ -72,6 +72,14 @@ def _options(model: Any) -> dict[int, dict[str, bool]] | None:
     while hasattr(final, "steps"):
         final = final.steps[-1][1]
     return {id(final): {"zipmap": False}} if hasattr(final, "predict_proba") else None
+
+
+def class_labels(model: Any) -> list[Any] | None:
+    """A classifier's class labels as plain values (for YAML), or None for other models."""
+    classes = getattr(model, "classes_", None)
+    if classes is None or not hasattr(model, "predict_proba"):
+        return None
+    return [c.item() if hasattr(c, "item") else c for c in classes]
 
 
 def native_input(model: Any, columns: Columns) -> Any:

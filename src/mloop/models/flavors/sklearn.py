@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mloop.errors import InvalidInputError, MissingExtraError, UnsupportedModelError
 from mloop.models.flavors import SavedFlavor, qualified_name
-from mloop.models.flavors.onnx_export import ONNX_FILE, export, native_input
+from mloop.models.flavors.onnx_export import ONNX_FILE, class_labels, export, native_input
 from mloop.models.package import OnnxExport
 from mloop.models.signature import infer_signature
 
@@ -120,10 +120,13 @@ def save(
     if onnx is not None and onnx.verified:
         modules.add("onnxruntime")
     untrusted = sorted(set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES)
+    options: dict[str, Any] = {"file": MODEL_FILE, "needs_trusted_types": untrusted}
+    if onnx is not None and onnx.verified:
+        options["classes"] = class_labels(model)
     return SavedFlavor(
         model_class=qualified_name(type(model)),
         modules=modules,
-        options={"file": MODEL_FILE, "needs_trusted_types": untrusted},
+        options=options,
         onnx=onnx,
         output=output,
         output_names=_class_names(model) if method == "predict_proba" else None,

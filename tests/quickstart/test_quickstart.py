@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,29 @@ def test_quickstart_versions_its_data_and_logs_it_as_the_runs_inputs(quickstart_
         assert len(store.datasets.lineage("quickstart-test", test.version)) == 4
     finally:
         store.close()
+
+
+def test_quickstart_registers_the_best_model_as_an_approved_champion(quickstart_dir):
+    folder, output = quickstart_dir
+    assert "registered models:/quickstart-classifier/1" in output
+    agreement = re.search(r"predictions agree with the trained model on (\d+) of (\d+)", output)
+    assert agreement is not None
+    assert agreement.group(1) == agreement.group(2)
+    home = folder / ".mloop"
+    store = SqlStore(f"sqlite:///{home / 'mloop.db'}", artifact_root=str(home / "artifacts"))
+    try:
+        champion = store.registry.get_version_by_alias("quickstart-classifier", "champion")
+        assert champion.version == 1
+        assert champion.is_approved
+        assert champion.package_digest
+        assert champion.signature is not None
+        assert store.runs.get(champion.run_id or "").metrics["roc_auc"] > 0.9
+        assert {d.context for d in champion.datasets} == {"training", "evaluation"}
+        model = store.registry.get_model("quickstart-classifier")
+        assert model.protected_aliases == ("champion",)
+        assert store.audit.verify().is_intact
+    finally:
+        store.close()
+    card = (home / "quickstart" / "model_card.md").read_text()
+    assert card.startswith("# Model card: quickstart-classifier version 1")
+    assert (home / "quickstart" / "model_card.html").is_file()

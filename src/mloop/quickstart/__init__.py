@@ -16,6 +16,7 @@ from rich.console import Console
 STAGES = (
     "mloop.quickstart.data",
     "mloop.quickstart.tracking",
+    "mloop.quickstart.registry",
     "mloop.quickstart.monitoring",
 )
 

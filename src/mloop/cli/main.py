@@ -7,6 +7,7 @@ import typer
 from mloop.__about__ import __version__
 from mloop.cli import audit, data, db, experiments, models, monitor, quickstart, runs, users
 from mloop.cli import datasets as dataset_commands
+from mloop.cli import gc as gc_command
 from mloop.cli import import_mlflow as import_mlflow_command
 from mloop.cli import lineage as lineage_command
 from mloop.cli import server as server_command
@@ -54,6 +55,7 @@ app.command("quickstart")(quickstart.quickstart)
 app.command("server")(server_command.server)
 app.command("import-mlflow")(import_mlflow_command.import_mlflow)
 app.command("lineage")(lineage_command.lineage)
+app.command("gc")(gc_command.gc)
 
 
 def run() -> None:

@@ -333,7 +333,6 @@ def test_silent_hides_the_warning(iris, tmp_path):
 @pytest.mark.parametrize(
     ("options", "field"),
     [
-        ({"log_models": True}, "log_models"),
         ({"log_post_training_metrics": True}, "log_post_training_metrics"),
         ({"max_tuning_runs": -1}, "max_tuning_runs"),
         ({"max_tuning_runs": 2.5}, "max_tuning_runs"),
@@ -379,3 +378,34 @@ def test_params_with_keys_mloop_cannot_store_are_left_out(iris):
     [run] = all_runs()
     assert "clf__C" in run.params
     assert not any(k.startswith("scale:z") for k in run.params)
+
+
+def test_log_models_logs_a_loadable_package_into_the_fit_run(iris):
+    x, y = iris
+    mloop.sklearn.autolog(log_models=True)
+    model = LogisticRegression(max_iter=300).fit(x, y)
+
+    (run,) = all_runs()
+    loaded = mloop.load_model(f"runs:/{run.run_id}/model")
+    assert loaded.backend == "onnx"
+    assert np.array_equal(loaded.predict(x), model.predict(x))
+    example = loaded.package.input_example()
+    assert example is not None
+    assert len(example["x0"]) == 5
+    assert loaded.package.source_run == f"runs:/{run.run_id}/model"
+
+
+def test_log_models_logs_a_search_best_estimator_and_skips_transformers(iris):
+    x, y = iris
+    frame = pd.DataFrame(x, columns=["sl", "sw", "pl", "pw"])
+    mloop.sklearn.autolog(log_models=True, max_tuning_runs=0)
+    search = GridSearchCV(LogisticRegression(max_iter=300), {"C": [0.1, 1.0]}, cv=2).fit(frame, y)
+    StandardScaler().fit(frame)
+
+    searched, scaled = all_runs()
+    loaded = mloop.load_model(f"runs:/{searched.run_id}/model")
+    assert loaded.package.model_class.endswith("LogisticRegression")
+    assert loaded.signature.input_names == ["sl", "sw", "pl", "pw"]
+    assert np.array_equal(loaded.predict(frame), search.predict(frame))
+    client = mloop.MloopClient()
+    assert client.list_artifacts(scaled.run_id, "model") == []

@@ -38,6 +38,7 @@ PATCHED_METHODS = ("fit", "fit_transform", "fit_predict")
 class AutologConfig:
     """The options of the last `autolog()` call."""
 
+    log_models: bool
     log_datasets: bool
     max_tuning_runs: int | None
     exclusive: bool
@@ -71,8 +72,10 @@ def autolog(
     Calling it again changes the options without wrapping anything twice.
 
     Args:
-        log_models: not available yet: models are logged once the model registry lands;
-            until then log the model yourself (e.g. with skops) as an artifact.
+        log_models: also log the fitted model as a model package under `model/` in the run
+            (`mloop.log_model`, with the first rows of the training data as input example,
+            so the signature is inferred and the ONNX export verified); a search logs its
+            best estimator. Estimators without `predict` are not logged.
         log_datasets: record the training data's content digest as a run input
             (`dataset_<digest[:8]>`, context "training").
         max_tuning_runs: how many of a search's best candidates get a child run (None: all,
@@ -91,9 +94,10 @@ def autolog(
     if disable:
         _disable()
         return
-    _check_options(log_models, log_post_training_metrics, max_tuning_runs)
+    _check_options(log_post_training_metrics, max_tuning_runs)
     classes = estimator_classes()
     _config = AutologConfig(
+        log_models=log_models,
         log_datasets=log_datasets,
         max_tuning_runs=max_tuning_runs,
         exclusive=exclusive,
@@ -113,16 +117,7 @@ def _disable() -> None:
     patching.uninstall()
 
 
-def _check_options(
-    log_models: bool, log_post_training_metrics: bool, max_tuning_runs: int | None
-) -> None:
-    if log_models:
-        raise InvalidInputError(
-            "autolog(log_models=True) is not available yet: models are logged once the model "
-            "registry lands; call autolog() without log_models and save the fitted model "
-            "yourself (e.g. skops.io.dump, then mloop.log_artifact)",
-            field="log_models",
-        )
+def _check_options(log_post_training_metrics: bool, max_tuning_runs: int | None) -> None:
     if log_post_training_metrics:
         raise InvalidInputError(
             "autolog(log_post_training_metrics=True) is not available yet; compute evaluation "
@@ -241,7 +236,30 @@ def _log_fit(
                     limit=config.max_tuning_runs,
                 ),
             )
+    if config.log_models:
+        attempt("the model", lambda: _log_model(run_id, estimator, features))
     warn_failures(f"the fit of {type(estimator).__name__}", failures, silent=config.silent)
+
+
+EXAMPLE_ROWS = 5
+
+
+def _log_model(run_id: str, estimator: Any, features: Any) -> None:
+    """Log the fitted model (a search's best estimator) with the first training rows."""
+    from mloop.client.autolog import search
+    from mloop.client.models import log_model
+
+    model = estimator
+    if search.is_search(estimator):
+        model = getattr(estimator, "best_estimator_", None)
+    if model is None or not callable(getattr(model, "predict", None)):
+        return  # a transformer, or a search without refit: nothing to serve
+    example = None
+    if features is not None:
+        example = (
+            features.head(EXAMPLE_ROWS) if hasattr(features, "head") else features[:EXAMPLE_ROWS]
+        )
+    log_model(model, "model", input_example=example, run_id=run_id)
 
 
 def _log_estimator(run_id: str, estimator: Any, data: tuple[Any, Any, Any]) -> None:

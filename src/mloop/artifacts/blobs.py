@@ -7,18 +7,21 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from mloop.artifacts.digests import CHUNK_SIZE, Digest, check_digest, digest_bytes
 from mloop.artifacts.packs import PackBuffer, PackEntry, PackIndex, decode_index
 from mloop.artifacts.reader import verifying_open
 from mloop.errors import BlobNotFoundError, CorruptBlobError
 
-Progress = Callable[[int], None]
-"""Called with how many more files (or blobs) are done, as they finish."""
+
+class Progress(Protocol):
+    """A progress callback: called with how many more files (or blobs) are done."""
+
+    def __call__(self, count: int, /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,9 +80,32 @@ def second_phase(previous: dict[str, str]) -> dict[str, object]:
     return {**previous, "later": later.info.run_id}
 
 
+def edge_cases() -> dict[str, object]:
+    """What MLflow accepts and mloop does not, beside a run that imports fine."""
+    client = MlflowClient()
+    remote = client.create_experiment("remote", artifact_location="s3://nowhere/exp")
+    run = client.create_run(remote, run_name="on-s3")
+    client.log_param(run.info.run_id, "p", "1")
+    client.set_tag(run.info.run_id, "a:b", "colon key")
+    client.log_metric(run.info.run_id, "m:x", 1.0)
+    client.log_metric(run.info.run_id, "ok", 2.0)
+    client.set_terminated(run.info.run_id)
+    client.create_registered_model("model@x")
+    client.create_registered_model("edge model")
+    client.create_model_version("edge model", "file:///models/x", run_id="ab" * 16)
+    client.set_registered_model_alias("edge model", "1st", "1")
+    client.set_registered_model_alias("edge model", "good", "1")
+    return {"run": run.info.run_id}
+
+
 def main() -> None:
     phase, out = sys.argv[1], Path(sys.argv[2])
-    result = first_phase() if phase == "1" else second_phase(json.loads(out.read_text()))
+    if phase == "edge":
+        result = edge_cases()
+    elif phase == "1":
+        result = first_phase()
+    else:
+        result = second_phase(json.loads(out.read_text()))
     out.write_text(json.dumps(result))
 
 

@@ -282,3 +282,34 @@ class _PostgresMlflowStore(MlflowStore):
     @property
     def uri(self) -> str:
         return self.database_uri
+
+
+def test_what_mloop_cannot_take_is_reported_and_the_rest_is_imported(
+    cli: CliRunner, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = MlflowStore(tmp_path / "edge", {})
+    source.folder.mkdir()
+    source.write("edge")
+    summary = _import(cli, source.uri)
+    run_id = source.ids["run"]
+    warnings = "\n".join(summary["warnings"])
+    assert f"run {run_id}: tag 'a:b' skipped" in warnings
+    assert f"run {run_id}: metric 'm:x' skipped" in warnings
+    assert "s3://nowhere/exp" in warnings
+    assert "registered model 'model@x' skipped" in warnings
+    assert "alias '1st' of model 'edge model' skipped" in warnings
+    assert "its run abababababababababababababababab is not in the store" in warnings
+    store = _open(cli_env)
+    try:
+        run = store.runs.get(run_id)
+        assert (run.params, run.metrics) == ({"p": "1"}, {"ok": 2.0})
+        assert "a:b" not in run.tags
+        model = store.registry.get_model("edge model")
+        assert model.aliases == {"good": 1}
+        version = store.registry.get_version("edge model", 1)
+        assert (version.run_id, version.source) == (None, "file:///models/x")
+        assert store.registry.find_model("model@x") is None
+    finally:
+        store.close()
+    again = _import(cli, source.uri)
+    assert (again["runs_unchanged"], again["versions_created"], again["aliases_set"]) == (1, 0, 0)

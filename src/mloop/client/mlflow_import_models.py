@@ -62,7 +62,13 @@ def _import_model(registry: ModelRegistryStore, model: MlflowModel, summary: Imp
                 f"{mlflow_number}, which was not imported"
             )
         elif current.get(alias) != target:
-            registry.set_alias(model.name, alias, target, actor=ACTOR)
+            try:
+                registry.set_alias(model.name, alias, target, actor=ACTOR)
+            except InvalidInputError as exc:
+                summary.warnings.append(
+                    f"alias {alias!r} of model {model.name!r} skipped: {exc.message}"
+                )
+                continue
             summary.aliases_set += 1
 
 

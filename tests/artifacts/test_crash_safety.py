@@ -81,15 +81,15 @@ def test_two_processes_adding_overlapping_files_both_succeed_and_share_blobs(
 ) -> None:
     folder = tmp_path / "files"
     folder.mkdir()
-    paths = []
+    paths: list[str] = []
     for i in range(240):
-        path = folder / f"f{i:03}.txt"
-        path.write_text(f"file {i}\n" * (i + 1))
-        paths.append(str(path))
+        small = folder / f"f{i:03}.txt"
+        small.write_text(f"file {i}\n" * (i + 1))
+        paths.append(str(small))
     for i in range(2):
-        path = folder / f"large{i}.bin"
-        path.write_bytes(os.urandom(600_000))
-        paths.append(str(path))
+        large = folder / f"large{i}.bin"
+        large.write_bytes(os.urandom(600_000))
+        paths.append(str(large))
     # Each takes two thirds of the files; the middle third (and one large file) overlaps.
     first = paths[:160] + paths[-2:]
     second = paths[80:]
@@ -104,8 +104,8 @@ def test_two_processes_adding_overlapping_files_both_succeed_and_share_blobs(
 
     store = open_blob_store(blob_uri)
     assert set(store.list_digests()) == set(expected.values())
-    for path, digest in expected.items():
-        assert store.read_bytes(digest) == Path(path).read_bytes()
+    for name, digest in expected.items():
+        assert store.read_bytes(digest) == Path(name).read_bytes()
     # The large file both stored lives once, under its digest.
     shared_large = expected[paths[-1]]
     assert _objects(store, "blobs").count(f"blobs/{shared_large[:2]}/{shared_large[2:]}") == 1

@@ -140,7 +140,9 @@ def test_import_dvc_and_lineage(cli: CliRunner, cli_env: dict[str, str], tmp_pat
     assert "no run used it yet" in _ok(cli, "lineage", "datasets:/images/1")
     with mloop.start_run() as run:
         mloop.log_input("images/1")
-    mloop.register_model(f"runs:/{run.run_id}/model", "clf")
+    from tests.client.test_datasets import _register
+
+    _register(run.run_id, "clf")
     found = _json(cli, "lineage", "images")
     assert [r["run_id"] for r in found["runs"]] == [run.run_id]
     assert found["model_versions"][0]["name"] == "clf"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -50,11 +51,18 @@ def test_lineage_reaches_runs_and_the_model_versions_they_produced(fluent: Fluen
         mloop.log_input(result.version)
     mloop.start_run()
     mloop.end_run()
-    registered = mloop.register_model(f"runs:/{run.run_id}/model", "churn")
+    registered = _register(run.run_id, "churn")
     found = lineage("train/1")
     assert [r.run_id for r in found.runs] == [run.run_id]
     assert [(m.name, m.version) for m in found.model_versions] == [("churn", registered.version)]
     assert lineage(result.version, store=get_store()).version == result.version
+
+
+def _register(run_id: str, name: str) -> Any:
+    """A model version produced by the run (through the store: no model package needed)."""
+    registry = get_store().registry
+    registry.create_model(name, actor="test")
+    return registry.create_version(name, f"runs:/{run_id}/model", actor="test", run_id=run_id)
 
 
 def test_bad_references_fail_clearly_and_log_nothing(fluent: FluentEnv) -> None:

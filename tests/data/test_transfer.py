@@ -11,7 +11,7 @@ import pytest
 from mloop.artifacts import BlobStore, open_blob_store
 from mloop.data.snapshots import add
 from mloop.data.transfer import get, pull, push
-from mloop.errors import BlobNotFoundError, InvalidStateError
+from mloop.errors import BlobNotFoundError, CorruptBlobError, InvalidStateError
 from mloop.storage.sql.store import SqlStore
 from tests.conftest import S3Server
 
@@ -104,3 +104,20 @@ def test_get_of_a_file_version_writes_the_file(store: SqlStore, tmp_path: Path) 
     folder = tmp_path / "into"
     folder.mkdir()
     assert get(store, "one/1", folder).path == folder / "one.csv"
+
+
+def test_a_blob_corrupted_on_disk_is_detected_when_the_version_is_read(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "big.bin").write_bytes(b"x" * 2_000_000)  # large: stored on its own, not packed
+    add(store, data, "ds")
+    digest = store.datasets.list_files("ds", 1)[0].digest
+    blob = Path(store.artifact_root) / "blobs" / digest[:2] / digest[2:]
+    blob.chmod(0o644)
+    with blob.open("r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"y")
+    with pytest.raises(CorruptBlobError, match="corrupt"):
+        get(store, "ds/1", tmp_path / "out", link=False)

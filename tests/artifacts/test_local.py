@@ -1,0 +1,104 @@
+"""What only the local-folder store does: read-only blobs, links in and out, opening by URI."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mloop.artifacts import LocalBlobStore, digest_bytes, open_blob_store
+from mloop.artifacts.remote import FsspecBlobStore
+from mloop.errors import ConfigurationError
+
+_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+def test_stored_blobs_are_read_only(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "store")
+    info = store.put_bytes(b"frozen")
+    assert store.blob_path(info.digest).stat().st_mode & _WRITE_BITS == 0
+
+
+def test_put_file_with_link_shares_the_inode_and_freezes_the_source(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "store")
+    source = tmp_path / "big.bin"
+    payload = os.urandom(700_000)
+    source.write_bytes(payload)
+    info = store.put_file(source, link=True)
+    assert info.digest == digest_bytes(payload)
+    blob = store.blob_path(info.digest)
+    assert blob.stat().st_ino == source.stat().st_ino
+    assert source.stat().st_mode & _WRITE_BITS == 0
+    # Linking a second file of the same content keeps the first blob and freezes that file too.
+    twin = tmp_path / "twin.bin"
+    twin.write_bytes(payload)
+    assert store.put_file(twin, link=True) == info
+    assert twin.stat().st_mode & _WRITE_BITS == 0
+    assert store.read_bytes(info.digest) == payload
+
+
+def test_put_file_with_move_of_known_content_removes_the_source(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "store")
+    first = tmp_path / "a.bin"
+    first.write_bytes(b"same bytes" * 1000)
+    info = store.put_file(first)
+    second = tmp_path / "b.bin"
+    second.write_bytes(b"same bytes" * 1000)
+    assert store.put_file(second, move=True) == info
+    assert not second.exists()
+    assert first.exists()
+
+
+def test_durable_stores_write_the_same_blobs(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "store", durable=True)
+    source = tmp_path / "f.bin"
+    source.write_bytes(b"synced" * 100_000)
+    info = store.put_file(source)
+    stream = store.put_stream([b"a", b"b"])
+    assert store.read_bytes(info.digest) == source.read_bytes()
+    assert store.read_bytes(stream.digest) == b"ab"
+
+
+def test_a_blob_cannot_be_materialised_over_a_folder(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "store")
+    info = store.put_bytes(b"x")
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(IsADirectoryError):
+        store.get_file(info.digest, tmp_path / "taken")
+    assert not list(tmp_path.glob(".mloop-tmp-*"))
+
+
+def test_uris_choose_the_backend(tmp_path: Path) -> None:
+    assert isinstance(open_blob_store(str(tmp_path)), LocalBlobStore)
+    by_file_uri = open_blob_store(f"file://{tmp_path}")
+    assert isinstance(by_file_uri, LocalBlobStore)
+    assert by_file_uri.root == tmp_path
+    memory = open_blob_store("memory://mloop-test/root")
+    assert isinstance(memory, FsspecBlobStore)
+    info = memory.put_bytes(b"in memory")  # any fsspec file system works, with temp + move
+    assert memory.read_bytes(info.digest) == b"in memory"
+    assert memory.put_stream([b"stream"]).size == 6
+    with pytest.raises(ConfigurationError, match="nosuchproto"):
+        open_blob_store("nosuchproto://bucket/root")
+
+
+def test_a_missing_s3_extra_names_the_extra_to_install() -> None:
+    # A child process where s3fs cannot be imported, as in an install without mloop[s3].
+    code = (
+        "import sys; sys.modules['s3fs'] = None\n"
+        "from mloop.artifacts import open_blob_store\n"
+        "from mloop.errors import MissingExtraError\n"
+        "try:\n"
+        "    open_blob_store('s3://bucket/root')\n"
+        "except MissingExtraError as exc:\n"
+        "    print(exc.extra, exc.module, exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.startswith("s3 s3fs ")
+    assert "pip install 'mloop[s3]'" in result.stdout

@@ -10,6 +10,7 @@ and the error codes of typical mistakes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +110,14 @@ def _error_codes(client: Any, run_id: str) -> list[str]:
     from mlflow.exceptions import MlflowException
 
     codes = []
-    for mistake in (
+    mistakes: list[Callable[[], object]] = [
         lambda: client.get_run("0" * 32),
         lambda: client.log_param(run_id, "lr", "0.2"),
         lambda: client.create_experiment("parity"),
         lambda: client.get_experiment("987654"),
         lambda: client.search_runs(["0"], filter_string="metrics.acc >>> 1"),
-    ):
+    ]
+    for mistake in mistakes:
         with pytest.raises(MlflowException) as caught:
             mistake()
         codes.append(caught.value.error_code)
@@ -175,7 +177,8 @@ def observe(tracking_uri: str, tmp: Path) -> dict[str, Any]:
         for path, _ in _artifacts(client, train.info.run_id)
     }
     for search in _SEARCHES:
-        found, token = [], None
+        found: list[str] = []
+        token = None
         while True:
             page = client.search_runs(
                 [experiment.experiment_id], max_results=2, page_token=token, **search

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 import yaml
 
-from mloop.errors import InvalidInputError, UnsupportedModelError, UntrustedModelError
+from mloop.errors import (
+    InvalidInputError,
+    InvalidModelPackageError,
+    UnsupportedModelError,
+    UntrustedModelError,
+)
 from mloop.models import load_package, save_model
 from tests.models.conftest import Fitted
 
@@ -250,15 +255,86 @@ def test_trusted_true_does_not_widen_the_skops_allow_list(tmp_path: Path) -> Non
 
 def test_tree_models_load_with_the_curated_internals(tmp_path: Path) -> None:
     from sklearn.datasets import make_classification
+    from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingClassifier
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.tree import DecisionTreeClassifier
 
     features, labels = make_classification(100, 4, random_state=0)
-    for index, model in enumerate([DecisionTreeClassifier(), KNeighborsClassifier()]):
+    models = [
+        DecisionTreeClassifier(),
+        GradientBoostingRegressor(n_estimators=5),
+        HistGradientBoostingClassifier(max_iter=5, categorical_features=[0]),
+        KNeighborsClassifier(algorithm="brute"),
+    ]
+    features[:, 0] = np.arange(100) % 3
+    for index, model in enumerate(models):
         model.fit(features, labels)
         package = save_model(model, tmp_path / f"pkg{index}", export_onnx=False)
         loaded = load_package(package.path)
         assert np.array_equal(loaded.predict(features), model.predict(features))
+
+
+def test_neighbour_trees_are_not_trusted_by_default(tmp_path: Path) -> None:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    features = np.random.default_rng(0).normal(size=(50, 3))
+    model = KNeighborsClassifier(algorithm="kd_tree").fit(features, np.arange(50) % 2)
+    package = save_model(model, tmp_path / "pkg", export_onnx=False)
+    with pytest.raises(UntrustedModelError, match=r"KDTree"):
+        load_package(package.path)
+    kd_tree = "sklearn.neighbors._kd_tree.KDTree"
+    loaded = load_package(package.path, trusted_types=[kd_tree])
+    assert np.array_equal(loaded.predict(features), model.predict(features))
+
+
+def _tamper_tree(package_path: Path, field: str, value: int) -> None:
+    """Rewrite one field of node 0 of the first tree in model.skops, and its recorded digest."""
+    import io
+    import zipfile
+
+    from mloop.models.package import PACKAGE_FILE, file_sha256
+
+    skops_file = package_path / "model.skops"
+    source = zipfile.ZipFile(io.BytesIO(skops_file.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.endswith(".npy"):
+                array = np.load(io.BytesIO(data), allow_pickle=False)
+                if array.dtype.names and field in array.dtype.names:
+                    array = array.copy()
+                    array[field][0] = value
+                    buffer = io.BytesIO()
+                    np.save(buffer, array, allow_pickle=False)
+                    data = buffer.getvalue()
+            target.writestr(name, data)
+    skops_file.write_bytes(out.getvalue())
+    recorded = yaml.safe_load((package_path / PACKAGE_FILE).read_text())
+    recorded["files"]["model.skops"]["sha256"] = file_sha256(skops_file)
+    (package_path / PACKAGE_FILE).write_text(yaml.safe_dump(recorded, sort_keys=False))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("left_child", 10**6, "child index outside the tree"),
+        ("right_child", 0, "child index outside the tree"),
+        ("feature", 99, "feature it does not have"),
+    ],
+)
+def test_a_crafted_tree_is_refused_before_any_prediction(
+    tmp_path: Path, field: str, value: int, message: str
+) -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
+    features = np.random.default_rng(0).normal(size=(60, 3))
+    model = DecisionTreeClassifier(max_depth=3).fit(features, np.arange(60) % 2)
+    package = save_model(model, tmp_path / "pkg", export_onnx=False)
+    _tamper_tree(package.path, field, value)
+
+    with pytest.raises(InvalidModelPackageError, match=message):
+        load_package(package.path)
 
 
 def test_unfitted_estimator_is_refused(tmp_path: Path) -> None:

@@ -6,6 +6,11 @@ adds the few scikit-learn internals that fitted estimators hold (tree structures
 metrics, optimizers ...). Anything else a file asks for, a function such as `os.system` in a
 `FunctionTransformer` say, is refused with an error naming it, unless the caller names it in
 `trusted_types`. What the file lists is never trusted wholesale.
+
+Tree structures index their own arrays without bounds checks when predicting, so a crafted
+file could make scikit-learn read out of bounds: they are trusted because every loaded tree is
+checked first (`sklearn_checks`). The neighbours' KD and ball trees are not checked and not on
+the list: such models load only with `trusted_types` naming them (or use `algorithm="brute"`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ MODEL_FILE = "model.skops"
 
 TRUSTED_TYPES = frozenset(
     {
+        "functools.partial",  # what it wraps is checked on its own
         "numpy.dtype",
         "sklearn.calibration._CalibratedClassifier",
         "sklearn.calibration._SigmoidCalibration",
@@ -38,12 +44,11 @@ TRUSTED_TYPES = frozenset(
         "sklearn.metrics._dist_metrics.EuclideanDistance64",
         "sklearn.metrics._dist_metrics.ManhattanDistance64",
         "sklearn.metrics._dist_metrics.MinkowskiDistance64",
-        "sklearn.neighbors._ball_tree.BallTree",
-        "sklearn.neighbors._kd_tree.KDTree",
         "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
         "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
         "sklearn.tree._tree.Tree",
         "sklearn.utils._bunch.Bunch",
+        "sklearn.utils.validation.check_array",
     }
 )
 
@@ -178,6 +183,7 @@ def load(
 
     Raises:
         UntrustedModelError: the file needs types outside the allow-list (they are named).
+        InvalidModelPackageError: a tree structure's indices point outside it.
     """
     from mloop.errors import UntrustedModelError
 
@@ -194,4 +200,8 @@ def load(
             "if you trust whoever logged the model, name these types in "
             f"load_model(..., trusted_types={refused!r})",
         )
-    return SklearnPredictor(sio.load(path, trusted=list(needed)))
+    from mloop.models.flavors.sklearn_checks import check_trees
+
+    estimator = sio.load(path, trusted=list(needed))
+    check_trees(estimator, str(path))
+    return SklearnPredictor(estimator)

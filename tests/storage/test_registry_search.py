@@ -157,3 +157,8 @@ def test_bad_model_filters_orders_and_tokens_are_refused(filled: SqlStore) -> No
 def test_run_search_still_maps_name_to_run_name(store: SqlStore) -> None:
     store.runs.create("0", run_name="alpha")
     assert [r.run_name for r in store.runs.search(filter_string="name = 'alpha'")] == ["alpha"]
+
+
+def test_attribute_null_checks_and_a_single_order_clause(filled: SqlStore) -> None:
+    assert len(_versions(filled, "run_id IS NOT NULL")) == 1
+    assert _models(filled, None, order_by="name DESC") == ["fraud", "churn-eu", "churn"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from mloop.entities import RunInput
@@ -16,7 +18,7 @@ from mloop.errors import (
     RunNotFoundError,
 )
 from mloop.storage.sql.store import SqlStore
-from tests.storage.sql.rows import scalar
+from tests.storage.sql.rows import execute, scalar
 
 SIGNATURE = {"inputs": [{"name": "x", "type": "double"}], "method": "predict_proba"}
 
@@ -282,3 +284,50 @@ def test_every_mutation_is_audited_in_a_verifiable_chain(store: SqlStore) -> Non
     result = store.audit.verify()
     assert result.is_intact
     assert result.checked == len(events)
+
+
+def test_refused_changes_record_nothing(store: SqlStore) -> None:
+    store.registry.create_version("churn", "s3://b/m", actor="a")
+    store.registry.set_alias("churn", "challenger", 1, actor="a")
+    store.registry.set_alias_protection("churn", "champion", actor="a")
+    before = len(store.audit.list())
+    refused: list[Callable[[], object]] = [
+        lambda: store.registry.set_alias("churn", "champion", 1, actor="a"),
+        lambda: store.registry.delete_version("churn", 1, actor="a"),
+        lambda: store.registry.delete_model("churn", actor="a"),
+        lambda: store.registry.delete_alias("churn", "nope", actor="a"),
+        lambda: store.registry.create_model("churn", actor="a"),
+        lambda: store.registry.update_version("churn", 7, actor="a", description="x"),
+        lambda: store.registry.set_tag("churn", "k", "v" * 8001, actor="a"),
+    ]
+    for attempt in refused:
+        with pytest.raises(
+            (
+                InvalidInputError,
+                ProtectedAliasError,
+                AliasInUseError,
+                AliasNotFoundError,
+                ModelAlreadyExistsError,
+                ModelVersionNotFoundError,
+            )
+        ):
+            attempt()
+    assert len(store.audit.list()) == before
+    assert store.registry.get_model("churn").aliases == {"challenger": 1}
+    assert store.registry.get_version("churn", 1).tags == {}
+
+
+def test_tampering_with_a_registry_event_is_detected(store: SqlStore) -> None:
+    store.registry.create_version("churn", "s3://b/m", actor="a")
+    store.registry.approve("churn", 1, actor="lead", comment="ok")
+    store.registry.set_alias("churn", "champion", 1, actor="lead")
+    approval = next(e for e in store.audit.list() if e.action == "model_version.approve")
+    execute(
+        store,
+        "UPDATE audit_events SET details = :d WHERE seq = :s",
+        d='{"comment": "rubber stamp"}',
+        s=approval.seq,
+    )
+    result = store.audit.verify()
+    assert not result.is_intact
+    assert result.first_bad_seq == approval.seq

@@ -13,6 +13,8 @@ from mloop.errors import InvalidInputError
 MAX_MODEL_NAME_LENGTH = 250
 MAX_ALIAS_LENGTH = 250
 MAX_DESCRIPTION_LENGTH = 5000
+MAX_SOURCE_LENGTH = 1000
+MAX_DIGEST_LENGTH = 128
 # No `/`, `@` or `:` in a name, so `models:/NAME/3` and `models:/NAME@alias` stay unambiguous.
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][\w\-. ]*$")
 # Aliases are identifiers; never all digits (they would read as a version) nor "latest".
@@ -210,3 +212,32 @@ def validate_description(description: object) -> str:
             field="description",
         )
     return description
+
+
+def validate_source(source: object) -> str:
+    """Check a version's source: where its package lives, e.g. "runs:/<run_id>/model".
+
+    Raises:
+        InvalidInputError: empty, not a string, or over 1000 characters.
+    """
+    if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE_LENGTH:
+        raise InvalidInputError(
+            "a model version needs its package's location as source (e.g. "
+            f"'runs:/<run_id>/model'), at most {MAX_SOURCE_LENGTH} characters; got {source!r}",
+            field="source",
+        )
+    return source
+
+
+def validate_package_digest(digest: object) -> str:
+    """Check a package digest ("" when unknown).
+
+    Raises:
+        InvalidInputError: not a string, or over 128 characters.
+    """
+    if not isinstance(digest, str) or len(digest) > MAX_DIGEST_LENGTH:
+        raise InvalidInputError(
+            f"package_digest must be a digest string of at most {MAX_DIGEST_LENGTH} characters",
+            field="package_digest",
+        )
+    return digest

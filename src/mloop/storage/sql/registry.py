@@ -6,7 +6,6 @@ the change, so the log holds exactly the changes that committed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -25,6 +24,8 @@ from mloop.entities.registry import (
     validate_alias,
     validate_description,
     validate_model_name,
+    validate_package_digest,
+    validate_source,
     validate_version,
 )
 from mloop.entities.validation import validate_key, validate_run_id, validate_tag_value
@@ -48,6 +49,7 @@ from mloop.storage.sql.registry_rows import (
     load_models,
     load_versions,
     model_row,
+    signature_json,
     touch_model,
     version_entity,
     version_row,
@@ -64,8 +66,6 @@ from mloop.storage.sql.schema_registry import (
 T = TypeVar("T")
 _models = registered_models
 _versions = model_versions
-MAX_SOURCE_LENGTH = 1000
-MAX_DIGEST_LENGTH = 128
 
 
 class SqlModelRegistryStore:
@@ -244,7 +244,13 @@ class SqlModelRegistryStore:
             InvalidInputError: a field is malformed.
         """
         validate_model_name(name)
-        fields = _version_fields(source, run_id, package_digest, signature, description)
+        fields = {
+            "source": validate_source(source),
+            "run_id": validate_run_id(run_id) if run_id is not None else None,
+            "package_digest": validate_package_digest(package_digest),
+            "signature": signature_json(signature),
+            "description": validate_description(description),
+        }
         checked_tags = registry_tags.checked_tags(tags)
 
         def run(conn: Connection) -> ModelVersion:
@@ -523,52 +529,6 @@ def _insert_model(conn: Connection, name: str, description: str) -> int | None:
         .returning(_models.c.id)
     ).scalar_one_or_none()
     return int(inserted) if inserted is not None else None
-
-
-def _version_fields(
-    source: str,
-    run_id: str | None,
-    package_digest: str,
-    signature: dict[str, Any] | None,
-    description: str,
-) -> dict[str, Any]:
-    if not isinstance(source, str) or not source.strip() or len(source) > MAX_SOURCE_LENGTH:
-        raise InvalidInputError(
-            f"a model version needs its package's location as source (e.g. "
-            f"'runs:/<run_id>/model'), at most {MAX_SOURCE_LENGTH} characters; got {source!r}",
-            field="source",
-        )
-    if run_id is not None:
-        validate_run_id(run_id)
-    if not isinstance(package_digest, str) or len(package_digest) > MAX_DIGEST_LENGTH:
-        raise InvalidInputError(
-            f"package_digest must be a digest string of at most {MAX_DIGEST_LENGTH} characters",
-            field="package_digest",
-        )
-    validate_description(description)
-    return {
-        "source": source,
-        "run_id": run_id,
-        "package_digest": package_digest,
-        "signature": _signature_json(signature),
-        "description": description,
-    }
-
-
-def _signature_json(signature: dict[str, Any] | None) -> str | None:
-    if signature is None:
-        return None
-    if not isinstance(signature, dict):
-        raise InvalidInputError(
-            f"signature must be a JSON object (dict), got {type(signature).__name__}",
-            field="signature",
-        )
-    try:
-        return json.dumps(signature, sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"signature cannot be stored as JSON: {exc}", field="signature"
-        ) from exc
 
 
 def _run_exists(conn: Connection, run_id: str) -> bool:

@@ -12,7 +12,12 @@ from sqlalchemy.engine import Connection
 
 from mloop.entities import Approval, ModelVersion, RegisteredModel, RunInput
 from mloop.entities.clock import now_ms
-from mloop.errors import AliasNotFoundError, ModelNotFoundError, ModelVersionNotFoundError
+from mloop.errors import (
+    AliasNotFoundError,
+    InvalidInputError,
+    ModelNotFoundError,
+    ModelVersionNotFoundError,
+)
 from mloop.storage.sql import schema
 from mloop.storage.sql.schema_registry import (
     model_aliases,
@@ -42,6 +47,27 @@ VERSION_COLUMNS = (
     _versions.c.last_updated_time,
 )
 VERSIONS_WITH_NAMES = _versions.join(_models, _models.c.id == _versions.c.model_id)
+
+
+def signature_json(signature: dict[str, Any] | None) -> str | None:
+    """A signature in its stored form (canonical JSON text); `load_versions` reads it back.
+
+    Raises:
+        InvalidInputError: not a dict, or not representable as strict JSON.
+    """
+    if signature is None:
+        return None
+    if not isinstance(signature, dict):
+        raise InvalidInputError(
+            f"signature must be a JSON object (dict), got {type(signature).__name__}",
+            field="signature",
+        )
+    try:
+        return json.dumps(signature, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"signature cannot be stored as JSON: {exc}", field="signature"
+        ) from exc
 
 
 def model_row(conn: Connection, name: str, *, lock: bool = False) -> Row[Any]:

@@ -217,3 +217,24 @@ def test_card_formats(cli: CliRunner, tmp_path: Path) -> None:
     _ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "page.md"), "--format", "html")
     assert (tmp_path / "page.html").read_text().startswith("<!DOCTYPE html>")
     assert not (tmp_path / "page.md").exists()
+
+
+def test_tags_and_descriptions_from_the_command_line(cli: CliRunner) -> None:
+    _ok(cli, "models", "register", "s3://b/m", "churn")
+    _ok(cli, "models", "tag", "churn", "team=risk", "owner=ops")
+    _ok(cli, "models", "tag", "churn/1", "stage=qa")
+    _ok(cli, "models", "tag", "churn", "--delete", "owner")
+    _ok(cli, "models", "describe", "churn", "who leaves")
+    _ok(cli, "models", "describe", "churn/latest", "first cut")
+    shown = _json(cli, "models", "show", "churn")
+    assert shown["model"]["tags"] == {"team": "risk"}
+    assert shown["model"]["description"] == "who leaves"
+    version = _json(cli, "models", "show", "churn/1")
+    assert version["tags"] == {"stage": "qa"}
+    assert version["description"] == "first cut"
+    assert cli.invoke(app, ["models", "tag", "churn", "novalue"]).exit_code == 2
+    actions = [e["action"] for e in _json(cli, "audit", "log", "--target", "churn")]
+    assert actions.count("model.tag.set") == 2
+    assert "model_version.tag.set" in actions
+    assert "model.tag.delete" in actions
+    assert "model_version.update" in actions

@@ -294,6 +294,41 @@ def delete(
     console.print(f"deleted model {target} and all its versions", highlight=False)
 
 
+@app.command("tag")
+def tag(
+    target: str = typer.Argument(..., help="NAME (the model) or NAME/VERSION."),
+    pairs: list[str] = typer.Argument(None, help="KEY=VALUE pairs to set."),
+    remove: list[str] = typer.Option([], "--delete", help="A tag key to remove (repeatable)."),
+) -> None:
+    """Set (KEY=VALUE) or remove (--delete KEY) tags on a model or one of its versions."""
+    name, number = _pinned(target) if "/" in target or "@" in target else (target, None)
+    registry = _registry()
+    for item in pairs or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"tags are KEY=VALUE, got {item!r}", field="tag")
+        registry.set_tag(name, key, value, actor=_actor(), version=number)
+    for key in remove:
+        registry.delete_tag(name, key, actor=_actor(), version=number)
+    where = f"{name}/{number}" if number is not None else name
+    console.print(f"tags of {where} updated", highlight=False)
+
+
+@app.command("describe")
+def describe(
+    target: str = typer.Argument(..., help="NAME (the model) or NAME/VERSION."),
+    description: str = typer.Argument(..., help="The new description."),
+) -> None:
+    """Set the description of a model or of one of its versions."""
+    registry = _registry()
+    if "/" in target or "@" in target:
+        name, number = _pinned(target)
+        registry.update_version(name, number, actor=_actor(), description=description)
+    else:
+        registry.update_model(target, actor=_actor(), description=description)
+    console.print(f"description of {target} updated", highlight=False)
+
+
 def _card_fields(values: list[str]) -> dict[str, str]:
     from mloop.registry.cards import CARD_TAG_PREFIX
 

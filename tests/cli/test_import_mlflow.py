@@ -8,23 +8,32 @@ import json
 import math
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from mloop.cli.main import app
 from mloop.client import MloopClient
-from mloop.entities import LifecycleStage, RunInput, RunStatus
+from mloop.entities import LifecycleStage, Metric, RunInput, RunStatus
+from mloop.entities.auth import Role
+from mloop.server.app import create_app
+from mloop.server.auth import install_auth
+from mloop.server.config import ServerConfig
 from mloop.storage.sql.store import SqlStore
 from tests.conftest import postgres_url
+from tests.server.conftest import serve_in_thread
 
 WRITER = Path(__file__).with_name("mlflow_writer.py")
 
@@ -313,3 +322,122 @@ def test_what_mloop_cannot_take_is_reported_and_the_rest_is_imported(
         store.close()
     again = _import(cli, source.uri)
     assert (again["runs_unchanged"], again["versions_created"], again["aliases_set"]) == (1, 0, 0)
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(
+    mlflow_store: MlflowStore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A real `mlflow server` (MLflow 3.17.2) on a loopback port, serving a copy of the store."""
+    served = mlflow_store.copy(tmp_path_factory.mktemp("served"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("mlflow")),
+            "server",
+            "--backend-store-uri",
+            served.uri,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        cwd=served.folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("mlflow server did not start")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_import_from_an_mlflow_tracking_server_matches_the_database_import(
+    cli: CliRunner, cli_env: dict[str, str], mlflow_store: MlflowStore, mlflow_server: str
+) -> None:
+    summary = _import(cli, mlflow_server)
+    assert summary["warnings"] == []
+    counts = {k: summary[k] for k in ("runs_created", "params", "metric_points", "inputs")}
+    assert counts == {"runs_created": 4, "params": 3, "metric_points": 13, "inputs": 1}
+    assert (summary["artifact_files"], summary["versions_created"]) == (2, 2)
+    ids = mlflow_store.ids
+    store = _open(cli_env)
+    try:
+        loss = store.runs.get_metric_history(ids["parent"], "loss")
+        assert [[m.step, m.timestamp_ms, m.value] for m in loss] == ids["loss"]
+        [acc] = store.runs.get_metric_history(ids["parent"], "acc")
+        assert math.isnan(acc.value)
+        assert store.runs.get(ids["gone"]).lifecycle_stage is LifecycleStage.DELETED
+        assert store.experiments.get_by_name("old").lifecycle_stage is LifecycleStage.DELETED
+        report = MloopClient(store=store).list_artifacts(ids["parent"])
+        assert {a.path for a in report} == {"report.txt", "model"}
+        assert store.registry.get_model("churn-model").aliases == {"champion": 2}
+    finally:
+        store.close()
+    again = _import(cli, mlflow_server)
+    assert (again["runs_unchanged"], again["metric_points"], again["artifact_files"]) == (4, 0, 0)
+
+
+def test_an_unreachable_server_is_a_storage_error(cli: CliRunner, cli_env: dict[str, str]) -> None:
+    result = cli.invoke(app, ["import-mlflow", "--from", "http://127.0.0.1:1"])
+    assert result.exit_code == 6
+    assert "cannot reach the MLflow server" in result.output
+
+
+def test_credentials_for_the_server_come_from_mlflows_variables(
+    cli: CliRunner,
+    cli_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # An mloop server with auth on speaks MLflow's API too: a source that wants credentials.
+    source = SqlStore(f"sqlite:///{tmp_path / 'source.db'}", artifact_root=str(tmp_path / "a"))
+    app_ = create_app(
+        ServerConfig(backend_uri=source.url, artifact_uri=source.artifact_root), store=source
+    )
+    install_auth(app_, cache_ttl_s=0)
+    url, stop = serve_in_thread(app_)
+    try:
+        experiment = source.experiments.create("on-mloop").experiment_id
+        run = source.runs.create(experiment, run_name="r")
+        source.runs.log_batch(run.run_id, metrics=[Metric("x", 1.5, 1, 0)])
+        source.auth.create_user("reader", role=Role.READER, password="reader-password", actor="t")
+        token = source.auth.create_token("reader", actor="t").secret
+
+        refused = cli.invoke(app, ["import-mlflow", "--from", url])
+        assert refused.exit_code == 6
+        assert "401" in refused.output
+        assert "MLFLOW_TRACKING_TOKEN" in refused.output
+
+        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", token)
+        with_token = _import(cli, url)
+        assert with_token["runs_created"] == 1
+        monkeypatch.delenv("MLFLOW_TRACKING_TOKEN")
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "reader")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "reader-password")
+        assert _import(cli, url)["runs_unchanged"] == 1
+    finally:
+        stop()
+        source.close()
+    store = _open(cli_env)
+    try:
+        assert store.runs.get(run.run_id).metrics == {"x": 1.5}
+    finally:
+        store.close()

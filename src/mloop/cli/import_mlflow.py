@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,7 +18,11 @@ def import_mlflow(
     from_uri: str = typer.Option(
         ...,
         "--from",
-        help="The MLflow store: its database (sqlite:///mlflow.db, postgresql://...).",
+        help=(
+            "The MLflow store: its database (sqlite:///mlflow.db, postgresql://...) or its "
+            "tracking server (http://host:5000; credentials from MLFLOW_TRACKING_TOKEN or "
+            "MLFLOW_TRACKING_USERNAME/PASSWORD)."
+        ),
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -29,7 +34,11 @@ def import_mlflow(
     from mloop.client.mlflow_import import MlflowImporter
     from mloop.storage.mlflow_source import open_mlflow_source
 
-    source = open_mlflow_source(from_uri)
+    token = os.environ.get("MLFLOW_TRACKING_TOKEN") or None
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    password = os.environ.get("MLFLOW_TRACKING_PASSWORD")
+    basic = (user, password) if user and password is not None else None
+    source = open_mlflow_source(from_uri, token=token, basic_auth=basic)
     try:
         with Progress(
             TextColumn("importing runs"),

@@ -2,7 +2,8 @@
 
 `MlflowSource` is the narrow reading protocol; `storage/sql/mlflow_reader.py` implements it over
 an MLflow database (SQLite or PostgreSQL, read-only) and `storage/mlflow_rest.py` over an MLflow
-tracking server's REST API. Records use MLflow's own ids and units (milliseconds).
+tracking server's REST API; `open_mlflow_source` picks one by URI. Records use MLflow's own ids
+and units (milliseconds).
 """
 
 from __future__ import annotations
@@ -122,13 +123,24 @@ class MlflowSource(Protocol):
     def close(self) -> None: ...
 
 
-def open_mlflow_source(uri: str) -> MlflowSource:
-    """The MLflow store a URI names: a database (`sqlite:///...`, `postgresql://...`).
+def open_mlflow_source(
+    uri: str, *, token: str | None = None, basic_auth: tuple[str, str] | None = None
+) -> MlflowSource:
+    """The MLflow store a URI names.
+
+    Args:
+        uri: a database (`sqlite:///...`, `postgresql://...`) or a tracking server (`http(s)://`).
+        token: for a server: sent as a bearer token (`MLFLOW_TRACKING_TOKEN`).
+        basic_auth: for a server: (user, password) (`MLFLOW_TRACKING_USERNAME/PASSWORD`).
 
     Raises:
         ConfigurationError: the URI is not usable or holds no MLflow store.
         StorageError: the database cannot be read.
     """
+    if uri.startswith(("http://", "https://")):
+        from mloop.storage.mlflow_rest import RestMlflowReader
+
+        return RestMlflowReader(uri, token=token, basic_auth=basic_auth)
     from mloop.storage.sql.mlflow_reader import SqlMlflowReader
 
     return SqlMlflowReader(uri)

@@ -121,3 +121,23 @@ def test_a_blob_corrupted_on_disk_is_detected_when_the_version_is_read(
         handle.write(b"y")
     with pytest.raises(CorruptBlobError, match="corrupt"):
         get(store, "ds/1", tmp_path / "out", link=False)
+
+
+def test_a_dataset_whose_blob_store_is_s3_adds_loads_and_materialises(
+    store: SqlStore, tmp_path: Path, blob_uri: str, request: pytest.FixtureRequest
+) -> None:
+    import pandas as pd
+
+    from mloop.data.loading import load
+    from mloop.data.snapshots import snapshot
+
+    blobs = _remote(blob_uri, request)
+    data = _data(tmp_path / "d", 3, big=True)
+    first = add(store, data, "ds", blobs=blobs)
+    assert not add(store, data, "ds", blobs=blobs).created
+    got = get(store, "ds/1", tmp_path / "out", blobs=blobs)
+    assert got.version == first.version
+    assert (tmp_path / "out" / "f0.txt").read_text() == (data / "f0.txt").read_text()
+    frame = pd.DataFrame({"a": [1, 2]})
+    snapshot(store, frame, "table", blobs=blobs)
+    pd.testing.assert_frame_equal(load(store, "table", blobs=blobs), frame)

@@ -1,4 +1,4 @@
-"""Request body size limit: a body over `max_body_bytes` gets 413 before it is read whole.
+"""Request body size limit: a body over `max_body_bytes` gets 413 and is never held in memory.
 
 Artifact uploads are exempt: they stream to the artifact store in bounded memory, whatever
 their size.
@@ -30,6 +30,7 @@ class BodySizeLimit:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
+            await _drain(receive)
             await _too_large(send, self.max_bytes)
             return
         received = 0
@@ -42,6 +43,8 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    if message.get("more_body", False):
+                        await _drain(receive)
                     raise HTTPException(413, _message(self.max_bytes))
             return message
 
@@ -60,6 +63,18 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the rest of a refused body, keeping none of it.
+
+    Answering before the client has sent everything would make the kernel reset the connection,
+    and the client would see a broken connection instead of the 413.
+    """
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _message(limit: int) -> str:
@@ -86,7 +101,6 @@ async def _too_large(send: Send, limit: int) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
             ],
         }
     )

@@ -101,7 +101,8 @@ def install_metrics(app: FastAPI) -> RequestMetrics:
     metrics = RequestMetrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
-    @app.get("/metrics", tags=["health"], response_class=Response)
+    # Prometheus' format, not part of the JSON API: left out of the OpenAPI schema.
+    @app.get("/metrics", response_class=Response, include_in_schema=False)
     def prometheus_metrics(request: Request) -> Response:
         """Request counts and latencies in the Prometheus text format."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -65,6 +65,21 @@ class ErrorResponse(ApiModel):
     error: ErrorBody
 
 
+_ERROR_STATUSES = {
+    400: "Bad input (the body names the field); nothing was changed.",
+    401: "Credentials are missing or wrong (servers started with --auth).",
+    403: "The user lacks the role this needs (servers started with --auth).",
+    404: "The experiment, run or other object does not exist.",
+    409: "The object exists already, or its state does not allow this.",
+    413: "The request body is larger than the server accepts.",
+    503: "The database is unavailable or locked; retry later.",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in _ERROR_STATUSES.items()
+}
+
+
 # Experiments -------------------------------------------------------------------------------
 
 

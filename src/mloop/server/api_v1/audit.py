@@ -10,9 +10,9 @@ from pydantic import AfterValidator, Field
 
 from mloop.entities import AuditEvent
 from mloop.server.deps import StoreDep, actor_of
-from mloop.server.schemas import ApiModel, Key, Text
+from mloop.server.schemas import ERROR_RESPONSES, ApiModel, Key, Text
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
 MAX_DETAILS_BYTES = 64 * 1024
 

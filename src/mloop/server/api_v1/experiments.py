@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from mloop.server.deps import StoreDep
 from mloop.server.schemas import (
+    ERROR_RESPONSES,
     ExperimentCreate,
     ExperimentId,
     ExperimentList,
@@ -18,7 +19,7 @@ from mloop.server.schemas import (
     from_experiment,
 )
 
-router = APIRouter(prefix="/experiments", tags=["experiments"])
+router = APIRouter(prefix="/experiments", tags=["experiments"], responses=ERROR_RESPONSES)
 
 IdPath = Annotated[ExperimentId, Path(description='Decimal id; "0" is the default experiment.')]
 

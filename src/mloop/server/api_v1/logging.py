@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from mloop.entities import Metric, Param, RunInput, RunTag
 from mloop.entities.clock import now_ms
 from mloop.server.deps import StoreDep
-from mloop.server.schemas import Key, RunId, TagIn, encode_float
+from mloop.server.schemas import ERROR_RESPONSES, Key, RunId, TagIn, encode_float
 from mloop.server.schemas_runs import (
     BatchIn,
     InputsIn,
@@ -21,7 +21,7 @@ from mloop.server.schemas_runs import (
     ParamIn,
 )
 
-router = APIRouter(prefix="/runs/{run_id}", tags=["logging"])
+router = APIRouter(prefix="/runs/{run_id}", tags=["logging"], responses=ERROR_RESPONSES)
 
 RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
 KeyQuery = Annotated[Key, Query(description="The metric key.")]

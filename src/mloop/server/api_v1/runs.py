@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from mloop.entities import RunTag
 from mloop.errors import InvalidInputError
 from mloop.server.deps import ConfigDep, StoreDep, actor_of
-from mloop.server.schemas import RunId, RunOut, from_run
+from mloop.server.schemas import ERROR_RESPONSES, RunId, RunOut, from_run
 from mloop.server.schemas_runs import RunCreate, RunPageOut, RunUpdate, SearchIn
 
-router = APIRouter(prefix="/runs", tags=["runs"])
+router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
 RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
 ActorQuery = Annotated[

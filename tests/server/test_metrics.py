@@ -1,0 +1,50 @@
+"""`/metrics`: Prometheus text with request counts and latencies by route template and status."""
+
+from __future__ import annotations
+
+import uuid
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.server.conftest import LiveServer
+
+
+def _samples(live: LiveServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    answer = live.client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    found = {}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def _labels(method: str, route: str, status: str) -> tuple[tuple[str, str], ...]:
+    return (("method", method), ("route", route), ("status", status))
+
+
+def test_requests_are_counted_by_route_template_and_status(live_server: LiveServer) -> None:
+    http = live_server.client
+    for _ in range(3):
+        http.get(f"/api/v1/runs/{uuid.uuid4().hex}")
+    http.get("/api/v1/experiments/0")
+    http.get("/no/such/route")
+    samples = _samples(live_server)
+    runs_404 = _labels("GET", "/api/v1/runs/{run_id}", "404")
+    assert samples[("mloop_http_requests_total", runs_404)] == 3
+    assert samples[("mloop_http_request_duration_seconds_count", runs_404)] == 3
+    exp_ok = _labels("GET", "/api/v1/experiments/{experiment_id}", "200")
+    assert samples[("mloop_http_requests_total", exp_ok)] == 1
+    assert samples[("mloop_http_request_duration_seconds_sum", exp_ok)] > 0
+    assert samples[("mloop_http_requests_total", _labels("GET", "<unmatched>", "404"))] == 1
+
+
+def test_each_app_counts_only_its_own_requests(live_server: LiveServer) -> None:
+    from mloop.server.app import create_app
+
+    other = create_app(live_server.app.state.config)
+    assert other.state.metrics.registry is not live_server.app.state.metrics.registry
+    live_server.client.get("/health")
+    assert _samples(live_server)[("mloop_http_requests_total", _labels("GET", "/health", "200"))]
+    other.state.store.close()

@@ -303,3 +303,38 @@ def test_list_blobs_reports_sizes_and_ages(blobs: BlobStore, tmp_path: Path) -> 
     assert stats[loose.digest].pack_id is None
     assert stats[packed.digest].pack_id is not None
     assert all(s.modified_at > before for s in stats.values())
+
+
+def test_many_files_materialise_from_packs_and_loose_blobs(
+    blobs: BlobStore, tmp_path: Path
+) -> None:
+    paths = []
+    for i in range(30):
+        path = tmp_path / "in" / f"s{i}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"small {i % 20}")
+        paths.append(path)
+    large = tmp_path / "in" / "large.bin"
+    large.write_bytes(os.urandom(LARGE))
+    paths.append(large)
+    infos = blobs.put_files(paths)
+    out = tmp_path / "out"
+    pairs = [(info.digest, out / "sub" / p.name) for info, p in zip(infos, paths, strict=True)]
+    stale = out / "sub" / "s0.txt"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old content, replaced")
+    done: list[int] = []
+    counts = blobs.get_files(pairs, progress=done.append)
+    assert sum(done) == len(pairs)
+    linked = 1 if isinstance(blobs, LocalBlobStore) else 0
+    assert counts == {"link": linked, "copy": len(pairs) - linked}
+    for path in paths:
+        assert (out / "sub" / path.name).read_bytes() == path.read_bytes()
+    assert dict(blobs.read_many(i.digest for i in infos)) == {
+        i.digest: p.read_bytes() for i, p in zip(infos, paths, strict=True)
+    }
+    # Materialising again over a link replaces the file, never writes through it.
+    assert blobs.get_files(pairs, link=False) == {"link": 0, "copy": len(pairs)}
+    assert blobs.read_bytes(infos[-1].digest) == large.read_bytes()
+    with pytest.raises(BlobNotFoundError):
+        blobs.get_files([(digest_bytes(b"absent"), out / "absent")])

@@ -238,6 +238,10 @@ class BlobStore(ABC):
         self.refresh()
         return digest in self._packs
 
+    def is_packed(self, digest: str) -> bool:
+        """True when the blob is in a pack (as the indexes loaded so far say)."""
+        return digest in self._packs
+
     def missing(self, digests: Iterable[str]) -> set[str]:
         """The digests among `digests` that the store does not hold."""
         wanted = {check_digest(d) for d in digests}
@@ -297,6 +301,63 @@ class BlobStore(ABC):
         """
         with self.open(digest) as stream:
             return stream.read()
+
+    def read_many(self, digests: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """The verified bytes of many (small) blobs, in no particular order.
+
+        Packed blobs are read one pack at a time (one request per pack on a remote store), so
+        memory holds at most one pack plus one blob.
+
+        Raises:
+            BlobNotFoundError: a blob is not stored.
+            CorruptBlobError: a blob's bytes do not match its digest.
+        """
+        where = f"the blob store at {self.uri}"
+        packed: dict[str, list[tuple[str, PackEntry]]] = {}
+        loose: list[str] = []
+        for digest in dict.fromkeys(digests):
+            entry, _ = self._locate(digest)
+            if entry is None:
+                loose.append(digest)
+            else:
+                packed.setdefault(entry.pack_id, []).append((digest, entry))
+        for pack_id, items in packed.items():
+            start = min(e.offset for _, e in items)
+            end = max(e.offset + e.size for _, e in items)
+            data = memoryview(self._read_range(f"packs/{pack_id}.pack", start, end - start))
+            for digest, entry in items:
+                blob = bytes(data[entry.offset - start : entry.offset - start + entry.size])
+                actual = digest_bytes(blob)
+                if actual != digest:
+                    raise CorruptBlobError(digest, actual=actual, where=where)
+                yield digest, blob
+        for digest in loose:
+            yield digest, self.read_bytes(digest)
+
+    def get_files(
+        self,
+        items: Iterable[tuple[str, str | os.PathLike[str]]],
+        *,
+        link: bool = True,
+        workers: int | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, int]:
+        """Materialise many blobs as files: `(digest, dest)` pairs (see `get_file`).
+
+        Packed blobs are written from one read of their pack; blobs stored on their own are
+        linked or copied in parallel. A file already at `dest` is replaced (never written
+        through, since it may be a link into the store).
+
+        Returns:
+            How many files were hard-linked ("link") and copied ("copy").
+
+        Raises:
+            BlobNotFoundError: a blob is not stored.
+            CorruptBlobError: a copied blob's bytes do not match its digest.
+        """
+        from mloop.artifacts.transfer import get_many
+
+        return get_many(self, items, link=link, workers=workers, progress=progress)
 
     def iter_chunks(self, digest: str) -> Iterator[bytes]:
         """A blob's bytes in chunks of bounded size, verified at the end."""

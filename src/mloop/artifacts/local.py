@@ -96,12 +96,17 @@ class LocalBlobStore(BlobStore):
         temporary = self._temporary()
         try:
             with source.open("rb") as reader, temporary.open("wb") as writer:
-                size_hint = os.fstat(reader.fileno()).st_size
-                digest, size = copy_hashing(reader, writer.write, size_hint=size_hint)
+                size = os.fstat(reader.fileno()).st_size
+                copied = _kernel_copy(reader.fileno(), writer.fileno(), size)
+                if not copied:
+                    digest, size = copy_hashing(reader, writer.write, size_hint=size)
                 if self.durable:
                     writer.flush()
                     os.fsync(writer.fileno())
-            # The digest is of exactly the bytes written: the copy is verified as it is made.
+            if copied:
+                # Hashing the copy (from the page cache, on all cores) verifies what will be
+                # stored; the kernel copy read the source from disk once.
+                digest, size = digest_file(temporary)
             if self.blob_path(digest).exists():
                 temporary.unlink()
                 self._touch_loose(digest)
@@ -299,3 +304,28 @@ class LocalBlobStore(BlobStore):
                     os.unlink(entry.path)
                     removed += 1
         return removed
+
+
+# Above this size a file is copied by the kernel (`copy_file_range`: no trip through Python,
+# a reflink where the file system has them) and the copy hashed after; below it a Python loop
+# hashes while copying.
+_KERNEL_COPY_MIN = 1 << 20
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM}
+
+
+def _kernel_copy(source_fd: int, target_fd: int, size: int) -> bool:
+    """Copy a whole file in the kernel; False (nothing copied) where that is not possible."""
+    if size < _KERNEL_COPY_MIN or not hasattr(os, "copy_file_range"):
+        return False
+    done = 0
+    while done < size:
+        try:
+            count = os.copy_file_range(source_fd, target_fd, size - done)
+        except OSError as exc:
+            if done == 0 and exc.errno in _NO_KERNEL_COPY:
+                return False
+            raise
+        if count == 0:  # the source shrank while being copied
+            break
+        done += count
+    return True

@@ -8,7 +8,9 @@ what is missing is written as one pack. Large files are streamed by `put_file` i
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -21,8 +23,10 @@ from mloop.errors import BlobNotFoundError, InvalidInputError
 if TYPE_CHECKING:
     from mloop.artifacts.blobs import BlobInfo, BlobStore, Progress
 
-# Files read per task: enough to amortise handing tasks between threads.
-_BATCH = 64
+# Small files read per task: enough to amortise handing tasks between threads.
+_BATCH = 512
+# Reading small files is bound by Python under the GIL: more than two threads only contend.
+_SMALL_READERS = 2
 
 
 def default_workers() -> int:
@@ -33,7 +37,12 @@ def default_workers() -> int:
 def _read_small(paths: list[Path]) -> list[tuple[str, bytes]]:
     out = []
     for path in paths:
-        data = path.read_bytes()
+        # os.read on a descriptor: a third of the cost of Path.read_bytes for 4 KB files.
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            data = os.read(fd, PACK_MAX_BLOB + 1)
+        finally:
+            os.close(fd)
         out.append((digest_bytes(data), data))
     return out
 
@@ -42,14 +51,14 @@ def _sizes(paths: list[Path]) -> list[int]:
     sizes = []
     for path in paths:
         try:
-            stat = path.stat()
+            info = os.stat(path)
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot store {str(path)!r}: {exc.strerror or exc}", field="path"
             ) from exc
-        if not path.is_file():
+        if not stat.S_ISREG(info.st_mode):
             raise InvalidInputError(f"cannot store {str(path)!r}: it is not a file", field="path")
-        sizes.append(stat.st_size)
+        sizes.append(info.st_size)
     return sizes
 
 
@@ -80,11 +89,14 @@ def put_many(
     results: list[BlobInfo | None] = [None] * len(paths)
     small = [i for i, size in enumerate(sizes) if size <= PACK_MAX_BLOB]
     large = [i for i, size in enumerate(sizes) if size > PACK_MAX_BLOB]
-    with ThreadPoolExecutor(workers or default_workers()) as pool:
+    with (
+        ThreadPoolExecutor(workers or default_workers()) as pool,
+        ThreadPoolExecutor(min(_SMALL_READERS, workers or _SMALL_READERS)) as readers,
+    ):
         pending = {pool.submit(store.put_file, paths[i]): i for i in large}
         for group in _groups(small, sizes):
             batches = [group[k : k + _BATCH] for k in range(0, len(group), _BATCH)]
-            futures = [pool.submit(_read_small, [paths[i] for i in batch]) for batch in batches]
+            futures = [readers.submit(_read_small, [paths[i] for i in b]) for b in batches]
             hashed: list[tuple[int, str, bytes]] = []
             for batch, future in zip(batches, futures, strict=True):
                 hashed.extend(
@@ -132,7 +144,7 @@ def copy_missing(
     with ThreadPoolExecutor(workers or default_workers()) as pool:
         pending = [pool.submit(_copy_one, source, target, d) for d in large]
         buffer = PackBuffer()
-        for digest, data in zip(small, pool.map(source.read_bytes, small), strict=True):
+        for digest, data in source.read_many(small):
             buffer.add(digest, data)
             if buffer.is_full():
                 count = len(buffer.entries)
@@ -154,3 +166,54 @@ def _copy_one(source: BlobStore, target: BlobStore, digest: str) -> None:
     info = target.put_stream(source.iter_chunks(digest))
     if info.digest != digest:  # pragma: no cover - iter_chunks verifies before this
         raise BlobNotFoundError(digest, where=f"the blob store at {source.uri}")
+
+
+def _write_new(path: Path, data: bytes, made: set[Path]) -> None:
+    """Write a fresh file at `path`, replacing (not writing through) whatever is there."""
+    parent = path.parent
+    if parent not in made:
+        parent.mkdir(parents=True, exist_ok=True)
+        made.add(parent)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # it may be a read-only hard link into the store
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def get_many(
+    store: BlobStore,
+    items: Iterable[tuple[str, str | os.PathLike[str]]],
+    *,
+    link: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Materialise `(digest, dest)` pairs (see `BlobStore.get_files`)."""
+    targets: dict[str, list[Path]] = {}
+    for digest, dest in items:
+        targets.setdefault(digest, []).append(Path(dest))
+    store.refresh()
+    packed = [d for d in targets if store.is_packed(d)]
+    counts = {"link": 0, "copy": 0}
+    made: set[Path] = set()
+    with ThreadPoolExecutor(workers or default_workers()) as pool:
+        loose = [
+            (pool.submit(store.get_file, d, dest, link=link), d)
+            for d in targets
+            if d not in packed
+            for dest in targets[d]
+        ]
+        for digest, data in store.read_many(packed):
+            for dest in targets[digest]:
+                _write_new(dest, data, made)
+                counts["copy"] += 1
+            if progress is not None:
+                progress(len(targets[digest]))
+        for future, _ in loose:
+            counts[future.result()] += 1
+            if progress is not None:
+                progress(1)
+    return counts

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -309,8 +308,7 @@ class SqlArtifactStore:
             return target
         prefix = len(f"{folder}/") if folder.parts else 0
         jobs = [(e.digest, target / e.path[prefix:]) for e in entries if e.path != str(folder)]
-        with ThreadPoolExecutor(min(16, len(jobs))) as pool:
-            list(pool.map(lambda job: self.blobs.get_file(job[0], job[1], link=link), jobs))
+        self.blobs.get_files(jobs, link=link)
         return target
 
 

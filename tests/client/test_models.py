@@ -175,3 +175,47 @@ def test_local_folders_load_directly(data: pd.DataFrame, tmp_path: Path) -> None
     features = data[["a", "b", "c", "d"]]
     for uri in (tmp_path / "pkg", str(tmp_path / "pkg"), f"file://{tmp_path / 'pkg'}"):
         assert np.array_equal(mloop.load_model(uri).predict(features), model.predict(features))
+
+
+def test_a_package_is_fetched_from_the_artifact_store_when_not_cached(
+    data: pd.DataFrame,
+) -> None:
+    import shutil
+
+    from mloop.client.models import package_cache
+
+    model = _fit(LogisticRegression(), data)
+    with mloop.start_run():
+        info = mloop.log_model(model, "model", input_example=data[["a", "b", "c", "d"]].head(3))
+    assert info.package.path.parent == package_cache()
+    shutil.rmtree(package_cache())
+
+    loaded = mloop.load_model(info.model_uri)
+    assert loaded.package.path == info.package.path  # fetched again, under the same digest
+    assert loaded.package.digest == info.package.digest
+    features = data[["a", "b", "c", "d"]]
+    assert np.array_equal(loaded.predict(features), model.predict(features))
+
+
+def test_a_package_already_in_the_cache_is_kept(tmp_path: Path) -> None:
+    from mloop.client.models import _keep
+
+    staged, final = tmp_path / "staged", tmp_path / "final"
+    for folder in (staged, final):
+        folder.mkdir()
+        (folder / "mloop-model.yaml").write_text("x")
+    assert _keep(staged, final) == final
+    (final / "mloop-model.yaml").unlink()
+    (final / "other").write_text("y")
+    with pytest.raises(OSError):  # noqa: PT011 - the OS's own error, whatever its subclass
+        _keep(staged, final)
+
+
+def test_log_model_into_an_ended_run_by_id(data: pd.DataFrame) -> None:
+    model = _fit(LogisticRegression(), data)
+    with mloop.start_run() as run:
+        pass
+    info = mloop.log_model(model, "late", run_id=run.run_id)
+    assert info.model_uri == f"runs:/{run.run_id}/late"
+    with pytest.raises(RunNotFoundError):
+        mloop.log_model(model, "model", run_id="f" * 32)

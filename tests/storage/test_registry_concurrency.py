@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import threading
 import traceback
 from typing import Any
 
@@ -71,4 +73,44 @@ def test_processes_registering_at_once_get_distinct_consecutive_versions(
     assert store.registry.get_model("churn").latest_version == total
     creates = [e for e in store.audit.list() if e.action == "model.create"]
     assert len(creates) == 1  # the model was created exactly once, by whichever came first
+    assert store.audit.verify().is_intact
+
+
+def test_concurrent_alias_moves_form_one_consistent_history(
+    store: SqlStore, store_url: str, artifact_root: str
+) -> None:
+    for _ in range(4):
+        store.registry.create_version("churn", "s3://bucket/m", actor="a")
+    movers, moves = 4, 8
+    start = threading.Barrier(movers)
+    failures: list[BaseException] = []
+
+    def move(writer: int) -> None:
+        own = SqlStore(store_url, artifact_root=artifact_root)
+        try:
+            start.wait(timeout=60)
+            for i in range(moves):
+                own.registry.set_alias(
+                    "churn", "champion", (writer + i) % 4 + 1, actor=f"w{writer}"
+                )
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            failures.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=move, args=(w,)) for w in range(movers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    events = [e for e in store.audit.list() if e.action == "model.alias.set"]
+    assert len(events) == movers * moves
+    # Each move saw the target the previous committed move left: the read and the write of an
+    # alias move happen under one lock, so no move is lost between two others.
+    assert events[0].details["previous"] is None
+    for before, after in itertools.pairwise(events):
+        assert after.details["previous"] == before.details["version"]
+    final = store.registry.get_version_by_alias("churn", "champion").version
+    assert final == events[-1].details["version"]
     assert store.audit.verify().is_intact

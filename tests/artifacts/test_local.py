@@ -12,7 +12,7 @@ import pytest
 
 from mloop.artifacts import LocalBlobStore, digest_bytes, open_blob_store
 from mloop.artifacts.remote import FsspecBlobStore
-from mloop.errors import ConfigurationError
+from mloop.errors import ConfigurationError, StorageError
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
@@ -102,3 +102,57 @@ def test_a_missing_s3_extra_names_the_extra_to_install() -> None:
     )
     assert result.stdout.startswith("s3 s3fs ")
     assert "pip install 'mloop[s3]'" in result.stdout
+
+
+def test_large_files_are_copied_by_the_kernel_and_verified(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "store")
+    source = tmp_path / "two-mib.bin"
+    payload = os.urandom(2 << 20)
+    source.write_bytes(payload)
+    info = store.put_file(source)
+    assert info == store.put_file(source)  # again: the copy is dropped, the blob kept
+    assert info.digest == digest_bytes(payload)
+    assert store.blob_path(info.digest).read_bytes() == payload
+    assert list((tmp_path / "store" / "tmp").iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs a second file system")
+def test_moving_or_linking_across_file_systems_falls_back_to_a_copy(tmp_path: Path) -> None:
+    import tempfile
+
+    store = LocalBlobStore(tmp_path / "store")
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as other:
+        moved = Path(other) / "moved.bin"
+        moved.write_bytes(b"m" * 300_000)
+        info = store.put_file(moved, move=True)
+        assert not moved.exists()
+        linked = Path(other) / "linked.bin"
+        linked.write_bytes(b"l" * 300_000)
+        linked_info = store.put_file(linked, link=True)
+        assert linked.exists()
+        assert linked.stat().st_ino != store.blob_path(linked_info.digest).stat().st_ino
+        out = Path(other) / "out.bin"
+        assert store.get_file(info.digest, out) == "copy"  # no hard link across file systems
+        assert out.read_bytes() == b"m" * 300_000
+
+
+def test_a_blob_store_that_cannot_be_written_says_so_and_keeps_no_temporaries(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "store"
+    root.mkdir()
+    (root / "tmp").write_text("a file where the store needs a folder")
+    store = LocalBlobStore(root)
+    with pytest.raises(StorageError, match="cannot create"):
+        store.put_bytes(b"x")
+    blocked = LocalBlobStore(tmp_path / "store2")
+    info = digest_bytes(b"y")
+    (tmp_path / "store2" / "blobs").mkdir(parents=True)
+    (tmp_path / "store2" / "blobs" / info[:2]).write_text("not a folder")
+    source = tmp_path / "y.txt"
+    source.write_bytes(b"y")
+    with pytest.raises(StorageError):
+        blocked.put_file(source)
+    with pytest.raises(StorageError):
+        blocked.put_stream([b"y"])
+    assert list((tmp_path / "store2" / "tmp").iterdir()) == []

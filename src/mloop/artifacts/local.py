@@ -90,7 +90,10 @@ class LocalBlobStore(BlobStore):
             placed = self._place(source, move=move)
             if placed is not None:
                 return placed
-        return self._copy_in(source)
+        info = self._copy_in(source)
+        if move:  # another file system: copied, so the source goes now
+            source.unlink()
+        return info
 
     def _copy_in(self, source: Path) -> BlobInfo:
         temporary = self._temporary()
@@ -174,6 +177,11 @@ class LocalBlobStore(BlobStore):
                 self._touch_loose(digest)
             else:
                 self._install(temporary, digest)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise StorageError(
+                f"storing a stream in the blob store at {self.uri} failed: {exc}"
+            ) from exc
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise

@@ -15,7 +15,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from mloop.server.mlflow import artifacts, experiments, logged_models, metrics, run_data, runs
+from mloop.server.mlflow import (
+    artifacts,
+    experiments,
+    logged_models,
+    metrics,
+    registry,
+    run_data,
+    runs,
+)
 from mloop.server.mlflow.routing import ENDPOINT_NOT_FOUND, mlflow_error, new_router
 
 __all__ = ["router"]
@@ -27,7 +35,7 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 def _build() -> APIRouter:
     tracking = new_router()
-    for module in (experiments, runs, run_data, metrics, artifacts, logged_models):
+    for module in (experiments, runs, run_data, metrics, artifacts, logged_models, registry):
         tracking.include_router(module.router)
     built = new_router()
     for prefix in _TRACKING_PREFIXES:

@@ -90,3 +90,34 @@ def test_verify_names_the_entry_after_a_removed_one(cli: CliRunner) -> None:
     assert result.exit_code == 1
     assert "event #5" in result.output
     assert "link to the previous event is broken" in result.output
+
+
+def test_against_a_server_log_works_and_verify_says_where_to_run_it(
+    cli: CliRunner, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mloop.client.context import close_store
+    from mloop.server.app import create_app
+    from mloop.server.config import ServerConfig
+    from tests.server.conftest import serve_in_thread
+
+    client = MloopClient()
+    run = client.create_run("0", run_name="r")
+    client.delete_run(run.run_id)
+    close_store()
+    server_app = create_app(
+        ServerConfig(
+            backend_uri=cli_env["MLOOP_TRACKING_URI"], artifact_uri=cli_env["MLOOP_ARTIFACT_URI"]
+        )
+    )
+    url, stop = serve_in_thread(server_app)
+    try:
+        monkeypatch.setenv("MLOOP_TRACKING_URI", url)
+        events = json.loads(cli.invoke(app, ["audit", "log", "--json"]).output)
+        assert [e["action"] for e in events] == ["run.delete"]
+        result = cli.invoke(app, ["audit", "verify"])
+        assert result.exit_code == 7
+        assert "is a server" in result.output
+        assert "--backend-uri" in result.output
+    finally:
+        close_store()
+        stop()

@@ -88,8 +88,18 @@ def verify(
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first event altered, removed or inserted."""
     from mloop.client.context import get_store
+    from mloop.errors import ConfigurationError
 
-    result = get_store().audit.verify()  # type: ignore[attr-defined]
+    store = get_store()
+    check = getattr(store.audit, "verify", None)
+    if check is None:
+        # Verification reads every row as stored; a remote store only relays what a server says.
+        raise ConfigurationError(
+            f"the store at {store.url} is a server: verify the audit chain against its database "
+            "instead (run `mloop audit verify` with MLOOP_TRACKING_URI set to the server's "
+            "--backend-uri)"
+        )
+    result = check()
     if as_json:
         print_json(
             {

@@ -338,3 +338,12 @@ def test_many_files_materialise_from_packs_and_loose_blobs(
     assert blobs.read_bytes(infos[-1].digest) == large.read_bytes()
     with pytest.raises(BlobNotFoundError):
         blobs.get_files([(digest_bytes(b"absent"), out / "absent")])
+
+
+def test_put_file_with_link_works_on_every_store(blobs: BlobStore, tmp_path: Path) -> None:
+    source = tmp_path / "linked.bin"
+    payload = os.urandom(LARGE)
+    source.write_bytes(payload)
+    info = blobs.put_file(source, link=True)
+    assert source.read_bytes() == payload  # the source stays where it is
+    assert blobs.read_bytes(info.digest) == payload

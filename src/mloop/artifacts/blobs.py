@@ -84,12 +84,17 @@ class BlobStore(ABC):
     # -- primitives each backend implements -------------------------------------------------
 
     @abstractmethod
-    def put_file(self, path: str | os.PathLike[str], *, move: bool = False) -> BlobInfo:
-        """Store a local file, hashing it while it is copied.
+    def put_file(
+        self, path: str | os.PathLike[str], *, move: bool = False, link: bool = False
+    ) -> BlobInfo:
+        """Store a local file, verified against the digest of the bytes stored.
 
         Args:
             path: the file.
             move: move the file into the store instead of copying it (the file is gone after).
+            link: on a local store, hard-link the file into the store instead of copying it;
+                the file then *is* the blob and becomes read-only. Where links are impossible
+                (another file system, a remote store) the file is copied.
 
         Raises:
             InvalidInputError: the path is not a readable file.

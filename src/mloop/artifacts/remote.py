@@ -61,8 +61,10 @@ class FsspecBlobStore(BlobStore):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def put_file(self, path: str | os.PathLike[str], *, move: bool = False) -> BlobInfo:
-        """Store a local file (see `BlobStore.put_file`)."""
+    def put_file(
+        self, path: str | os.PathLike[str], *, move: bool = False, link: bool = False
+    ) -> BlobInfo:
+        """Store a local file (see `BlobStore.put_file`); `link` copies, as remote stores must."""
         source = Path(path)
         if not source.is_file():
             raise InvalidInputError(f"cannot store {str(source)!r}: it is not a file", field="path")

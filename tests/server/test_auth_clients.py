@@ -109,3 +109,42 @@ def test_an_mlflow_client_authenticates_with_a_token_or_basic_auth(
     assert "401" in refused.stderr or "UNAUTHENTICATED" in refused.stderr
     experiment = auth_server.store.experiments.get_by_name("from-mlflow")
     assert len(auth_server.store.runs.search([experiment.experiment_id])) == 2
+
+
+SCOPED_SCRIPT = """
+import json, sys, mlflow
+mlflow.set_experiment(sys.argv[1])
+with open("notes.txt", "w") as f:
+    f.write("scoped")
+with mlflow.start_run(run_name="scoped") as run:
+    mlflow.log_metric("m", 1.0)
+    mlflow.log_artifact("notes.txt")
+    model = mlflow.initialize_logged_model(name="m1")
+print(json.dumps({"run_id": run.info.run_id, "model_id": model.model_id}))
+"""
+
+
+def test_an_mlflow_client_with_an_experiment_role_works_only_there(
+    auth_server: AuthServer, tmp_path: Path
+) -> None:
+    store = auth_server.store
+    mine = store.experiments.create("mine").experiment_id
+    store.experiments.create("theirs")
+    token = auth_server.token_for("scoped", None)
+    store.auth.grant("scoped", Role.EDITOR, experiment_id=mine, actor="t")
+    env = {
+        "MLFLOW_TRACKING_URI": auth_server.url,
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "MLFLOW_TRACKING_TOKEN": token,
+    }
+    allowed = _run(SCOPED_SCRIPT.replace("sys.argv[1]", "'mine'"), env, tmp_path)
+    assert allowed.returncode == 0, allowed.stderr[-3000:]
+    ids = json.loads(allowed.stdout.strip().splitlines()[-1])
+    run = store.runs.get(ids["run_id"])
+    assert (run.experiment_id, run.metrics) == (mine, {"m": 1.0})
+    assert store.logged_models.get(ids["model_id"]).experiment_id == mine
+    refused = _run(SCOPED_SCRIPT.replace("sys.argv[1]", "'theirs'"), env, tmp_path)
+    assert refused.returncode != 0
+    assert "403" in refused.stderr or "PERMISSION_DENIED" in refused.stderr
+    theirs = store.experiments.get_by_name("theirs").experiment_id
+    assert len(store.runs.search([theirs])) == 0

@@ -60,6 +60,17 @@ def test_scope_from_the_path() -> None:
     assert (scope.experiment_ids, scope.run_ids) == ({"7"}, {RUN})
     artifact = scope_of(f"/api/2.0/mlflow-artifacts/artifacts/3/{RUN}/artifacts/a.txt", b"", None)
     assert (artifact.experiment_ids, artifact.run_ids) == ({"3"}, {RUN})
+    model = f"m-{'c' * 32}"
+    logged = scope_of(
+        f"/api/2.0/mlflow-artifacts/artifacts/4/models/{model}/artifacts/x", b"", None
+    )
+    assert (logged.experiment_ids, logged.run_ids, logged.model_ids) == ({"4"}, set(), {model})
+    assert scope_of(f"/api/2.0/mlflow/logged-models/{model}/tags", b"", None).model_ids == {model}
+    assert scope_of(
+        "/api/2.0/mlflow/logged-models/x", b"model_id=" + model.encode(), None
+    ).model_ids == {model}
+    # A run-like segment outside an artifact path is not a run id.
+    assert scope_of(f"/api/2.0/mlflow/other/{RUN}", b"", None).is_empty
 
 
 def test_scope_from_the_query_string() -> None:

@@ -35,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mloop.entities.auth import Role, User
-from mloop.errors import ConfigurationError
+from mloop.errors import ConfigurationError, NotFoundError
 from mloop.server.auth_rules import Need, Requirement, parse_json_body, requirement_for, scope_of
 from mloop.storage.protocols import AuthStore, Store
 
@@ -191,7 +191,20 @@ class AuthMiddleware:
             experiment = self.store.experiments.find_by_name(name)
             if experiment is not None:
                 experiments.add(experiment.experiment_id)
+        experiments.update(self._experiments_of_models(named.model_ids))
         return experiments
+
+    def _experiments_of_models(self, model_ids: set[str]) -> set[str]:
+        logged_models = getattr(self.store, "logged_models", None)
+        found: set[str] = set()
+        if logged_models is None:
+            return found
+        for model_id in model_ids:
+            try:
+                found.add(logged_models.get(model_id, allow_deleted=True).experiment_id)
+            except NotFoundError:
+                continue  # names nothing: the global role decides, the route answers 404
+        return found
 
 
 def install_auth(app: FastAPI, *, cache_ttl_s: float = 10.0) -> None:

@@ -17,12 +17,14 @@ and path, so routes added later are protected without registering anything. Firs
 the global role. A request names experiments by (`scope_of`):
 
 - an experiment id in the path (`/experiments/{id}`) or an MLflow artifact path
-  (`/mlflow-artifacts/artifacts/{id}/{run_id}/...`);
+  (`/mlflow-artifacts/artifacts/{id}/...`, with the run id after it for run artifacts);
 - `experiment_id` / `experiment_ids` in the query string or the JSON body;
 - a run id in the path (`/runs/{run_id}`), or `run_id` / `run_uuid` in the query string or the
   JSON body: the run's experiment;
 - `experiment_name` in the query string or JSON body (MLflow's get-by-name), or `name` in the
-  query of `/experiments/by-name`: that experiment.
+  query of `/experiments/by-name`: that experiment;
+- an MLflow 3 logged model id (`m-<32 hex>`) in the path (`/logged-models/{id}`) or `model_id`
+  in the query string or JSON body: the model's experiment.
 
 A run or experiment name that does not exist resolves to nothing, so the global role decides;
 the route then answers 404 to whoever may read. When a request names several experiments, the
@@ -84,7 +86,11 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern[str], Requirement], ...] = 
 
 _EXPERIMENT_IN_PATH = re.compile(r"/experiments/(\d+)(?:/|$)")
 _RUN_IN_PATH = re.compile(r"/runs/([0-9a-f]{32})(?:/|$)")
-_MLFLOW_ARTIFACT_PATH = re.compile(r"/mlflow-artifacts/artifacts/(\d+)/([0-9a-f]{32})(?:/|$)")
+# MLflow artifact paths start with the experiment: `<exp>/<run>/artifacts/...` for runs,
+# `<exp>/models/<model id>/artifacts/...` for logged models.
+_MLFLOW_ARTIFACT_PATH = re.compile(r"/mlflow-artifacts/artifacts/(\d+)(?:/|$)")
+_MODEL_IN_PATH = re.compile(r"/(?:logged-models|models)/(m-[0-9a-f]{32})(?:/|$)")
+_MODEL_ID = re.compile(r"^m-[0-9a-f]{32}$")
 _BY_NAME_PATH = re.compile(r"/experiments/(get-)?by-name/?$")
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _EXPERIMENT_ID = re.compile(r"^\d{1,18}$")
@@ -106,16 +112,18 @@ class Scope:
         experiment_ids: experiment ids named directly.
         run_ids: run ids, each of which names its run's experiment.
         experiment_names: experiment names (MLflow's get-by-name).
+        model_ids: MLflow 3 logged model ids (`m-<32 hex>`), each naming its experiment.
     """
 
     experiment_ids: set[str] = field(default_factory=set)
     run_ids: set[str] = field(default_factory=set)
     experiment_names: set[str] = field(default_factory=set)
+    model_ids: set[str] = field(default_factory=set)
 
     @property
     def is_empty(self) -> bool:
         """True when the request names no experiment in any way."""
-        return not (self.experiment_ids or self.run_ids or self.experiment_names)
+        return not (self.experiment_ids or self.run_ids or self.experiment_names or self.model_ids)
 
 
 def scope_of(path: str, query_string: bytes, body: Any) -> Scope:
@@ -128,10 +136,10 @@ def scope_of(path: str, query_string: bytes, body: Any) -> Scope:
     """
     scope = Scope()
     scope.experiment_ids.update(_EXPERIMENT_IN_PATH.findall(path))
+    scope.experiment_ids.update(_MLFLOW_ARTIFACT_PATH.findall(path))
     scope.run_ids.update(_RUN_IN_PATH.findall(path))
-    for experiment_id, run_id in _MLFLOW_ARTIFACT_PATH.findall(path):
-        scope.experiment_ids.add(experiment_id)
-        scope.run_ids.add(run_id)
+    scope.run_ids.update(_run_segments(path))
+    scope.model_ids.update(_MODEL_IN_PATH.findall(path))
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=False)
     _collect(scope, pairs)
     if _BY_NAME_PATH.search(path):
@@ -142,7 +150,15 @@ def scope_of(path: str, query_string: bytes, body: Any) -> Scope:
     # Ids that could not be ids are left to the route to reject; they name nothing.
     scope.experiment_ids = {e for e in scope.experiment_ids if _EXPERIMENT_ID.match(e)}
     scope.run_ids = {r for r in scope.run_ids if _RUN_ID.match(r)}
+    scope.model_ids = {m for m in scope.model_ids if _MODEL_ID.match(m)}
     return scope
+
+
+def _run_segments(path: str) -> list[str]:
+    """Run ids in an MLflow artifact path (`<exp>/<run>/artifacts/...`)."""
+    if _MLFLOW_ARTIFACT_PATH.search(path) is None:
+        return []
+    return [segment for segment in path.split("/") if _RUN_ID.match(segment)]
 
 
 def _flatten(body: dict[str, Any]) -> Iterable[tuple[str, str]]:
@@ -161,6 +177,8 @@ def _collect(scope: Scope, pairs: Iterable[tuple[str, str]]) -> None:
             scope.run_ids.add(value)
         elif key == "experiment_name":
             scope.experiment_names.add(value)
+        elif key == "model_id":
+            scope.model_ids.add(value)
 
 
 def parse_json_body(raw: bytes) -> Any:

@@ -85,7 +85,11 @@ def typical_script(data: Path) -> None:
             context="training",
         )
         model = LogisticRegression().fit(features, labels)
-        mlflow.sklearn.log_model(model, name="model", input_example=features[:2])
+        mlflow.sklearn.log_model(
+            model, name="model", input_example=features[:2], registered_model_name="parity-model"
+        )
+    client.set_registered_model_alias("parity-model", "champion", "1")
+    client.set_model_version_tag("parity-model", "1", "validated", "yes")
     failed = client.create_run(parent.info.experiment_id, run_name="broken")
     client.set_terminated(failed.info.run_id, status="FAILED", end_time=6_000)
     gone = client.create_run(parent.info.experiment_id, run_name="discarded")
@@ -198,6 +202,20 @@ def observe(tracking_uri: str, tmp: Path) -> dict[str, Any]:
     seen["predictions"] = loaded.predict(
         __import__("numpy").random.default_rng(7).random((5, 4))
     ).tolist()
+    # Read each version with get_model_version: MLflow's own store leaves aliases out of search
+    # results, and its local entities number versions with ints where REST answers strings.
+    versions = [
+        client.get_model_version(v.name, str(v.version))
+        for v in client.search_model_versions("name = 'parity-model'")
+    ]
+    seen["registry"] = [
+        (str(v.version), names.get(v.run_id or ""), v.aliases, v.tags, v.status, v.current_stage)
+        for v in versions
+    ]
+    champion = mlflow.pyfunc.load_model("models:/parity-model@champion")
+    seen["champion_predictions"] = champion.predict(
+        __import__("numpy").random.default_rng(7).random((5, 4))
+    ).tolist()
     seen["errors"] = _error_codes(client, train.info.run_id)
     return seen
 
@@ -233,3 +251,6 @@ def test_a_typical_script_gives_the_same_results_on_mloop_and_mlflow(
     assert "MLmodel" in on_mloop["model_files"]
     assert on_mloop["errors"][0] == "RESOURCE_DOES_NOT_EXIST"
     assert on_mloop["searches"][0] == ["trial-2", "trial-1"]
+    assert on_mloop["registry"] == [
+        ("1", "train", ["champion"], {"validated": "yes"}, "READY", "None")
+    ]

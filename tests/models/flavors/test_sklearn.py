@@ -71,6 +71,23 @@ def test_tied_forest_votes_give_the_native_label_on_the_onnx_path(tmp_path: Path
     assert (raw != model.predict(features)).sum() > 0
 
 
+def test_text_labels_come_back_as_text_on_both_paths(tmp_path: Path) -> None:
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+
+    features, labels = make_classification(200, 4, random_state=0)
+    names = np.array(["no", "yes"])[labels]
+    model = RandomForestClassifier(10, random_state=0).fit(features, names)
+    package = save_model(model, tmp_path / "pkg", input_example=features[:5])
+
+    assert package.flavor_options["classes"] == ["no", "yes"]
+    assert package.signature is not None
+    assert package.signature.outputs[0].type == "string"
+    for prefer_onnx in (True, False):
+        predicted = load_package(package.path, prefer_onnx=prefer_onnx).predict(features)
+        assert predicted.tolist() == model.predict(features).tolist()
+
+
 def test_regressor_round_trip_onnx_agrees_with_native(regressor: Fitted, tmp_path: Path) -> None:
     package = save_model(regressor.model, tmp_path / "pkg", input_example=regressor.frame.head(20))
 

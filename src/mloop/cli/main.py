@@ -13,6 +13,7 @@ from mloop.cli import lineage as lineage_command
 from mloop.cli import server as server_command
 from mloop.cli import server as server_command
 from mloop.cli import server as server_command
+from mloop.cli import server as server_command
 from mloop.cli.errors import MloopGroup
 
 app = typer.Typer(
@@ -54,6 +55,7 @@ app.add_typer(audit.app, name="audit", cls=MloopGroup)
 app.add_typer(users.users_app, name="users", cls=MloopGroup)
 app.add_typer(users.tokens_app, name="tokens", cls=MloopGroup)
 app.command("quickstart")(quickstart.quickstart)
+app.command("server")(server_command.server)
 app.command("server")(server_command.server)
 app.command("server")(server_command.server)
 app.command("server")(server_command.server)

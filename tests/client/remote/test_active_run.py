@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from tests.client import test_active_run as _local
 
-# Left out until artifacts are served over REST: tests that log artifacts (an error's
-# traceback is one).
 _TAKEN = [
     "test_run_used_as_context_manager_ends_finished_with_what_was_logged",
+    "test_run_ends_failed_on_an_exception_with_the_error_recorded",
+    "test_run_ends_killed_on_keyboard_interrupt",
     "test_nested_run_records_its_parent_and_both_end",
+    "test_open_child_runs_end_with_their_parent",
     "test_starting_a_second_run_while_one_is_active_raises_and_changes_nothing",
     "test_runs_get_generated_readable_names_unless_named",
     "test_start_run_sets_tags_description_and_user",

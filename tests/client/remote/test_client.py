@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from tests.client import test_client as _local
 
-# Left out until artifacts are served over REST: tests that log artifacts (an error's
-# traceback is one).
 _TAKEN = [
     "client",
     "run_id",
@@ -25,6 +23,7 @@ _TAKEN = [
     "test_delete_and_restore_run_are_audited",
     "test_search_runs_filters_by_equality",
     "test_log_inputs_records_datasets_once",
+    "test_artifacts_can_be_logged_listed_and_downloaded",
     "test_a_client_without_arguments_uses_the_fluent_default_store",
 ]
 

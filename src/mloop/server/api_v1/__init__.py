@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mloop.server.api_v1 import audit, experiments, logging, runs
+from mloop.server.api_v1 import artifacts, audit, experiments, logging, runs
 
 PREFIX = "/api/v1"
 
@@ -16,5 +16,6 @@ def build_router() -> APIRouter:
     # Before the run routes, whose `/runs/{run_id}` would otherwise take `/runs/search`.
     router.include_router(runs.router)
     router.include_router(logging.router)
+    router.include_router(artifacts.router)
     router.include_router(audit.router)
     return router

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from mloop.errors import ConfigurationError
+from mloop.storage.rest.artifacts import RestArtifactStore
 from mloop.storage.rest.audit import RestAuditStore
 from mloop.storage.rest.experiments import RestExperimentStore
 from mloop.storage.rest.runs import RestRunStore
@@ -14,7 +15,6 @@ from mloop.storage.rest.transport import Transport
 
 if TYPE_CHECKING:
     from mloop.storage.protocols import (
-        ArtifactStore,
         DatasetStore,
         LoggedModelStore,
         ModelRegistryStore,
@@ -52,20 +52,12 @@ class RestStore:
         self.experiments = RestExperimentStore(self.transport)
         self.runs = RestRunStore(self.transport)
         self.audit = RestAuditStore(self.transport)
+        self.artifacts = RestArtifactStore(self.transport)
 
     @property
     def artifact_root(self) -> str:
         """Where the server keeps artifacts; the server decides, so this names the server."""
         return self.url
-
-    @property
-    def artifacts(self) -> ArtifactStore:
-        """Not served over REST yet.
-
-        Raises:
-            ConfigurationError: always.
-        """
-        raise self._not_served("run artifacts")
 
     @property
     def logged_models(self) -> LoggedModelStore:

@@ -129,14 +129,17 @@ class Transport:
         content: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        retry: bool = True,
     ) -> httpx.Response:
         """Send a request with retries; return the (successful) response, read.
+
+        `retry=False` sends it once (a streamed body cannot be sent again).
 
         Raises:
             MloopError: the error class the server answered with.
             StorageError: the server could not be reached after the retries.
         """
-        attempt = 0
+        attempt = 0 if retry else self._max_retries
         while True:
             try:
                 response = self.client.request(

@@ -219,3 +219,37 @@ def test_log_model_into_an_ended_run_by_id(data: pd.DataFrame) -> None:
     assert info.model_uri == f"runs:/{run.run_id}/late"
     with pytest.raises(RunNotFoundError):
         mloop.log_model(model, "model", run_id="f" * 32)
+
+
+class _Halver:
+    """A python-function model: half the sum of each row."""
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        result: np.ndarray = frame.to_numpy().sum(axis=1) / 2
+        return result
+
+
+@pytest.mark.parametrize("flavor", ["sklearn", "onnx", "pyfunc"])
+def test_every_flavor_round_trips_through_the_registry_by_alias(
+    flavor: str, data: pd.DataFrame
+) -> None:
+    from skl2onnx import to_onnx
+
+    features = data[["a", "b", "c", "d"]]
+    fitted = _fit(LogisticRegression(), data)
+    model: Any = {
+        "sklearn": fitted,
+        "onnx": to_onnx(fitted, features.to_numpy()[:1], options={id(fitted): {"zipmap": False}}),
+        "pyfunc": _Halver(),
+    }[flavor]
+    expected = fitted.predict(features) if flavor != "pyfunc" else _Halver().predict(features)
+    with mloop.start_run():
+        info = mloop.log_model(
+            model, "model", input_example=features.head(3), registered_model_name=f"m-{flavor}"
+        )
+    assert info.package.flavor == flavor
+    set_model_alias(f"m-{flavor}", "champion", 1)
+
+    loaded = mloop.load_model(f"models:/m-{flavor}@champion", trusted=flavor == "pyfunc")
+    np.testing.assert_array_equal(loaded.predict(features), expected)
+    np.testing.assert_array_equal(loaded.predict(features.to_dict("records")), expected)

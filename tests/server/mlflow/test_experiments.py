@@ -35,6 +35,28 @@ def test_experiments_are_created_read_renamed_deleted_and_restored(client: Any) 
     assert client.get_experiment(experiment_id).lifecycle_stage == "active"
 
 
+def test_deleting_an_experiment_deletes_its_runs_and_restoring_restores_them(
+    client: Any,
+) -> None:
+    from mlflow.entities import ViewType
+    from mlflow.exceptions import MlflowException
+
+    experiment_id = client.create_experiment("with-runs")
+    runs = [client.create_run(experiment_id).info.run_id for _ in range(3)]
+    client.delete_experiment(experiment_id)
+    stages = {client.get_run(r).info.lifecycle_stage for r in runs}
+    assert stages == {"deleted"}
+    with pytest.raises(MlflowException) as twice:
+        client.delete_experiment(experiment_id)
+    assert _code(twice) == "RESOURCE_DOES_NOT_EXIST"
+    client.restore_experiment(experiment_id)
+    found = client.search_runs([experiment_id], run_view_type=ViewType.ACTIVE_ONLY)
+    assert sorted(r.info.run_id for r in found) == sorted(runs)
+    with pytest.raises(MlflowException) as active:
+        client.restore_experiment(experiment_id)
+    assert _code(active) == "RESOURCE_DOES_NOT_EXIST"
+
+
 def test_errors_carry_mlflow_codes(client: Any) -> None:
     from mlflow.exceptions import MlflowException
 

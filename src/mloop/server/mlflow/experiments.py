@@ -10,13 +10,19 @@ import binascii
 import json
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import Field
 
 from mloop.entities import Experiment, LifecycleStage
-from mloop.errors import ExperimentNotFoundError, InvalidFilterError, InvalidInputError
+from mloop.errors import (
+    ExperimentNotFoundError,
+    InvalidFilterError,
+    InvalidInputError,
+    NotFoundError,
+)
 from mloop.server.mlflow.convert import experiment_json
-from mloop.server.mlflow.routing import KeyValue, Message, StoreDep, new_router
+from mloop.server.mlflow.routing import KeyValue, Message, StoreDep, actor_of, new_router
+from mloop.storage import Store
 from mloop.storage.search.matching import lookup_in, matches
 from mloop.storage.search.parser import Searchable, parse_filter
 from mloop.storage.search.syntax import Entity
@@ -99,17 +105,49 @@ def update_experiment(body: UpdateExperiment, store: StoreDep) -> dict[str, Any]
 
 
 @router.post("/experiments/delete")
-def delete_experiment(body: ExperimentRef, store: StoreDep) -> dict[str, Any]:
-    """Soft-delete an experiment."""
+def delete_experiment(body: ExperimentRef, request: Request, store: StoreDep) -> dict[str, Any]:
+    """Soft-delete an active experiment and, as MLflow does, its runs."""
+    _in_stage(store, body.experiment_id, LifecycleStage.ACTIVE)
     store.experiments.delete(body.experiment_id)
+    for run_id in _run_ids(store, body.experiment_id, LifecycleStage.ACTIVE):
+        store.runs.delete(run_id, actor=actor_of(request))
     return {}
 
 
 @router.post("/experiments/restore")
-def restore_experiment(body: ExperimentRef, store: StoreDep) -> dict[str, Any]:
-    """Undo a delete."""
+def restore_experiment(body: ExperimentRef, request: Request, store: StoreDep) -> dict[str, Any]:
+    """Restore a deleted experiment and, as MLflow does, every deleted run in it."""
+    _in_stage(store, body.experiment_id, LifecycleStage.DELETED)
     store.experiments.restore(body.experiment_id)
+    for run_id in _run_ids(store, body.experiment_id, LifecycleStage.DELETED):
+        store.runs.restore(run_id, actor=actor_of(request))
     return {}
+
+
+def _in_stage(store: Store, experiment_id: str, stage: LifecycleStage) -> None:
+    experiment = store.experiments.get(experiment_id)
+    if experiment.lifecycle_stage is not stage:
+        raise NotFoundError(
+            f"No Experiment with id={experiment_id} exists in lifecycle stage {stage.value!r} "
+            f"(it is {experiment.lifecycle_stage.value})"
+        )
+
+
+def _run_ids(store: Store, experiment_id: str, stage: LifecycleStage) -> list[str]:
+    ids: list[str] = []
+    token = None
+    while True:
+        page = store.runs.search(
+            [experiment_id],
+            filter_string=f"attributes.lifecycle_stage = '{stage.value}'",
+            include_deleted=True,
+            max_results=MAX_RESULTS,
+            page_token=token,
+        )
+        ids.extend(r.run_id for r in page)
+        token = page.next_page_token
+        if token is None:
+            return ids
 
 
 @router.post("/experiments/set-experiment-tag")
@@ -157,7 +195,7 @@ def view_stages(view_type: str | int | None) -> set[LifecycleStage]:
     return views[key]
 
 
-def _search(body: SearchExperiments, store: Any) -> dict[str, Any]:
+def _search(body: SearchExperiments, store: Store) -> dict[str, Any]:
     max_results = body.max_results if body.max_results is not None else 1000
     if not 1 <= max_results <= MAX_RESULTS:
         raise InvalidInputError(

@@ -81,3 +81,29 @@ def test_predictions_on_every_input_shape_agree(logistic: Fitted, tmp_path: Path
             frame.to_numpy().tolist(),
         ):
             assert np.array_equal(loaded.predict(data), expected)
+
+
+def test_without_onnxruntime_the_native_model_serves(logistic: Fitted, tmp_path: Path) -> None:
+    package = save_model(logistic.model, tmp_path / "pkg", input_example=logistic.frame.head(5))
+    assert package.onnx is not None
+    assert package.onnx.verified
+    row = {k: float(v) for k, v in logistic.frame.iloc[0].items()}
+    code = (
+        "import sys\n"
+        "sys.modules['onnxruntime'] = None  # as if it were not installed\n"
+        "from mloop.models import load_package\n"
+        f"model = load_package({str(package.path)!r})\n"
+        f"print(model.backend, model.predict({row!r}).tolist())\n"
+    )
+    expected = logistic.model.predict(logistic.frame.head(1)).tolist()
+    assert _run(code) == f"native {expected}"
+
+
+def test_concurrent_first_uses_share_one_native_model(logistic: Fitted, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    package = save_model(logistic.model, tmp_path / "pkg", input_example=logistic.frame.head(5))
+    loaded = load_package(package.path)
+    with ThreadPoolExecutor(4) as pool:
+        natives = list(pool.map(lambda _: loaded.native, range(8)))
+    assert len({id(n) for n in natives}) == 1

@@ -9,6 +9,7 @@ scikit-learn is imported.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,6 +39,7 @@ class LoadedModel:
         self._load_native = native
         self._native: Predictor | None = None
         self._onnx = onnx
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -112,7 +114,9 @@ class LoadedModel:
 
     def _native_predictor(self) -> Predictor:
         if self._native is None:
-            self._native = self._load_native()
+            with self._lock:  # serving threads may all ask at once: load it once
+                if self._native is None:
+                    self._native = self._load_native()
         return self._native
 
 
@@ -146,13 +150,28 @@ def load_package(
         predictor: Predictor = module.load(package, trusted=trusted, trusted_types=types)
         return predictor
 
-    export = package.onnx
-    if prefer_onnx and export is not None and export.verified and export.file:
-        from mloop.models.flavors.onnx import OnnxPredictor, make_session
-
-        session = make_session(str(package.file(export.file)))
-        onnx = OnnxPredictor(session, classes=package.flavor_options.get("classes"))
+    onnx = _verified_export(package) if prefer_onnx else None
+    if onnx is not None:
         return LoadedModel(package, native=native, onnx=onnx)
     loaded = LoadedModel(package, native=native)
     loaded._native_predictor()  # load now: errors belong to load time, not the first predict
     return loaded
+
+
+def _verified_export(package: ModelPackage) -> Predictor | None:
+    """The ONNX Runtime predictor of the package's verified export, if it has one.
+
+    Without onnxruntime installed the native model serves instead: the export is a speed-up,
+    never a requirement.
+    """
+    from mloop.errors import MissingExtraError
+    from mloop.models.flavors.onnx import OnnxPredictor, make_session
+
+    export = package.onnx
+    if export is None or not export.verified or not export.file:
+        return None
+    try:
+        session = make_session(str(package.file(export.file)))
+    except MissingExtraError:
+        return None
+    return OnnxPredictor(session, classes=package.flavor_options.get("classes"))

@@ -7,6 +7,7 @@ import dataclasses
 
 import httpx
 import pytest
+from fastapi import WebSocket
 
 from mloop.entities.auth import Role
 from mloop.errors import ConfigurationError
@@ -186,3 +187,30 @@ def test_auth_needs_a_store_with_users(tmp_path: object) -> None:
 
     with pytest.raises(ConfigurationError, match="needs the server to run on a database"):
         AuthMiddleware(lambda *_: None, store=NoAuthStore())  # type: ignore[arg-type]
+
+
+def test_websockets_need_credentials_too(store: SqlStore, server_config: ServerConfig) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    app = create_app(server_config, store=store)
+
+    @app.websocket("/ws-echo")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(websocket.state.user.name)
+        await websocket.close()
+
+    install_auth(app, cache_ttl_s=0)
+    url, stop = serve_in_thread(app)
+    store.auth.create_user("rita", role=Role.READER, actor="t")
+    token = store.auth.create_token("rita", actor="t").secret
+    ws_url = url.replace("http://", "ws://") + "/ws-echo"
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            connect(ws_url, open_timeout=10).close()
+        assert refused.value.response.status_code == 403
+        with connect(ws_url, additional_headers=bearer(token), open_timeout=10) as socket:
+            assert socket.recv(timeout=10) == "rita"
+    finally:
+        stop()

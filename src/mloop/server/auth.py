@@ -129,7 +129,10 @@ class AuthMiddleware:
         self.cache = CredentialCache(cache_ttl_s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":  # lifespan
             await self.app(scope, receive, send)
             return
         requirement = requirement_for(scope["method"], scope["path"])
@@ -143,6 +146,16 @@ class AuthMiddleware:
         allowed, receive = await self._is_allowed(user, requirement, scope, receive)
         if not allowed:
             await _deny(send, scope, 403, _forbidden_message(user, requirement, scope))
+            return
+        scope.setdefault("state", {})["user"] = user
+        await self.app(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket needs a user with a global reader role; others are closed (1008)."""
+        user = await self._user(scope)
+        if user is None or user.role is None:
+            await receive()  # the websocket.connect message, before closing
+            await send({"type": "websocket.close", "code": 1008})
             return
         scope.setdefault("state", {})["user"] = user
         await self.app(scope, receive, send)

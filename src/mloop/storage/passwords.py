@@ -7,6 +7,7 @@ the auth store) verifies one. argon2 is imported when first used, never at `impo
 from __future__ import annotations
 
 import functools
+import secrets
 from typing import TYPE_CHECKING
 
 from mloop.errors import InvalidInputError, MissingExtraError
@@ -57,3 +58,9 @@ def verify_password(password: str, stored_hash: str) -> bool:
         return hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash no password matches, checked for unknown users so they cost as much as known ones."""
+    return _hasher().hash(secrets.token_urlsafe(32))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from mloop.entities.auth import Role, parse_token
@@ -217,3 +219,21 @@ def test_the_experiment_of_a_run_is_found(store: SqlStore) -> None:
     run = store.runs.create(experiment, run_name="r")
     assert store.auth.find_experiment_of_run(run.run_id) == experiment
     assert store.auth.find_experiment_of_run("0" * 32) is None
+
+
+def test_an_unknown_user_costs_a_password_check_too(store: SqlStore) -> None:
+    # Otherwise the answer time would tell which user names exist.
+    store.auth.create_user("alice", role=Role.READER, password="alices-password", actor="t")
+    store.auth.create_user("bot", role=Role.READER, actor="t")
+
+    def fastest(name: str) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert store.auth.find_user_by_password(name, "wrong-password") is None
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    known = fastest("alice")
+    assert fastest("nobody") > 0.3 * known
+    assert fastest("bot") > 0.3 * known

@@ -30,7 +30,7 @@ from mloop.errors import (
     UserAlreadyExistsError,
     UserNotFoundError,
 )
-from mloop.storage.passwords import hash_password, verify_password
+from mloop.storage.passwords import dummy_hash, hash_password, verify_password
 from mloop.storage.sql import schema
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.dialect import upsert
@@ -337,10 +337,12 @@ class SqlAuthStore:
         """The user when `password` is theirs, or None (unknown user, no password, mismatch)."""
         with read_transaction(self._engine) as conn:
             row = conn.execute(select(users).where(users.c.name == name)).one_or_none()
-            if row is None or row.password_hash is None:
-                return None
-            grants = _experiment_roles(conn, row.id)
-        # Verified outside the transaction: argon2 takes ~0.1 s on purpose.
+            grants = _experiment_roles(conn, row.id) if row is not None else {}
+        # Verified outside the transaction: argon2 takes ~0.1 s on purpose. A user that does
+        # not exist (or has no password) costs the same check, so timing tells no user names.
+        if row is None or row.password_hash is None:
+            verify_password(password, dummy_hash())
+            return None
         return _to_user(row, grants) if verify_password(password, row.password_hash) else None
 
     def find_experiment_of_run(self, run_id: str) -> str | None:

@@ -31,7 +31,7 @@ from mloop.storage import Store
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from mloop.artifacts import BlobStore
+    from mloop.artifacts import BlobInfo, BlobStore
 
 TABLE_FILE = "data.parquet"
 
@@ -104,9 +104,11 @@ def add(
     report = progress or NoProgress()
     report.start("storing", len(to_store))
     infos = blob_store.put_files([f.absolute for f in to_store], progress=report.advance)
-    stored = {f.path: info.digest for f, info in zip(to_store, infos, strict=True)}
+    stored = {f.path: info for f, info in zip(to_store, infos, strict=True)}
+    # A file rewritten between the scan and its storing gets a digest and size that match the
+    # bytes stored; its cached stat is the old one, so the next scan hashes it again.
     stat_cache.record(
-        ((f.absolute, f.stat, stored[f.path]) for f in to_store), hashed_at_ns=started_ns
+        ((f.absolute, f.stat, stored[f.path].digest) for f in to_store), hashed_at_ns=started_ns
     )
     entries = tuple(_entry(f, known, stored) for f in files)
     new = NewVersion(
@@ -120,8 +122,11 @@ def add(
     return AddResult(version, created, hashed=len(unknown), stored=len(to_store))
 
 
-def _entry(f: ScannedFile, known: dict[str, str], stored: dict[str, str]) -> ManifestEntry:
-    return ManifestEntry(f.path, stored.get(f.path) or known[f.path], f.stat.size)
+def _entry(f: ScannedFile, known: dict[str, str], stored: dict[str, BlobInfo]) -> ManifestEntry:
+    info = stored.get(f.path)
+    if info is not None:
+        return ManifestEntry(f.path, info.digest, info.size)
+    return ManifestEntry(f.path, known[f.path], f.stat.size)
 
 
 def snapshot(

@@ -68,3 +68,46 @@ def test_only_global_admins_reach_user_management(auth_server: AuthServer) -> No
             "experiment_roles": {},
         }
     assert auth_server.store.auth.list_tokens() == []
+
+
+def test_an_experiment_admin_manages_roles_in_that_experiment_only(
+    auth_server: AuthServer,
+) -> None:
+    store = auth_server.store
+    mine = store.experiments.create("mine").experiment_id
+    other = store.experiments.create("other").experiment_id
+    owner = auth_server.token_for("owner", None)
+    store.auth.grant("owner", Role.ADMIN, experiment_id=mine, actor="t")
+    helper = auth_server.token_for("helper", None)
+    store.auth.grant("helper", Role.EDITOR, experiment_id=mine, actor="t")
+    bob = auth_server.token_for("bob", None)
+    with auth_server.client(bearer(owner)) as client:
+        listed = client.get(f"/api/v1/experiments/{mine}/roles").json()
+        assert listed == {"experiment_id": mine, "roles": {"helper": "editor", "owner": "admin"}}
+        granted = client.put(f"/api/v1/experiments/{mine}/roles/bob", json={"role": "editor"})
+        assert granted.json()["roles"]["bob"] == "editor"
+        assert (
+            client.put(
+                f"/api/v1/experiments/{other}/roles/bob", json={"role": "editor"}
+            ).status_code
+            == 403
+        )
+        sneaky = client.put(
+            f"/api/v1/experiments/{mine}/roles/bob",
+            params={"experiment_id": other},
+            json={"role": "admin"},
+        )
+        assert sneaky.status_code == 403
+    with auth_server.client(bearer(bob)) as client:
+        created = client.post("/api/v1/runs", json={"experiment_id": mine, "run_name": "r"})
+        assert created.status_code == 201
+    with auth_server.client(bearer(helper)) as client:
+        assert client.delete(f"/api/v1/experiments/{mine}/roles/bob").status_code == 403
+    with auth_server.client(bearer(owner)) as client:
+        removed = client.delete(f"/api/v1/experiments/{mine}/roles/bob")
+        assert "bob" not in removed.json()["roles"]
+    assert store.auth.get_user("bob").experiment_roles == {}
+    admin = auth_server.token_for("ada", Role.ADMIN)
+    with auth_server.client(bearer(admin)) as client:
+        assert client.get("/api/v1/experiments/999/roles").status_code == 404
+        assert client.get(f"/api/v1/experiments/{other}/roles").json()["roles"] == {}

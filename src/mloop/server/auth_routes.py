@@ -1,8 +1,11 @@
-"""`/api/v1/auth/whoami`, and user and token management for admins (`/api/v1/users`, `/tokens`).
+"""Auth routes: whoami, user and token management, the roles of one experiment.
 
+`/api/v1/auth/whoami`; `/api/v1/users` and `/api/v1/tokens` for admins; the roles of one
+experiment for that experiment's admins (`/api/v1/experiments/{id}/roles`).
 Mounted only with auth on. The middleware lets only global admins reach `/api/v1/users` and
-`/api/v1/tokens` (`auth_rules.RULES`), and whoami to any authenticated user; every change is
-audited with the admin as its actor, like the `mloop users` / `mloop tokens` commands.
+`/api/v1/tokens`, admins of an experiment (or global admins) its `roles`, and any authenticated
+user whoami (`auth_rules.RULES`); every change is audited with the admin as its actor, like the
+`mloop users` / `mloop tokens` commands.
 """
 
 from __future__ import annotations
@@ -177,3 +180,55 @@ def revoke_token(
 ) -> TokenOut:
     """Revoke a token (revoking it again changes nothing)."""
     return _token_out(_auth(request).revoke_token(token_id, actor=_actor(request)))
+
+
+class ExperimentRoles(_Body):
+    """Who has a role in one experiment (on top of their global roles)."""
+
+    experiment_id: str
+    roles: dict[str, str]
+
+
+class ExperimentRoleIn(_Body):
+    """A user's role in one experiment."""
+
+    role: RoleName
+
+
+ExperimentPath = Annotated[str, Path(pattern=r"^\d{1,18}$")]
+
+
+def _experiment_roles(auth: AuthStore, experiment_id: str) -> ExperimentRoles:
+    roles = {
+        u.name: u.experiment_roles[experiment_id].value
+        for u in auth.list_users()
+        if experiment_id in u.experiment_roles
+    }
+    return ExperimentRoles(experiment_id=experiment_id, roles=roles)
+
+
+@router.get("/experiments/{experiment_id}/roles")
+def list_experiment_roles(experiment_id: ExperimentPath, request: Request) -> ExperimentRoles:
+    """The per-experiment roles granted in an experiment (its admins only)."""
+    request.app.state.store.experiments.get(experiment_id)  # 404 for a missing experiment
+    return _experiment_roles(_auth(request), experiment_id)
+
+
+@router.put("/experiments/{experiment_id}/roles/{name}")
+def set_experiment_role(
+    experiment_id: ExperimentPath, name: UserName, body: ExperimentRoleIn, request: Request
+) -> ExperimentRoles:
+    """Give a user a role in this experiment (its admins only)."""
+    auth = _auth(request)
+    auth.grant(name, Role(body.role), experiment_id=experiment_id, actor=_actor(request))
+    return _experiment_roles(auth, experiment_id)
+
+
+@router.delete("/experiments/{experiment_id}/roles/{name}")
+def remove_experiment_role(
+    experiment_id: ExperimentPath, name: UserName, request: Request
+) -> ExperimentRoles:
+    """Take a user's role in this experiment away (its global role stays)."""
+    auth = _auth(request)
+    auth.grant(name, None, experiment_id=experiment_id, actor=_actor(request))
+    return _experiment_roles(auth, experiment_id)

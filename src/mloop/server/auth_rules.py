@@ -8,13 +8,14 @@ and path, so routes added later are protected without registering anything. Firs
 | `GET /health`, `GET /ready`                                     | nothing (open)             |
 | `GET /api/v1/auth/whoami`                                       | any valid credentials      |
 | `/api/v1/users...`, `/api/v1/tokens...` (any method)            | global admin               |
+| `/api/v1/experiments/{id}/roles...` (any method)                | admin in that experiment   |
 | `POST .../search` (mloop and MLflow searches are POSTs)         | reader                     |
 | MLflow's `POST .../get-by-name`, `.../get` style reads in POSTs | reader                     |
 | any other `GET`, `HEAD`, `OPTIONS` (API, UI, `/metrics`, docs)  | reader                     |
 | any other method (`POST`, `PUT`, `PATCH`, `DELETE`)             | editor                     |
 
-"reader" and "editor" are checked in the request's experiments when it names any, else against
-the global role. A request names experiments by (`scope_of`):
+"reader", "editor" and experiment "admin" are checked in the request's experiments when it
+names any, else against the global role. A request names experiments by (`scope_of`):
 
 - an experiment id in the path (`/experiments/{id}`) or an MLflow artifact path
   (`/mlflow-artifacts/artifacts/{id}/...`, with the run id after it for run artifacts);
@@ -71,6 +72,7 @@ AUTHENTICATED = Requirement(Need.AUTHENTICATED)
 GLOBAL_ADMIN = Requirement(Need.GLOBAL_ADMIN, Role.ADMIN)
 READ = Requirement(Need.ROLE, Role.READER)
 WRITE = Requirement(Need.ROLE, Role.EDITOR)
+MANAGE = Requirement(Need.ROLE, Role.ADMIN)
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -79,6 +81,7 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern[str], Requirement], ...] = 
     (frozenset({"GET", "HEAD"}), re.compile(r"^/(health|ready)/?$"), OPEN),
     (frozenset({"GET"}), re.compile(r"^/api/v1/auth/whoami/?$"), AUTHENTICATED),
     (None, re.compile(r"^/api/v1/(users|tokens)(/|$)"), GLOBAL_ADMIN),
+    (None, re.compile(r"^/api/v1/experiments/\d+/roles(/|$)"), MANAGE),
     (frozenset({"POST"}), re.compile(r"/search/?$"), READ),
     # MLflow reads sent as POST by some clients (bulk metric history, trace searches ...).
     (frozenset({"POST"}), re.compile(r"^/(ajax-)?api/2\.0/mlflow/.*/get[-a-z]*/?$"), READ),

@@ -73,7 +73,7 @@ def log_model(
             ONNX export of scikit-learn models.
         registered_model_name: also register the package as the next version of this model.
         method: the method to serve (`predict` or `predict_proba`).
-        flavor: `sklearn`, `onnx` or `pyfunc` (detected by default).
+        flavor: `sklearn`, `xgboost`, `lightgbm`, `onnx` or `pyfunc` (detected by default).
         export_onnx: try a verified ONNX export of scikit-learn models.
         run_id: log into this run instead of the active one (a run is started when none is
             active).

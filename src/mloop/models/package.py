@@ -108,7 +108,7 @@ class ModelPackage:
 
     Attributes:
         path: the package folder.
-        flavor: `sklearn`, `onnx` or `pyfunc`.
+        flavor: `sklearn`, `xgboost`, `lightgbm`, `onnx` or `pyfunc`.
         model_class: the saved object's class, fully qualified.
         created_at: ISO-8601 UTC time of saving.
         mloop_version: the mloop that wrote it.

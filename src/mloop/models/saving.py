@@ -44,7 +44,7 @@ def save_model(
         model: a fitted scikit-learn estimator, an ONNX model (`onnx.ModelProto` or bytes), or
             any object with `predict` (saved with cloudpickle; loading it needs trust).
         path: the package folder; must not exist yet.
-        flavor: `sklearn`, `onnx` or `pyfunc`; detected from the model by default.
+        flavor: `sklearn`, `xgboost`, `lightgbm`, `onnx` or `pyfunc`; detected by default.
         signature: the input/output columns; inferred from `input_example` when not given.
         input_example: a few rows of input (data frame, dict of columns, records or a 2-D
             array); stored in the package, used to infer the signature and to verify the

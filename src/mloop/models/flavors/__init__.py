@@ -1,9 +1,10 @@
 """Model flavors: how each kind of model is saved into a package and run again.
 
-Each flavor module (`sklearn`, `onnx`, `pyfunc`) has `save(model, folder, *, example, method,
-export_onnx) -> SavedFlavor` and `load(package, *, trusted, trusted_types) -> Predictor`. A
-`Predictor` runs a method on checked input columns (or on the raw input when the package has no
-signature). Flavor modules are imported only when a package of that flavor is saved or loaded.
+Each flavor module (`sklearn`, `xgboost`, `lightgbm`, `onnx`, `pyfunc`) has
+`save(model, folder, *, example, method, export_onnx) -> SavedFlavor` and
+`load(package, *, trusted, trusted_types) -> Predictor`. A `Predictor` runs a method on
+checked input columns (or on the raw input when the package has no signature). Flavor modules
+are imported only when a package of that flavor is saved or loaded.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from mloop.models.inputs import Columns
     from mloop.models.package import OnnxExport
 
-FLAVORS = ("sklearn", "onnx", "pyfunc")
+FLAVORS = ("sklearn", "xgboost", "lightgbm", "onnx", "pyfunc")
 
 
 @dataclass
@@ -63,12 +64,18 @@ def qualified_name(kind: type) -> str:
 
 
 def detect_flavor(model: Any) -> str:
-    """The flavor that saves `model`: scikit-learn estimators, ONNX models, else pyfunc.
+    """The flavor that saves `model`.
+
+    XGBoost and LightGBM models (their scikit-learn wrappers too), scikit-learn estimators,
+    ONNX models, else any object with `predict` (pyfunc).
 
     Raises:
         UnsupportedModelError: the object is none of these and has no `predict`.
     """
     modules = {kind.__module__.partition(".")[0] for kind in type(model).__mro__}
+    for native in ("xgboost", "lightgbm"):  # before sklearn: their wrappers are estimators too
+        if native in modules:
+            return native
     if "sklearn" in modules and hasattr(model, "get_params"):
         return "sklearn"
     if "onnx" in modules and hasattr(model, "SerializeToString"):

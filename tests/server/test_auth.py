@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from pathlib import Path
 
 import httpx
 import pytest
@@ -214,3 +215,21 @@ def test_websockets_need_credentials_too(store: SqlStore, server_config: ServerC
             assert socket.recv(timeout=10) == "rita"
     finally:
         stop()
+
+
+def test_an_unreachable_database_is_a_503_not_a_crash(tmp_path: Path) -> None:
+    # Nothing listens on port 1: credentials cannot be checked, which is the database's fault.
+    url = "postgresql://postgres@127.0.0.1:1/none?connect_timeout=1"
+    store = SqlStore(url, artifact_root=str(tmp_path), create=False)
+    app = create_app(ServerConfig(backend_uri=url, artifact_uri=str(tmp_path)), store=store)
+    install_auth(app, cache_ttl_s=0)
+    base, stop = serve_in_thread(app)
+    try:
+        token = "mloop_0123456789ab_" + "A" * 43
+        response = httpx.get(f"{base}/api/v1/experiments", headers=bearer(token), timeout=30)
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "STORAGE_UNAVAILABLE"
+        assert httpx.get(f"{base}/health", timeout=30).status_code == 200
+    finally:
+        stop()
+        store.close()

@@ -35,8 +35,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mloop.entities.auth import Role, User
-from mloop.errors import ConfigurationError, NotFoundError
+from mloop.errors import ConfigurationError, MloopError, NotFoundError
 from mloop.server.auth_rules import Need, Requirement, parse_json_body, requirement_for, scope_of
+from mloop.server.errors import error_details, error_response, status_for
 from mloop.storage.protocols import AuthStore, Store
 
 REALM = "mloop"
@@ -139,11 +140,19 @@ class AuthMiddleware:
         if requirement.need is Need.OPEN:
             await self.app(scope, receive, send)
             return
-        user = await self._user(scope)
-        if user is None:
-            await _deny(send, scope, 401, _unauthenticated_message(scope))
+        try:
+            user = await self._user(scope)
+            if user is None:
+                await _deny(send, scope, 401, _unauthenticated_message(scope))
+                return
+            allowed, receive = await self._is_allowed(user, requirement, scope, receive)
+        except MloopError as exc:
+            # E.g. the database is down: the same answer the routes would give (503), not a
+            # bare 500 from outside the error handlers.
+            status, code = status_for(exc)
+            response = error_response(status, code, exc.message, error_details(exc))
+            await response(scope, receive, send)
             return
-        allowed, receive = await self._is_allowed(user, requirement, scope, receive)
         if not allowed:
             await _deny(send, scope, 403, _forbidden_message(user, requirement, scope))
             return

@@ -253,3 +253,28 @@ def test_every_flavor_round_trips_through_the_registry_by_alias(
     loaded = mloop.load_model(f"models:/m-{flavor}@champion", trusted=flavor == "pyfunc")
     np.testing.assert_array_equal(loaded.predict(features), expected)
     np.testing.assert_array_equal(loaded.predict(features.to_dict("records")), expected)
+
+
+def test_packages_round_trip_through_an_s3_artifact_store(
+    data: pd.DataFrame, store_url: str, s3_server: Any
+) -> None:
+    import shutil
+
+    from mloop.client.models import package_cache
+
+    mloop.set_tracking_uri(store_url, artifact_uri=f"s3://{s3_server.new_bucket()}/root")
+    model = _fit(RandomForestClassifier(10, random_state=0), data)
+    features = data[["a", "b", "c", "d"]]
+    with mloop.start_run():
+        info = mloop.log_model(
+            model, "model", input_example=features.head(5), registered_model_name="s3-model"
+        )
+    shutil.rmtree(package_cache())  # a fresh machine: nothing cached, fetched from S3
+
+    loaded = mloop.load_model("models:/s3-model/latest")
+    assert loaded.package.digest == info.package.digest
+    assert np.array_equal(loaded.predict(features), model.predict(features))
+    assert np.array_equal(
+        mloop.load_model(info.model_uri, prefer_onnx=False).predict(features),
+        model.predict(features),
+    )

@@ -156,3 +156,24 @@ def test_a_blob_store_that_cannot_be_written_says_so_and_keeps_no_temporaries(
     with pytest.raises(StorageError):
         blocked.put_stream([b"y"])
     assert list((tmp_path / "store2" / "tmp").iterdir()) == []
+
+
+def test_packs_kept_open_for_reading_are_bounded_and_survive_a_fork(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "store")
+    digests = []
+    for i in range(40):  # one pack each: more packs than are kept open
+        path = tmp_path / f"s{i}.txt"
+        path.write_text(f"small {i}")
+        (info,) = store.put_files([path])
+        digests.append(info.digest)
+    for i, digest in enumerate(digests):
+        assert store.read_bytes(digest) == f"small {i}".encode()
+    assert len(store._packs_open._fds) == 32
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        ok = all(store.read_bytes(d) == f"small {i}".encode() for i, d in enumerate(digests))
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.delete(digests[:5]) == 5
+    assert store.read_bytes(digests[-1]) == b"small 39"

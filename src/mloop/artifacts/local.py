@@ -7,7 +7,9 @@ import errno
 import os
 import stat
 import tempfile
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -40,6 +42,7 @@ class LocalBlobStore(BlobStore):
         super().__init__(str(self.root))
         self.durable = durable
         self._made: set[Path] = set()
+        self._packs_open = _OpenPacks()
 
     # -- paths --------------------------------------------------------------------------------
 
@@ -286,6 +289,9 @@ class LocalBlobStore(BlobStore):
             os.utime(self.blob_path(digest))
 
     def _read_range(self, name: str, offset: int, size: int) -> bytes:
+        if size >= 0 and name.endswith(".pack"):
+            # Many small blobs come from one pack: keep it open and read with pread.
+            return self._packs_open.pread(self.root / name, offset, size)
         with (self.root / name).open("rb") as reader:
             reader.seek(offset)
             return reader.read() if size < 0 else reader.read(size)
@@ -298,6 +304,7 @@ class LocalBlobStore(BlobStore):
         return {e.name: e.stat().st_mtime for e in entries if e.name.endswith((".pack", ".idx"))}
 
     def _remove_object(self, name: str) -> None:
+        self._packs_open.forget(self.root / name)
         (self.root / name).unlink(missing_ok=True)
 
     def _remove_stale_temporaries(self, older_than: float) -> int:
@@ -312,6 +319,46 @@ class LocalBlobStore(BlobStore):
                     os.unlink(entry.path)
                     removed += 1
         return removed
+
+
+class _OpenPacks:
+    """A few pack files kept open for positional reads (thread-safe, least recently used)."""
+
+    _LIMIT = 32
+
+    def __init__(self) -> None:
+        self._fds: OrderedDict[Path, int] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def pread(self, path: Path, offset: int, size: int) -> bytes:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: start afresh with its own
+                for inherited in self._fds.values():
+                    os.close(inherited)
+                self._fds.clear()
+                self._pid = os.getpid()
+            fd = self._fds.get(path)
+            if fd is None:
+                fd = os.open(path, os.O_RDONLY)
+                self._fds[path] = fd
+                if len(self._fds) > self._LIMIT:
+                    os.close(self._fds.popitem(last=False)[1])
+            else:
+                self._fds.move_to_end(path)
+            # Read under the lock: a concurrent forget must not close it mid-read.
+            return os.pread(fd, size, offset)
+
+    def forget(self, path: Path) -> None:
+        with self._lock:
+            fd = self._fds.pop(path, None)
+            if fd is not None:
+                os.close(fd)
+
+    def __del__(self) -> None:
+        for fd in self._fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 # Above this size a file is copied by the kernel (`copy_file_range`: no trip through Python,

@@ -409,3 +409,16 @@ def test_log_models_logs_a_search_best_estimator_and_skips_transformers(iris):
     assert np.array_equal(loaded.predict(frame), search.predict(frame))
     client = mloop.MloopClient()
     assert client.list_artifacts(scaled.run_id, "model") == []
+
+
+def test_log_models_with_sparse_training_data_gets_a_dense_example(iris):
+    from scipy import sparse
+
+    x, y = iris
+    mloop.sklearn.autolog(log_models=True)
+    model = LogisticRegression(max_iter=300).fit(sparse.csr_matrix(x), y)
+
+    (run,) = all_runs()
+    loaded = mloop.load_model(f"runs:/{run.run_id}/model")
+    assert loaded.signature.input_names == ["x0", "x1", "x2", "x3"]
+    assert np.array_equal(loaded.predict(x), model.predict(x))

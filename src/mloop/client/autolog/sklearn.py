@@ -259,6 +259,8 @@ def _log_model(run_id: str, estimator: Any, features: Any) -> None:
         example = (
             features.head(EXAMPLE_ROWS) if hasattr(features, "head") else features[:EXAMPLE_ROWS]
         )
+        if hasattr(example, "toarray"):  # a sparse matrix: a few dense rows make the example
+            example = example.toarray()
     log_model(model, "model", input_example=example, run_id=run_id)
 
 

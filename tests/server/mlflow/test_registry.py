@@ -116,3 +116,69 @@ def test_raw_registry_requests(live_server: LiveServer) -> None:
     assert [m["name"] for m in timed.json()["registered_models"]] == ["m"]
     stage = http.post(f"{base}/model-versions/transition-stage", json={"name": "m"})
     assert stage.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_registry_edges_aliases_pages_and_download_uris(live_server: LiveServer) -> None:
+    http = live_server.client
+    base = "/api/2.0/mlflow"
+    run_id = http.post(f"{base}/runs/create", json={"experiment_id": "0"}).json()["run"]["info"][
+        "run_id"
+    ]
+    logged = http.post(
+        f"{base}/logged-models",
+        json={"experiment_id": "0", "name": "clf", "source_run_id": run_id},
+    ).json()["model"]["info"]
+    for name in ("a", "b"):
+        http.post(f"{base}/registered-models/create", json={"name": name})
+    http.post(
+        f"{base}/model-versions/create",
+        json={"name": "a", "source": "s3://x", "model_id": logged["model_id"]},
+    )
+    http.post(f"{base}/model-versions/create", json={"name": "a", "source": f"runs:/{run_id}/clf"})
+    http.post(
+        f"{base}/model-versions/create", json={"name": "a", "source": f"runs:/{run_id}/plain/f"}
+    )
+
+    def uri(version: int) -> str:
+        answer = http.get(
+            f"{base}/model-versions/get-download-uri", params={"name": "a", "version": version}
+        )
+        return str(answer.json()["artifact_uri"])
+
+    model_uri = f"mlflow-artifacts:/0/models/{logged['model_id']}/artifacts"
+    assert uri(1) == model_uri
+    assert uri(2) == model_uri
+    assert uri(3) == f"mlflow-artifacts:/0/{run_id}/artifacts/plain/f"
+    first = http.get(f"{base}/model-versions/get", params={"name": "a", "version": 1}).json()
+    assert first["model_version"]["run_id"] == run_id
+    assert first["model_version"]["model_id"] == logged["model_id"]
+    http.post(f"{base}/registered-models/alias", json={"name": "a", "alias": "x", "version": "1"})
+    assert (
+        http.request(
+            "DELETE", f"{base}/registered-models/alias", json={"name": "a", "alias": "x"}
+        ).json()
+        == {}
+    )
+    by_alias = http.get(f"{base}/registered-models/alias", params={"name": "a", "alias": "x"})
+    assert by_alias.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    page = http.get(f"{base}/registered-models/search", params={"max_results": 1}).json()
+    rest = http.get(
+        f"{base}/registered-models/search",
+        params={"max_results": 1, "page_token": page["next_page_token"]},
+    ).json()
+    assert [m["name"] for m in page["registered_models"] + rest["registered_models"]] == [
+        "a",
+        "b",
+    ]
+    for version in (1, 2, 3):  # numbers for string fields are accepted, as MLflow does
+        deleted = http.request(
+            "DELETE", f"{base}/model-versions/delete", json={"name": "a", "version": version}
+        )
+        assert deleted.status_code == 200
+    emptied = http.get(f"{base}/registered-models/get", params={"name": "a"}).json()
+    assert emptied["registered_model"]["latest_versions"] == []
+    no_model = http.post(
+        f"{base}/model-versions/create",
+        json={"name": "b", "source": "x", "model_id": "m-" + "0" * 32},
+    )
+    assert no_model.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

@@ -95,9 +95,12 @@ class MlflowRoute(APIRoute):
 
 
 class Message(BaseModel):
-    """A request message; unknown fields are ignored, as MLflow's proto parsing does."""
+    """A request message, parsed as leniently as MLflow parses proto JSON.
 
-    model_config = ConfigDict(extra="ignore")
+    Unknown fields are ignored and numbers are accepted for string fields (ids, versions).
+    """
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
 
 
 class KeyValue(Message):

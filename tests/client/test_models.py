@@ -122,6 +122,8 @@ def test_bad_names_and_unknown_registries_change_nothing(data: pd.DataFrame) -> 
         for bad in ("", ".", "../escape", "/abs"):
             with pytest.raises(InvalidInputError):
                 mloop.log_model(model, bad)
+        with pytest.raises(InvalidInputError, match="model name 'a/b' is not allowed"):
+            mloop.log_model(model, "model", registered_model_name="a/b")
     mloop.flush()
     stored = {a.path for a in mloop.MloopClient().list_artifacts(run.run_id)}
     assert stored <= {"environment"}  # what every run records; no model files

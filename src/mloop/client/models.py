@@ -92,7 +92,12 @@ def log_model(
     path = str(clean_relative_path(name))
     if path == ".":
         raise InvalidInputError("a model needs a non-empty artifact name", field="name")
-    register = _registrar() if registered_model_name is not None else None
+    register = None
+    if registered_model_name is not None:
+        from mloop.entities.registry import validate_model_name
+
+        validate_model_name(registered_model_name)  # before anything is written
+        register = _registrar()
     target = require_run_id(run_id)
     store = get_store()
     if not any(r.run_id == target for r in STATE.runs):

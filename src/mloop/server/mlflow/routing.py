@@ -8,6 +8,8 @@ Handling it inside the route keeps the app-level handlers (mloop's own error sha
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -73,8 +75,36 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(problems) or "the request does not match MLflow's REST API"
 
 
+def _answer(result: Any) -> Any:
+    return JSONResponse(result) if isinstance(result, dict) else result
+
+
+def _direct_json(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an endpoint so a dict it returns goes out as JSON as it is.
+
+    FastAPI would otherwise pass it through `jsonable_encoder`, which costs ~0.1 ms per point
+    of a 10,000-point metric history; these dicts hold only JSON types already.
+    """
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            return _answer(await endpoint(*args, **kwargs))
+
+        return run_async
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return _answer(endpoint(*args, **kwargs))
+
+    return run
+
+
 class MlflowRoute(APIRoute):
     """A route whose errors reach the client as MLflow's `{"error_code", "message"}`."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _direct_json(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap FastAPI's handler so mloop and validation errors answer in MLflow's shape."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from mloop.client.client import MloopClient
+from mloop.client.mlflow_import_models import import_models
 from mloop.entities import LifecycleStage, Metric, Param, Run, RunInput, RunStatus, RunTag
 from mloop.entities.validation import (
     MAX_BATCH_METRICS,
@@ -122,8 +123,8 @@ class MlflowImporter:
 
     def run(self) -> ImportSummary:
         """Import everything; returns what was written."""
-        deleted = {e.experiment_id for e in self.source.experiments() if e.is_deleted}
-        for experiment in self.source.experiments():
+        experiments = self.source.experiments()
+        for experiment in experiments:
             self._import_experiment(experiment)
         total = self.source.count_runs()
         with tempfile.TemporaryDirectory(prefix="mloop-import-") as scratch:
@@ -131,15 +132,13 @@ class MlflowImporter:
                 self._import_run(mlflow_run, Path(scratch))
                 if self.progress is not None:
                     self.progress(done, total)
-        for mlflow_id in deleted:
-            mloop_id = self._experiments.get(mlflow_id)
-            if mloop_id is not None and mloop_id != "0":
+        for experiment in experiments:
+            mloop_id = self._experiments.get(experiment.experiment_id)
+            if experiment.is_deleted and mloop_id is not None and mloop_id != "0":
                 self._to_delete.add(mloop_id)
         for mloop_id in sorted(self._to_delete):
             if self.store.experiments.get(mloop_id).lifecycle_stage is LifecycleStage.ACTIVE:
                 self.store.experiments.delete(mloop_id)
-        from mloop.client.mlflow_import_models import import_models
-
         import_models(self.store, self.source.models(), self.summary)
         return self.summary
 

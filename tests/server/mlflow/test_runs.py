@@ -259,3 +259,22 @@ def test_raw_requests_accept_proto_json_forms(live_server: LiveServer) -> None:
         assert (bad.status_code, bad.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
     listed = http.get(f"{base}/artifacts/list", params={"run_id": run_id}).json()
     assert listed == {"root_uri": f"mlflow-artifacts:/0/{run_id}/artifacts", "files": []}
+
+
+def test_log_model_appends_to_the_model_history_tag(live_server: LiveServer) -> None:
+    http = live_server.client
+    base = "/api/2.0/mlflow/runs"
+    run_id = http.post(f"{base}/create", json={"experiment_id": "0"}).json()["run"]["info"][
+        "run_id"
+    ]
+    for name in ("a", "b"):
+        answer = http.post(
+            f"{base}/log-model",
+            json={"run_id": run_id, "model_json": f'{{"artifact_path": "{name}"}}'},
+        )
+        assert answer.status_code == 200
+    bad = http.post(f"{base}/log-model", json={"run_id": run_id, "model_json": "{nope"})
+    assert bad.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    tags = http.get(f"{base}/get", params={"run_id": run_id}).json()["run"]["data"]["tags"]
+    history = next(t["value"] for t in tags if t["key"] == "mlflow.log-model.history")
+    assert history == '[{"artifact_path": "a"}, {"artifact_path": "b"}]'

@@ -6,6 +6,7 @@ nothing twice). Metrics that name a logged model are also recorded against that 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from mloop.entities import Metric, Param, RunInput, RunTag
 from mloop.entities.clock import now_ms
 from mloop.entities.logged_models import LoggedModelLink, LoggedModelMetric
 from mloop.entities.validation import validate_batch_sizes
-from mloop.errors import NotFoundError
+from mloop.errors import InvalidInputError, NotFoundError
 from mloop.server.mlflow.routing import KeyValue, Message, StoreDep, new_router
 from mloop.server.mlflow.runs import RUN_NAME_TAG, RunRef, active_run
 from mloop.storage import Store
@@ -23,6 +24,8 @@ from mloop.storage import Store
 router = new_router()
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
+# The tag in which MLflow keeps the MLmodel metadata of every model logged to a run.
+LOGGED_MODELS_TAG = "mlflow.log-model.history"
 
 
 class MetricIn(Message):
@@ -57,6 +60,10 @@ class LogBatch(RunRef):
     metrics: list[MetricIn] = Field(default_factory=list)
     params: list[KeyValue] = Field(default_factory=list)
     tags: list[KeyValue] = Field(default_factory=list)
+
+
+class LogModel(RunRef):
+    model_json: str
 
 
 class Dataset(Message):
@@ -197,4 +204,22 @@ def log_outputs(body: LogOutputs, store: StoreDep) -> dict[str, Any]:
     store.logged_models.log_links(
         [LoggedModelLink(run_id, m.model_id, is_output=True, step=m.step) for m in body.models]
     )
+    return {}
+
+
+@router.post("/runs/log-model")
+def log_model(body: LogModel, store: StoreDep) -> dict[str, Any]:
+    """Append a model's MLmodel metadata to the run's `mlflow.log-model.history` tag."""
+    run_id = body.id()
+    run = active_run(store, run_id)
+    try:
+        model = json.loads(body.model_json)
+        history = json.loads(run.tags.get(LOGGED_MODELS_TAG, "[]"))
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"Invalid value for parameter 'model_json' supplied: not JSON ({exc})",
+            field="model_json",
+        ) from exc
+    value = json.dumps([*history, model]) if isinstance(history, list) else json.dumps([model])
+    store.runs.log_batch(run_id, tags=[RunTag(LOGGED_MODELS_TAG, value)])
     return {}

@@ -23,7 +23,7 @@ MloopError
 ├── InvalidInputError (also ValueError)  .field
 │   ├── ParamConflictError           .run_id .key .old_value .new_value
 │   ├── InvalidFilterError           .text .position   (a search filter does not parse)
-│   ├── InvalidDatasetReferenceError .reference   (not datasets:/NAME/N, @ALIAS, /latest or a digest)
+│   ├── InvalidDatasetReferenceError .reference   (not datasets:/NAME/N, @ALIAS, /latest, digest)
 │   ├── DvcImportError               .path   (a DVC file or cache entry cannot be read)
 │   ├── InvalidModelReferenceError   .reference   (not models:/NAME/N, @ALIAS or /latest)
 │   ├── InvalidModelPackageError     .path   (mloop-model.yaml breaks the package format)
@@ -381,10 +381,17 @@ class DatasetVersionNotFoundError(NotFoundError):
     """A dataset has no such version (number, alias, or content digest)."""
 
     def __init__(self, name: str, version: str) -> None:
-        super().__init__(
-            f"dataset {name!r} has no version {version!r}; `mloop data show {name}` lists its "
-            "versions and aliases"
-        )
+        if name:
+            message = (
+                f"dataset {name!r} has no version {version!r}; `mloop data show {name}` lists "
+                "its versions and aliases"
+            )
+        else:  # looked up by content digest, in every dataset
+            message = (
+                f"no dataset version has the content digest {version}; `mloop data list` shows "
+                "the datasets there are"
+            )
+        super().__init__(message)
         self.name = name
         self.version = version
 

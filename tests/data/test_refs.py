@@ -71,5 +71,5 @@ def test_resolve_each_form(store: SqlStore) -> None:
         resolve(store, "sales/3")
     with pytest.raises(DatasetVersionNotFoundError, match="@beta"):
         resolve(store, "sales@beta")
-    with pytest.raises(DatasetVersionNotFoundError):
+    with pytest.raises(DatasetVersionNotFoundError, match="no dataset version has the content"):
         resolve(store, "3" * 64)

@@ -81,7 +81,7 @@ def resolve(store: Store, reference: str | DatasetRef) -> DatasetVersion:
     if ref.digest is not None:
         found = store.datasets.find_by_digest(ref.digest)
         if not found:
-            raise DatasetVersionNotFoundError("(any)", ref.digest)
+            raise DatasetVersionNotFoundError("", ref.digest)
         return found[0]
     name = ref.name or ""
     if ref.alias is not None:

@@ -95,7 +95,10 @@ def edge_cases() -> dict[str, object]:
     client.create_model_version("edge model", "file:///models/x", run_id="ab" * 16)
     client.set_registered_model_alias("edge model", "1st", "1")
     client.set_registered_model_alias("edge model", "good", "1")
-    return {"run": run.info.run_id}
+    client.set_experiment_tag(remote, "x:y", "colon key")
+    long_name = client.create_experiment("e" * 253)
+    orphan = client.create_run(long_name, run_name="in-a-long-named-experiment")
+    return {"run": run.info.run_id, "orphan": orphan.info.run_id}
 
 
 def main() -> None:

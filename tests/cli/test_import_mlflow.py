@@ -9,11 +9,13 @@ import math
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,6 +310,9 @@ def test_what_mloop_cannot_take_is_reported_and_the_rest_is_imported(
     assert "registered model 'model@x' skipped" in warnings
     assert "alias '1st' of model 'edge model' skipped" in warnings
     assert "its run abababababababababababababababab is not in the store" in warnings
+    assert "tag 'x:y' of experiment 'remote' skipped" in warnings
+    assert f"experiment {'e' * 253!r} skipped" in warnings
+    assert f"run {source.ids['orphan']} skipped: its experiment was not imported" in warnings
     store = _open(cli_env)
     try:
         run = store.runs.get(run_id)
@@ -322,6 +327,39 @@ def test_what_mloop_cannot_take_is_reported_and_the_rest_is_imported(
         store.close()
     again = _import(cli, source.uri)
     assert (again["runs_unchanged"], again["versions_created"], again["aliases_set"]) == (1, 0, 0)
+
+
+def test_deletions_in_mloop_stay_and_conflicting_params_are_reported(
+    cli: CliRunner, cli_env: dict[str, str], mlflow_store: MlflowStore, tmp_path: Path
+) -> None:
+    source = mlflow_store.copy(tmp_path / "mlflow")
+    _import(cli, source.uri)
+    ids = source.ids
+    store = _open(cli_env)
+    try:
+        churn = store.experiments.get_by_name("churn").experiment_id
+        store.runs.delete(ids["parent"], actor="someone")
+        store.experiments.delete(churn)
+        source.write("2")  # a new run in churn, a new point on the parent
+        # MLflow never changes a param; a store edited by hand can. mloop keeps its value.
+        with closing(sqlite3.connect(source.folder / "mlflow.db")) as db, db:
+            db.execute(
+                "UPDATE params SET value = '0.9' WHERE key = 'alpha' AND run_uuid = ?",
+                (ids["parent"],),
+            )
+        summary = _import(cli, source.uri)
+        assert summary["runs_created"] == 1
+        assert summary["metric_points"] == 2
+        assert any("a batch was not imported" in w for w in summary["warnings"])
+        parent = store.runs.get(ids["parent"])
+        assert parent.lifecycle_stage is LifecycleStage.DELETED
+        assert parent.params["alpha"] == "0.5"
+        assert len(store.runs.get_metric_history(ids["parent"], "loss")) == 11
+        assert store.experiments.get(churn).lifecycle_stage is LifecycleStage.DELETED
+        later = store.runs.get(source.ids["later"])
+        assert (later.experiment_id, later.metrics) == (churn, {"loss": 0.1})
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -28,6 +29,15 @@ def test_experiments_are_created_read_renamed_deleted_and_restored(client: Any) 
     assert client.get_experiment(experiment_id).tags == {"team": "b"}
     client.delete_experiment(experiment_id)
     assert client.get_experiment(experiment_id).lifecycle_stage == "deleted"
+    changes: list[Callable[[], object]] = [
+        lambda: client.rename_experiment(experiment_id, "renamed"),
+        lambda: client.set_experiment_tag(experiment_id, "team", "c"),
+    ]
+    for change in changes:
+        with pytest.raises(MlflowException) as refused:
+            change()
+        assert _code(refused) == "INVALID_PARAMETER_VALUE"
+    assert client.get_experiment(experiment_id).tags == {"team": "b"}
     with pytest.raises(MlflowException) as taken:
         client.create_experiment("churn-v2")
     assert _code(taken) == "RESOURCE_ALREADY_EXISTS"

@@ -18,6 +18,7 @@ from mloop.errors import (
     ExperimentNotFoundError,
     InvalidFilterError,
     InvalidInputError,
+    InvalidStateError,
     NotFoundError,
 )
 from mloop.server.mlflow.convert import experiment_json
@@ -99,7 +100,8 @@ def get_experiment_by_name(
 
 @router.post("/experiments/update")
 def update_experiment(body: UpdateExperiment, store: StoreDep) -> dict[str, Any]:
-    """Rename an experiment."""
+    """Rename an active experiment (MLflow refuses to rename a deleted one)."""
+    _active(store, body.experiment_id)
     store.experiments.rename(body.experiment_id, body.new_name)
     return {}
 
@@ -122,6 +124,14 @@ def restore_experiment(body: ExperimentRef, request: Request, store: StoreDep) -
     for run_id in _run_ids(store, body.experiment_id, LifecycleStage.DELETED):
         store.runs.restore(run_id, actor=actor_of(request))
     return {}
+
+
+def _active(store: Store, experiment_id: str) -> None:
+    if store.experiments.get(experiment_id).lifecycle_stage is LifecycleStage.DELETED:
+        raise InvalidStateError(
+            f"The experiment {experiment_id} must be in the 'active' state. "
+            "Current state is deleted."
+        )
 
 
 def _in_stage(store: Store, experiment_id: str, stage: LifecycleStage) -> None:
@@ -152,7 +162,8 @@ def _run_ids(store: Store, experiment_id: str, stage: LifecycleStage) -> list[st
 
 @router.post("/experiments/set-experiment-tag")
 def set_experiment_tag(body: SetExperimentTag, store: StoreDep) -> dict[str, Any]:
-    """Set (or overwrite) an experiment tag."""
+    """Set (or overwrite) a tag of an active experiment."""
+    _active(store, body.experiment_id)
     store.experiments.set_tag(body.experiment_id, body.key, body.value)
     return {}
 

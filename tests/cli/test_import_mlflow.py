@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 
 from mloop.cli.main import app
 from mloop.client import MloopClient
+from mloop.client.context import close_store
 from mloop.entities import LifecycleStage, Metric, RunInput, RunStatus
 from mloop.entities.auth import Role
 from mloop.server.app import create_app
@@ -479,3 +480,43 @@ def test_credentials_for_the_server_come_from_mlflows_variables(
         assert store.runs.get(run.run_id).metrics == {"x": 1.5}
     finally:
         store.close()
+
+
+def test_import_into_a_remote_mloop_server_with_a_token(
+    cli: CliRunner,
+    mlflow_store: MlflowStore,
+    store: SqlStore,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    config = ServerConfig(backend_uri=store.url, artifact_uri=store.artifact_root)
+    app_ = create_app(config, store=store)
+    install_auth(app_, cache_ttl_s=0)
+    url, stop = serve_in_thread(app_)
+    store.auth.create_user("ops", role=Role.EDITOR, actor="t")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLOOP_HOME", str(tmp_path / ".mloop"))
+    monkeypatch.setenv("MLOOP_TRACKING_URI", url)
+    monkeypatch.setenv("MLOOP_TRACKING_TOKEN", store.auth.create_token("ops", actor="t").secret)
+    try:
+        summary = _import(cli, mlflow_store.uri)
+        again = _import(cli, mlflow_store.uri)
+    finally:
+        close_store()
+        stop()
+    assert (summary["runs_created"], summary["metric_points"], summary["artifact_files"]) == (
+        4,
+        13,
+        2,
+    )
+    assert again["runs_unchanged"] == 4
+    ids = mlflow_store.ids
+    loss = store.runs.get_metric_history(ids["parent"], "loss")
+    assert [[m.step, m.timestamp_ms, m.value] for m in loss] == ids["loss"]
+    # The server records the authenticated user, whatever the importer calls itself.
+    deletions = store.audit.list(entity=("run", ids["gone"]))
+    assert [e.actor for e in deletions] == ["ops"]
+    # Models arrive once the registry is served over REST; until then the summary says why not.
+    assert summary["models_created"] == 1 or any(
+        "registered models not imported" in w for w in summary["warnings"]
+    )

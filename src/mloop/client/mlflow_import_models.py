@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from mloop.errors import InvalidInputError, NotFoundError, RunNotFoundError
+from mloop.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    NotFoundError,
+    RunNotFoundError,
+)
 
 if TYPE_CHECKING:
     from mloop.client.mlflow_import import ImportSummary
@@ -25,7 +30,11 @@ def import_models(store: Store, models: Sequence[MlflowModel], summary: ImportSu
     """Import registered models into the store's registry, adding to `summary`."""
     if not models:
         return
-    registry: ModelRegistryStore | None = getattr(store, "registry", None)
+    try:
+        registry: ModelRegistryStore | None = getattr(store, "registry", None)
+    except ConfigurationError as exc:  # e.g. a remote store without registry endpoints yet
+        summary.warnings.append(f"{len(models)} registered models not imported: {exc.message}")
+        return
     if registry is None:
         summary.warnings.append(
             f"{len(models)} registered models not imported: this store has no model registry"

@@ -79,6 +79,7 @@ def test_a_reader_reads_but_may_not_write(auth_server: AuthServer) -> None:
         assert [e["name"] for e in listed.json()["experiments"]] == ["Default"]
         denied = client.post("/api/v1/experiments", json={"name": "nope"})
         searched = client.post("/api/v1/runs/search", json={})
+        metrics = client.get("/metrics")
     assert denied.status_code == 403
     error = denied.json()["error"]
     assert error["code"] == "PERMISSION_DENIED"
@@ -86,6 +87,8 @@ def test_a_reader_reads_but_may_not_write(auth_server: AuthServer) -> None:
     assert "mloop users grant rita" in error["message"]
     assert auth_server.store.experiments.find_by_name("nope") is None
     assert searched.status_code == 200
+    assert metrics.status_code == 200
+    assert "# TYPE" in metrics.text
 
 
 def test_an_editor_writes_with_a_token_or_basic_auth(auth_server: AuthServer) -> None:

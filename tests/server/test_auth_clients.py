@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from mloop.entities.auth import Role
 from tests.server.live_auth import AuthServer, auth_server
@@ -148,3 +152,58 @@ def test_an_mlflow_client_with_an_experiment_role_works_only_there(
     assert "403" in refused.stderr or "PERMISSION_DENIED" in refused.stderr
     theirs = store.experiments.get_by_name("theirs").experiment_id
     assert len(store.runs.search([theirs])) == 0
+
+
+def test_the_operator_flow_with_the_real_commands(tmp_path: Path) -> None:
+    """`mloop users create`, `mloop tokens create`, then `mloop server --auth` with 2 workers."""
+    db = f"sqlite:///{tmp_path / 'server.db'}"
+    env = {"MLOOP_HOME": str(tmp_path / ".mloop"), "MLOOP_ARTIFACT_URI": str(tmp_path / "art")}
+    mloop = str(Path(sys.executable).with_name("mloop"))
+
+    def command(*args: str) -> str:
+        done = subprocess.run(
+            [mloop, *args, "--backend-uri", db],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    command("users", "create", "ada", "--role", "admin")
+    token = command("tokens", "create", "--user", "ada").strip().splitlines()[-1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [mloop, "server", "--backend-uri", db, "--port", str(port), "--workers", "2", "--auth"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+            time.sleep(0.2)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            assert client.get("/api/v1/experiments").status_code == 401
+            whoami = client.get("/api/v1/auth/whoami", headers={"Authorization": f"Bearer {token}"})
+            assert whoami.json()["name"] == "ada"
+            created = client.post(
+                "/api/v1/experiments",
+                json={"name": "shared"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert created.status_code == 201
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -6,8 +6,6 @@ experiment's models and filters and orders them in memory with the shared filter
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 import uuid
@@ -35,17 +33,22 @@ from mloop.entities.validation import (
 )
 from mloop.errors import (
     ExperimentNotFoundError,
-    InvalidFilterError,
     InvalidInputError,
     LoggedModelNotFoundError,
     ParamConflictError,
 )
-from mloop.storage.search.matching import lookup_in, matches
-from mloop.storage.search.parser import Searchable, parse_filter
-from mloop.storage.search.syntax import Entity
+from mloop.storage.search.matching import matches
+from mloop.storage.search.parser import parse_filter
 from mloop.storage.sql import schema
 from mloop.storage.sql.dialect import insert_ignore, upsert
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.logged_model_search import (
+    SEARCHABLE,
+    decode_token,
+    encode_token,
+    lookup,
+    ordered,
+)
 from mloop.storage.sql.schema_logged_models import (
     logged_model_links,
     logged_model_metrics,
@@ -58,16 +61,6 @@ _models = logged_models
 _experiments = schema.experiments
 
 MAX_SEARCH_RESULTS = 1000
-
-_NUMERIC = frozenset({"creation_timestamp", "last_updated_timestamp"})
-_STRING = frozenset({"name", "model_id", "model_type", "status", "source_run_id"})
-SEARCHABLE = Searchable(
-    "logged models",
-    frozenset({Entity.ATTRIBUTE, Entity.METRIC, Entity.PARAM, Entity.TAG}),
-    _NUMERIC,
-    _STRING,
-    {"creation_time": "creation_timestamp", "last_updated_time": "last_updated_timestamp"},
-)
 
 
 class SqlLoggedModelStore:
@@ -320,7 +313,7 @@ class SqlLoggedModelStore:
         ids = [validate_experiment_id(e) for e in experiment_ids]
         node = parse_filter(filter_string, searchable=SEARCHABLE)
         fingerprint = json.dumps([sorted(ids), filter_string, list(order_by)])
-        offset = _decode_token(page_token, fingerprint) if page_token else 0
+        offset = decode_token(page_token, fingerprint) if page_token else 0
         with read_transaction(self._engine) as conn:
             rows = conn.execute(
                 select(_models).where(
@@ -328,11 +321,11 @@ class SqlLoggedModelStore:
                 )
             ).all()
             models = _load(conn, rows)
-        hits = [m for m in models if matches(node, _lookup(m))]
-        hits = _ordered(hits, order_by)
+        hits = [m for m in models if matches(node, lookup(m))]
+        hits = ordered(hits, order_by)
         page = hits[offset : offset + max_results]
         more = offset + max_results < len(hits)
-        token = _encode_token(offset + max_results, fingerprint) if more else None
+        token = encode_token(offset + max_results, fingerprint) if more else None
         return LoggedModelPage(page, token)
 
     def _touch(self, model_id: str, **values: str | None) -> None:
@@ -424,80 +417,3 @@ def _load(conn: Connection, rows: Sequence[Row[Any]]) -> list[LoggedModel]:
         )
         for row in rows
     ]
-
-
-def _lookup(model: LoggedModel) -> Any:
-    values: dict[str, list[float]] = {}
-    for metric in model.metrics:
-        values.setdefault(metric.key, []).append(metric.value)
-    return lookup_in(
-        {
-            "name": model.name,
-            "model_id": model.model_id,
-            "model_type": model.model_type,
-            "status": model.status.value,
-            "source_run_id": model.source_run_id,
-            "creation_timestamp": float(model.created_at_ms),
-            "last_updated_timestamp": float(model.updated_at_ms),
-        },
-        params=model.params,
-        tags=model.tags,
-        metrics={k: tuple(v) for k, v in values.items()},
-    )
-
-
-def _sort_value(model: LoggedModel, field: str) -> Any:
-    entity, _, key = field.partition(".")
-    if entity in ("metrics", "metric"):
-        points = [m for m in model.metrics if m.key == key]
-        return max(points, key=lambda m: (m.step, m.timestamp_ms)).value if points else None
-    if entity in ("params", "param"):
-        return model.params.get(key)
-    if entity in ("tags", "tag"):
-        return model.tags.get(key)
-    attributes = {
-        "name": model.name,
-        "model_id": model.model_id,
-        "model_type": model.model_type,
-        "status": model.status.value,
-        "source_run_id": model.source_run_id,
-        "creation_timestamp": model.created_at_ms,
-        "creation_time": model.created_at_ms,
-        "last_updated_timestamp": model.updated_at_ms,
-        "last_updated_time": model.updated_at_ms,
-    }
-    if field not in attributes:
-        raise InvalidFilterError(f"cannot order logged models by {field!r}", text=field)
-    return attributes[field]
-
-
-def _ordered(models: list[LoggedModel], order_by: Sequence[tuple[str, bool]]) -> list[LoggedModel]:
-    # Stable sorts from the last key to the first; models lacking a key sort last either way.
-    result = sorted(models, key=lambda m: (-m.created_at_ms, m.model_id))
-    for field, ascending in reversed(order_by):
-        present = [m for m in result if _sort_value(m, field) is not None]
-        absent = [m for m in result if _sort_value(m, field) is None]
-        present.sort(key=lambda m: _sort_value(m, field), reverse=not ascending)
-        result = present + absent
-    return result
-
-
-def _encode_token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"offset": offset, "query": fingerprint}).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_token(token: str, fingerprint: str) -> int:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        offset = int(data["offset"])
-        same = data["query"] == fingerprint
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
-        raise InvalidFilterError("the page token is malformed", text=token[:100]) from exc
-    if not same or offset < 0:
-        raise InvalidFilterError(
-            "the page token belongs to another search; pass the same experiments, filter and "
-            "order as the first page",
-            text=token[:100],
-        )
-    return offset

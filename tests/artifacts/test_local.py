@@ -177,3 +177,16 @@ def test_packs_kept_open_for_reading_are_bounded_and_survive_a_fork(tmp_path: Pa
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.delete(digests[:5]) == 5
     assert store.read_bytes(digests[-1]) == b"small 39"
+
+
+def test_put_files_can_link_large_files_and_packs_small_ones(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "store")
+    large = tmp_path / "large.bin"
+    large.write_bytes(os.urandom(600_000))
+    small = tmp_path / "small.txt"
+    small.write_text("small")
+    big_info, small_info = store.put_files([large, small], link=True)
+    assert store.blob_path(big_info.digest).stat().st_ino == large.stat().st_ino
+    assert large.stat().st_mode & _WRITE_BITS == 0
+    assert store.is_packed(small_info.digest)
+    assert small.stat().st_mode & stat.S_IWUSR  # packed bytes are a copy: the file stays as is

@@ -168,6 +168,7 @@ class BlobStore(ABC):
         self,
         paths: Iterable[str | os.PathLike[str]],
         *,
+        link: bool = False,
         workers: int | None = None,
         progress: Progress | None = None,
     ) -> list[BlobInfo]:
@@ -175,6 +176,8 @@ class BlobStore(ABC):
 
         Args:
             paths: the files.
+            link: hard-link large files into a local store (see `put_file`); small files are
+                packed either way.
             workers: threads to use (default: 4 per CPU, at most 32).
             progress: called with the number of files just finished, as they finish.
 
@@ -184,7 +187,8 @@ class BlobStore(ABC):
         """
         from mloop.artifacts.transfer import put_many
 
-        return put_many(self, [Path(p) for p in paths], workers=workers, progress=progress)
+        files = [Path(p) for p in paths]
+        return put_many(self, files, link=link, workers=workers, progress=progress)
 
     def copy_to(
         self,
@@ -426,7 +430,7 @@ class BlobStore(ABC):
         doomed = {check_digest(d) for d in digests}
         if not doomed:
             return 0
-        removed = {d for d in doomed if self._remove_loose(d)}
+        removed = self._remove_loose_many(doomed)
         self.refresh()
         for pack_id, entries in self._packs.by_pack().items():
             hit = doomed & entries.keys()
@@ -434,6 +438,10 @@ class BlobStore(ABC):
                 self._rewrite_pack(pack_id, entries, hit)
                 removed |= hit
         return len(removed)
+
+    def _remove_loose_many(self, digests: set[str]) -> set[str]:
+        """Remove blobs stored on their own; returns those that were there."""
+        return {d for d in digests if self._remove_loose(d)}
 
     def _rewrite_pack(self, pack_id: str, entries: dict[str, PackEntry], drop: set[str]) -> None:
         keep = PackBuffer()

@@ -189,6 +189,18 @@ class FsspecBlobStore(BlobStore):
         self._remove_object(loose_name(digest))
         return True
 
+    def _remove_loose_many(self, digests: set[str]) -> set[str]:
+        # One listing to learn what is there, then bulk deletes (S3: 1,000 keys a request).
+        present = digests - self._loose_missing(digests)
+        if present:
+            try:
+                self.fs.rm([self._path(loose_name(d)) for d in sorted(present)])
+            except FileNotFoundError:
+                pass  # removed meanwhile by another collector
+            except OSError as exc:
+                raise self._fail(f"deleting {len(present)} blob(s)", exc) from exc
+        return present
+
     def _touch_loose(self, digest: str) -> None:
         # Object stores cannot refresh a modification time without rewriting the object; the
         # gc grace period on a remote store counts from when a blob was first written.

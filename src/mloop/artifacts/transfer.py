@@ -79,6 +79,7 @@ def put_many(
     store: BlobStore,
     paths: list[Path],
     *,
+    link: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> list[BlobInfo]:
@@ -93,7 +94,7 @@ def put_many(
         ThreadPoolExecutor(workers or default_workers()) as pool,
         ThreadPoolExecutor(min(_SMALL_READERS, workers or _SMALL_READERS)) as readers,
     ):
-        pending = {pool.submit(store.put_file, paths[i]): i for i in large}
+        pending = {pool.submit(store.put_file, paths[i], link=link): i for i in large}
         for group in _groups(small, sizes):
             batches = [group[k : k + _BATCH] for k in range(0, len(group), _BATCH)]
             futures = [readers.submit(_read_small, [paths[i] for i in b]) for b in batches]

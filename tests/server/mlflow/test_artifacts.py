@@ -87,3 +87,16 @@ def test_both_proxy_prefixes_serve_files(live_server: LiveServer, client: Any, p
     download = live_server.client.get(path)
     assert download.content == b"hello"
     assert download.headers["content-type"].startswith("text/plain")
+
+
+def test_artifacts_are_deleted_through_the_proxy(live_server: LiveServer, client: Any) -> None:
+    run_id = client.create_run("0").info.run_id
+    base = f"/api/2.0/mlflow-artifacts/artifacts/0/{run_id}/artifacts"
+    for name in ("keep.txt", "dir/a.txt", "dir/b.txt"):
+        assert live_server.client.put(f"{base}/{name}", content=b"x").status_code == 200
+    assert live_server.client.delete(f"{base}/dir").json() == {}
+    assert [f.path for f in client.list_artifacts(run_id)] == ["keep.txt"]
+    missing = live_server.client.delete(
+        f"/api/2.0/mlflow-artifacts/artifacts/0/{'d' * 32}/artifacts"
+    )
+    assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

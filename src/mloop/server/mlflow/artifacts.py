@@ -101,6 +101,14 @@ async def upload(path: str, request: Request, store: StoreDep) -> dict[str, Any]
     return {}
 
 
+@proxy_router.delete("/artifacts/{path:path}")
+def delete(path: str, store: StoreDep) -> dict[str, Any]:
+    """Remove an artifact file or folder (the bytes go at the next `mloop gc`)."""
+    owner, inner = resolve(store, path)
+    store.artifacts.delete(owner, inner or None)
+    return {}
+
+
 @router.get("/artifacts/list")
 def list_run_artifacts(
     store: StoreDep,

@@ -1,0 +1,90 @@
+"""The runner in this process: several workers, SIGTERM, a dying worker, bad addresses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import httpx
+import psutil
+import pytest
+
+from mloop.errors import ConfigurationError
+from mloop.server.config import ServerConfig
+from mloop.server.runner import BindAddress, bind_socket, serve
+
+
+def _wait_ready(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the workers did not become ready")
+
+
+def _kill_a_worker() -> None:
+    import multiprocessing
+
+    workers = [p for p in multiprocessing.active_children() if p.name.startswith("mloop-worker")]
+    assert workers
+    assert workers[0].pid is not None
+    os.kill(workers[0].pid, signal.SIGKILL)
+
+
+def test_several_workers_serve_and_stop_together_on_sigterm(server_config: ServerConfig) -> None:
+    answers: list[int] = []
+
+    def ready(bound: BindAddress) -> None:
+        def drive() -> None:
+            url = f"http://127.0.0.1:{bound.port}"
+            _wait_ready(url)
+            with httpx.Client(base_url=url) as http:
+                answers.extend(http.get("/api/v1/experiments/0").status_code for _ in range(20))
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=drive, daemon=True).start()
+
+    before = set(psutil.Process().children())
+    serve(server_config, BindAddress("127.0.0.1", 0), workers=2, on_ready=ready)
+    assert answers == [200] * 20
+    assert not [p for p in psutil.Process().children() if p not in before and p.is_running()]
+
+
+def test_a_worker_that_dies_stops_the_others_and_fails(server_config: ServerConfig) -> None:
+    def ready(bound: BindAddress) -> None:
+        def kill_one() -> None:
+            _wait_ready(f"http://127.0.0.1:{bound.port}")
+            _kill_a_worker()
+
+        threading.Thread(target=kill_one, daemon=True).start()
+
+    with pytest.raises(ConfigurationError, match="a server worker exited with code -9"):
+        serve(server_config, BindAddress("127.0.0.1", 0), workers=2, on_ready=ready)
+
+
+def test_impossible_settings_are_configuration_errors(server_config: ServerConfig) -> None:
+    with pytest.raises(ConfigurationError, match="at least 1"):
+        serve(server_config, BindAddress("127.0.0.1", 0), workers=0)
+    with pytest.raises(ConfigurationError, match="cannot resolve host"):
+        bind_socket(BindAddress("no-such-host.invalid", 0), reuse_port=False)
+    taken = bind_socket(BindAddress("127.0.0.1", 0), reuse_port=False)
+    try:
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigurationError, match="cannot listen"):
+            serve(server_config, BindAddress("127.0.0.1", port), workers=2)
+    finally:
+        taken.close()
+
+
+def test_loopback_addresses_are_recognised() -> None:
+    assert BindAddress("127.0.0.1", 1).is_loopback
+    assert BindAddress("localhost", 1).is_loopback
+    assert BindAddress("::1", 1).is_loopback
+    assert not BindAddress("0.0.0.0", 1).is_loopback
+    assert not BindAddress("10.1.2.3", 1).is_loopback

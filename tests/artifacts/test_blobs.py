@@ -347,3 +347,11 @@ def test_put_file_with_link_works_on_every_store(blobs: BlobStore, tmp_path: Pat
     info = blobs.put_file(source, link=True)
     assert source.read_bytes() == payload  # the source stays where it is
     assert blobs.read_bytes(info.digest) == payload
+
+
+def test_missing_lists_a_prefix_holding_many_asked_digests(blobs: BlobStore) -> None:
+    stored = blobs.put_bytes(os.urandom(LARGE)).digest
+    # Ten absent digests sharing the stored one's prefix: the prefix is listed, not probed.
+    absent = {stored[:2] + digest_bytes(str(i).encode())[2:] for i in range(10)}
+    assert blobs.missing({stored, *absent}) == absent
+    assert blobs.missing({"ff" + d[2:] for d in absent}) == {"ff" + d[2:] for d in absent}

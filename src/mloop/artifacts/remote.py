@@ -26,8 +26,8 @@ from mloop.errors import InvalidInputError, StorageError
 
 # Protocols whose writes become visible atomically, when complete.
 _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
-# Above this many digests, `missing` lists the store once instead of asking per digest.
-_LIST_THRESHOLD = 64
+# From this many digests under one prefix, `missing` lists the prefix instead of asking per digest.
+_LIST_THRESHOLD = 8
 
 
 def _mtime(info: dict[str, Any]) -> float:
@@ -158,13 +158,30 @@ class FsspecBlobStore(BlobStore):
         return stream
 
     def _loose_missing(self, digests: set[str]) -> set[str]:
-        if len(digests) > _LIST_THRESHOLD:
-            present = {stat.digest for stat in self._iter_loose()}
-            return digests - present
-        ordered = sorted(digests)
-        with ThreadPoolExecutor(min(len(ordered), default_workers()) or 1) as pool:
-            found = list(pool.map(self._loose_size, ordered))
-        return {d for d, size in zip(ordered, found, strict=True) if size is None}
+        # Per two-character prefix: list the prefix when several digests fall in it (one request
+        # per 1,000 keys), else ask for each; prefixes in parallel.
+        by_prefix: dict[str, list[str]] = {}
+        for digest in digests:
+            by_prefix.setdefault(digest[:2], []).append(digest)
+        if not by_prefix:
+            return set()
+        with ThreadPoolExecutor(min(len(by_prefix), default_workers())) as pool:
+            parts = pool.map(self._missing_under, by_prefix.items())
+            return set().union(*parts)
+
+    def _missing_under(self, item: tuple[str, list[str]]) -> set[str]:
+        prefix, digests = item
+        if len(digests) < _LIST_THRESHOLD:
+            return {d for d in digests if self._loose_size(d) is None}
+        base = self._path(f"blobs/{prefix}")
+        try:
+            names = self.fs.ls(base, detail=False)
+        except FileNotFoundError:
+            return set(digests)
+        finally:
+            self.fs.invalidate_cache(base)
+        present = {prefix + name.rstrip("/").rsplit("/", 1)[-1] for name in names}
+        return {d for d in digests if d not in present}
 
     def _iter_loose(self) -> Iterator[BlobStat]:
         base = self._path("blobs")

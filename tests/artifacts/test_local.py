@@ -190,3 +190,24 @@ def test_put_files_can_link_large_files_and_packs_small_ones(tmp_path: Path) -> 
     assert large.stat().st_mode & _WRITE_BITS == 0
     assert store.is_packed(small_info.digest)
     assert small.stat().st_mode & stat.S_IWUSR  # packed bytes are a copy: the file stays as is
+
+
+def test_storing_known_bytes_again_makes_their_blob_young_for_gc(tmp_path: Path) -> None:
+    import time
+
+    store = LocalBlobStore(tmp_path / "store")
+    two_days_ago = time.time() - 2 * 86_400
+    loose = store.put_bytes(b"loose" * 100_000)
+    small = tmp_path / "small.txt"
+    small.write_text("packed")
+    (packed,) = store.put_files([small])
+    for path in (tmp_path / "store").rglob("*"):
+        if path.is_file():
+            os.utime(path, (two_days_ago, two_days_ago))
+    store.refresh()
+    assert all(s.modified_at < two_days_ago + 1 for s in store.list_blobs())
+    store.put_bytes(b"loose" * 100_000)
+    store.put_files([small])
+    ages = {s.digest: s.modified_at for s in store.list_blobs()}
+    assert ages[loose.digest] > time.time() - 60
+    assert ages[packed.digest] > time.time() - 60

@@ -139,7 +139,9 @@ class BlobStore(ABC):
     @abstractmethod
     def _remove_loose(self, digest: str) -> bool: ...
     @abstractmethod
-    def _touch_loose(self, digest: str) -> None: ...
+    def _touch(self, digest: str) -> None:
+        """Refresh a stored blob's age (or its pack's), where the medium allows."""
+
     @abstractmethod
     def _write_object(self, name: str, data: bytes) -> None: ...
     @abstractmethod
@@ -158,9 +160,9 @@ class BlobStore(ABC):
             StorageError: the store cannot be written.
         """
         digest = digest_bytes(data)
-        if self._loose_size(digest) is not None:
-            self._touch_loose(digest)  # refreshes its age, so gc's grace period covers it
-        elif digest not in self._packs:
+        if digest in self._packs or self._loose_size(digest) is not None:
+            self._touch(digest)  # refreshes its age, so gc's grace period covers it
+        else:
             self._write_object(loose_name(digest), bytes(data))
         return BlobInfo(digest, len(data))
 

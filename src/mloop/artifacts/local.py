@@ -115,7 +115,7 @@ class LocalBlobStore(BlobStore):
                 digest, size = digest_file(temporary)
             if self.blob_path(digest).exists():
                 temporary.unlink()
-                self._touch_loose(digest)
+                self._touch(digest)
             else:
                 self._install(temporary, digest)
         except OSError as exc:
@@ -148,7 +148,7 @@ class LocalBlobStore(BlobStore):
             digest, size = digest_file(temporary)
             if self.blob_path(digest).exists():
                 temporary.unlink()
-                self._touch_loose(digest)
+                self._touch(digest)
                 if not move:
                     os.chmod(source, _READ_ONLY)
             else:
@@ -177,7 +177,7 @@ class LocalBlobStore(BlobStore):
             digest = hasher.hexdigest()
             if self.blob_path(digest).exists() or digest in self._packs:
                 temporary.unlink()
-                self._touch_loose(digest)
+                self._touch(digest)
             else:
                 self._install(temporary, digest)
         except OSError as exc:
@@ -284,9 +284,13 @@ class LocalBlobStore(BlobStore):
             return False
         return True
 
-    def _touch_loose(self, digest: str) -> None:
+    def _touch(self, digest: str) -> None:
+        # A blob stored again counts as new for gc's grace period: the writer is about to
+        # reference it. For a packed blob that is its pack's age.
+        entry = self._packs.get(digest)
+        target = self.root / f"packs/{entry.pack_id}.pack" if entry else self.blob_path(digest)
         with contextlib.suppress(OSError):
-            os.utime(self.blob_path(digest))
+            os.utime(target)
 
     def _read_range(self, name: str, offset: int, size: int) -> bytes:
         if size >= 0 and name.endswith(".pack"):

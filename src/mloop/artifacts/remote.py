@@ -218,7 +218,7 @@ class FsspecBlobStore(BlobStore):
                 raise self._fail(f"deleting {len(present)} blob(s)", exc) from exc
         return present
 
-    def _touch_loose(self, digest: str) -> None:
+    def _touch(self, digest: str) -> None:
         # Object stores cannot refresh a modification time without rewriting the object; the
         # gc grace period on a remote store counts from when a blob was first written.
         return

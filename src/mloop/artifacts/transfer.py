@@ -109,6 +109,8 @@ def put_many(
                 results[i] = BlobInfo(digest, len(data))
                 if digest in absent:
                     buffer.add(digest, data)
+            for digest in {d for _, d, _ in hashed} - absent:
+                store._touch(digest)  # stored already: young again for gc's grace period
             store.write_pack(buffer)
             if progress is not None:
                 progress(len(group))

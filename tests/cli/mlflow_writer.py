@@ -96,9 +96,16 @@ def edge_cases() -> dict[str, object]:
     client.set_registered_model_alias("edge model", "1st", "1")
     client.set_registered_model_alias("edge model", "good", "1")
     client.set_experiment_tag(remote, "x:y", "colon key")
+    bad_name = client.create_run(remote, run_name="two\nlines")
+    odd_parent = client.create_run(remote, run_name="odd-parent", tags={"mlflow.parentRunId": "x"})
     long_name = client.create_experiment("e" * 253)
     orphan = client.create_run(long_name, run_name="in-a-long-named-experiment")
-    return {"run": run.info.run_id, "orphan": orphan.info.run_id}
+    return {
+        "run": run.info.run_id,
+        "orphan": orphan.info.run_id,
+        "bad_name": bad_name.info.run_id,
+        "odd_parent": odd_parent.info.run_id,
+    }
 
 
 def main() -> None:

@@ -314,6 +314,7 @@ def test_what_mloop_cannot_take_is_reported_and_the_rest_is_imported(
     assert "tag 'x:y' of experiment 'remote' skipped" in warnings
     assert f"experiment {'e' * 253!r} skipped" in warnings
     assert f"run {source.ids['orphan']} skipped: its experiment was not imported" in warnings
+    assert f"run {source.ids['bad_name']} skipped: run name" in warnings
     store = _open(cli_env)
     try:
         run = store.runs.get(run_id)
@@ -324,10 +325,11 @@ def test_what_mloop_cannot_take_is_reported_and_the_rest_is_imported(
         version = store.registry.get_version("edge model", 1)
         assert (version.run_id, version.source) == (None, "file:///models/x")
         assert store.registry.find_model("model@x") is None
+        assert store.runs.get(source.ids["odd_parent"]).parent_run_id is None
     finally:
         store.close()
     again = _import(cli, source.uri)
-    assert (again["runs_unchanged"], again["versions_created"], again["aliases_set"]) == (1, 0, 0)
+    assert (again["runs_unchanged"], again["versions_created"], again["aliases_set"]) == (2, 0, 0)
 
 
 def test_deletions_in_mloop_stay_and_conflicting_params_are_reported(

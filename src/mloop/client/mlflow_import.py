@@ -10,6 +10,7 @@ moved. Nothing is ever removed from the mloop store.
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from mloop.storage.mlflow_source import MlflowExperiment, MlflowRun, MlflowSourc
 from mloop.storage.protocols import Store
 
 ACTOR = "import-mlflow"
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 T = TypeVar("T")
 
 
@@ -188,14 +190,9 @@ class MlflowImporter:
         is_new = existing is None
         if existing is None:
             self._active_experiment(mloop_experiment)
-            existing = self.store.runs.create(
-                mloop_experiment,
-                run_id=mlflow_run.run_id,
-                run_name=mlflow_run.name or mlflow_run.run_id[:8],
-                start_time_ms=mlflow_run.start_time_ms,
-                user_id=mlflow_run.user_id,
-                parent_run_id=mlflow_run.tags.get("mlflow.parentRunId") or None,
-            )
+            existing = self._create_run(mloop_experiment, mlflow_run)
+            if existing is None:
+                return
             self.summary.runs_created += 1
         plan = self._plan(mlflow_run, existing, scratch)
         was_deleted = existing.lifecycle_stage is LifecycleStage.DELETED
@@ -211,6 +208,22 @@ class MlflowImporter:
             self.store.runs.delete(mlflow_run.run_id, actor=ACTOR)
         if not is_new:
             self.summary.runs_updated += 1
+
+    def _create_run(self, mloop_experiment: str, mlflow_run: MlflowRun) -> Run | None:
+        parent = mlflow_run.tags.get("mlflow.parentRunId", "")
+        try:
+            return self.store.runs.create(
+                mloop_experiment,
+                run_id=mlflow_run.run_id,
+                run_name=mlflow_run.name or mlflow_run.run_id[:8],
+                start_time_ms=mlflow_run.start_time_ms,
+                user_id=mlflow_run.user_id,
+                # A parent tag that is no run id (set by hand) links nothing.
+                parent_run_id=parent if _RUN_ID.match(parent) else None,
+            )
+        except InvalidInputError as exc:  # e.g. a name mloop refuses
+            self._warn(f"run {mlflow_run.run_id} skipped: {exc.message}")
+            return None
 
     def _find_run(self, run_id: str) -> Run | None:
         try:

@@ -85,19 +85,25 @@ def _direct_json(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     FastAPI would otherwise pass it through `jsonable_encoder`, which costs ~0.1 ms per point
     of a 10,000-point metric history; these dicts hold only JSON types already.
     """
+    if getattr(endpoint, "_mlflow_direct_json", False):
+        return endpoint  # already wrapped: including a router copies its routes
+    wrapped: Callable[..., Any]
     if inspect.iscoroutinefunction(endpoint):
 
         @functools.wraps(endpoint)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
             return _answer(await endpoint(*args, **kwargs))
 
-        return run_async
+        wrapped = run_async
+    else:
 
-    @functools.wraps(endpoint)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        return _answer(endpoint(*args, **kwargs))
+        @functools.wraps(endpoint)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return _answer(endpoint(*args, **kwargs))
 
-    return run
+        wrapped = run
+    setattr(wrapped, "_mlflow_direct_json", True)  # noqa: B010 - a marker on a function
+    return wrapped
 
 
 class MlflowRoute(APIRoute):

@@ -89,6 +89,12 @@ def edge_cases() -> dict[str, object]:
     client.set_tag(run.info.run_id, "a:b", "colon key")
     client.log_metric(run.info.run_id, "m:x", 1.0)
     client.log_metric(run.info.run_id, "ok", 2.0)
+    import pandas as pd
+    from mlflow.data.pandas_dataset import from_pandas
+
+    frame = pd.DataFrame({"x": [1.0]})
+    with mlflow.start_run(run_id=run.info.run_id):
+        mlflow.log_input(from_pandas(frame, name="d" * 300), context="training")
     client.set_terminated(run.info.run_id)
     client.create_registered_model("model@x")
     client.create_registered_model("edge model")

@@ -315,6 +315,7 @@ def test_what_mloop_cannot_take_is_reported_and_the_rest_is_imported(
     assert f"experiment {'e' * 253!r} skipped" in warnings
     assert f"run {source.ids['orphan']} skipped: its experiment was not imported" in warnings
     assert f"run {source.ids['bad_name']} skipped: run name" in warnings
+    assert f"run {run_id}: dataset input {'d' * 40!r}... skipped" in warnings
     store = _open(cli_env)
     try:
         run = store.runs.get(run_id)

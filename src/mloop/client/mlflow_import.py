@@ -242,7 +242,9 @@ class MlflowImporter:
             params=self._valid(run_id, params, "param"),
             tags=self._valid(run_id, tags, "tag"),
             metrics=self._valid(run_id, self._new_points(run_id, existing), "metric"),
-            inputs=[i for i in self.source.inputs(run_id) if i not in have],
+            inputs=self._storable_inputs(
+                run_id, [i for i in self.source.inputs(run_id) if i not in have]
+            ),
             files=self._new_files(mlflow_run, scratch),
             status=(
                 None
@@ -263,6 +265,17 @@ class MlflowImporter:
             kept.append(item)
         for key in sorted(refused):
             self._warn(f"run {run_id}: {kind} {key!r} skipped: mloop does not accept that key")
+        return kept
+
+    def _storable_inputs(self, run_id: str, inputs: list[RunInput]) -> list[RunInput]:
+        # mloop keeps dataset names and contexts to 250 characters (MLflow allows 500).
+        kept = [i for i in inputs if len(i.name) <= 250 and len(i.context) <= 250]
+        for refused in inputs:
+            if refused not in kept:
+                self._warn(
+                    f"run {run_id}: dataset input {refused.name[:40]!r}... skipped: its name or "
+                    "context is longer than mloop's 250 characters"
+                )
         return kept
 
     def _new_points(self, run_id: str, existing: Run) -> list[Metric]:
@@ -319,11 +332,18 @@ class MlflowImporter:
         for metrics in _chunks(plan.metrics, MAX_BATCH_METRICS):
             self._log(run_id, metrics=metrics)
         if plan.inputs:
-            self.store.runs.log_inputs(run_id, plan.inputs)
-            self.summary.inputs += len(plan.inputs)
+            try:
+                self.store.runs.log_inputs(run_id, plan.inputs)
+                self.summary.inputs += len(plan.inputs)
+            except InvalidInputError as exc:
+                self._warn(f"run {run_id}: dataset inputs not imported: {exc.message}")
         for path, relative in plan.files:
             parent = str(Path(relative).parent)
-            self._client.log_artifact(run_id, path, None if parent == "." else parent)
+            try:
+                self._client.log_artifact(run_id, path, None if parent == "." else parent)
+            except InvalidInputError as exc:  # a file name mloop refuses
+                self._warn(f"run {run_id}: artifact {relative!r} not imported: {exc.message}")
+                continue
             self.summary.artifact_files += 1
         if plan.status is not None:
             self.store.runs.update(run_id, status=plan.status, end_time_ms=plan.end_time_ms)

@@ -77,6 +77,7 @@ def _render(report: GcReport) -> None:
     table.add_row("unreferenced, within the grace period", str(report.young_blobs))
     if not report.dry_run:
         table.add_row("leftovers of dead writers", str(report.stale_objects))
+        table.add_row("old per-run artifact folders", str(report.legacy_folders))
     console.print(table)
     if report.kept_runs:
         console.print(

@@ -208,3 +208,36 @@ def test_gc_on_an_s3_artifact_root(store_url: str, s3_server: S3Server) -> None:
         assert store.artifacts.read_bytes(kept, "f0.bin") == b"kept"
     finally:
         store.close()
+
+
+def test_purged_runs_lose_their_legacy_artifact_folders_and_nothing_else(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    from mloop.tracking.artifacts import LocalArtifactStore
+
+    outside = store.experiments.create("elsewhere", artifact_location=str(tmp_path / "outside"))
+    runs = {
+        "gone": store.runs.create("0", run_name="gone"),
+        "kept": store.runs.create("0", run_name="kept"),
+        "gone_outside": store.runs.create(outside.experiment_id, run_name="gone-outside"),
+    }
+    for run in runs.values():  # files written the old way, beside the blob store
+        LocalArtifactStore(run.artifact_uri).write_bytes("model/model.pkl", b"pickle")
+    for name in ("gone", "gone_outside"):
+        store.runs.delete(runs[name].run_id, actor="alice")
+    time.sleep(0.01)
+
+    report = collect_garbage(
+        store.engine,
+        store.artifacts.blobs,
+        retention_days=0,
+        grace_hours=0,
+        clock=lambda: _later(1),
+    )
+
+    assert sorted(report.purged_runs) == sorted([runs["gone"].run_id, runs["gone_outside"].run_id])
+    assert report.legacy_folders == 1
+    assert not Path(runs["gone"].artifact_uri).parent.exists()
+    assert Path(runs["kept"].artifact_uri, "model", "model.pkl").read_bytes() == b"pickle"
+    assert Path(runs["gone_outside"].artifact_uri, "model", "model.pkl").exists()
+    assert Path(store.artifact_root).is_dir()

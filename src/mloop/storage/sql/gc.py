@@ -13,9 +13,12 @@ artifact manifests), plus the digest columns of tables declared before that flag
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Engine, and_, select
@@ -55,6 +58,8 @@ class GcReport:
         young_blobs: unreferenced blobs spared because they are younger than the grace period.
         referenced_blobs: distinct digests still referenced.
         stale_objects: leftovers of dead writers removed (temporary files, packs without index).
+        legacy_folders: per-run artifact folders of purged runs removed (files written there by
+            code that predates the blob store).
     """
 
     dry_run: bool
@@ -65,6 +70,7 @@ class GcReport:
     young_blobs: int = 0
     referenced_blobs: int = 0
     stale_objects: int = 0
+    legacy_folders: int = 0
 
 
 def reference_columns() -> list[Column[Any]]:
@@ -230,17 +236,23 @@ def collect_garbage(
     with read_transaction(engine) as conn:
         kept = _kept(conn, cutoff_ms)
         would_purge = sorted(conn.execute(_purgeable(cutoff_ms)).scalars())
+        query = select(schema.runs.c.run_uuid, schema.runs.c.artifact_uri).where(
+            schema.runs.c.run_uuid.in_(_purgeable(cutoff_ms))
+        )
+        folders: dict[str, str] = {row.run_uuid: row.artifact_uri for row in conn.execute(query)}
     purged = would_purge if dry_run else purge_runs(engine, cutoff_ms=cutoff_ms, actor=actor)
+    legacy = [] if dry_run else [(r, folders[r]) for r in purged if r in folders]
     # The listing comes first: a blob referenced by the time the references are read stays.
     stats = list(blobs.list_blobs())
     with read_transaction(engine) as conn:
         ignoring = _purgeable(cutoff_ms) if dry_run else None
         referenced = referenced_digests(conn, ignoring_owners=ignoring)
     doomed, young = _doomed(stats, referenced, young_after=now - grace_hours * 3600)
-    stale = 0
+    stale = removed_folders = 0
     if not dry_run:
         blobs.delete(doomed)
         stale = blobs.remove_stale(older_than=now - grace_hours * 3600)
+        removed_folders = remove_legacy_folders(blobs, legacy)
         if doomed:
             _record_blob_deletion(engine, blobs, doomed, actor=actor)
     return GcReport(
@@ -252,6 +264,7 @@ def collect_garbage(
         young_blobs=young,
         referenced_blobs=len(referenced),
         stale_objects=stale,
+        legacy_folders=removed_folders,
     )
 
 
@@ -269,3 +282,35 @@ def _record_blob_deletion(
             )
 
     with_retries(run, what="recording the blob collection in the audit log")
+
+
+def remove_legacy_folders(blobs: BlobStore, runs: Iterable[tuple[str, str]]) -> int:
+    """Remove the per-run artifact folders of purged `(run_id, artifact_uri)` runs.
+
+    Runs kept files in `<root>/<experiment>/<run_id>/artifacts/` before the blob store; model
+    packages may still be written there. Only a folder strictly inside a local blob store's
+    root, outside its `blobs/`, `packs/` and `tmp/`, and named after its run, is removed.
+    """
+    from mloop.artifacts import LocalBlobStore
+
+    if not isinstance(blobs, LocalBlobStore):
+        return 0
+    root = blobs.root.resolve()
+    reserved = {root / name for name in ("blobs", "packs", "tmp")}
+    removed = 0
+    for run_id, uri in runs:
+        if "://" in uri and not uri.startswith("file://"):
+            continue
+        folder = Path(uri.removeprefix("file://")).resolve()
+        inside = folder != root and folder.is_relative_to(root)
+        owned = run_id in (folder.name, folder.parent.name)
+        if not (inside and owned and folder.is_dir()) or any(
+            folder.is_relative_to(r) for r in reserved
+        ):
+            continue
+        shutil.rmtree(folder)
+        if folder.parent.name == run_id:  # `<experiment>/<run_id>` is empty now
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()
+        removed += 1
+    return removed

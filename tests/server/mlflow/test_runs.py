@@ -278,3 +278,30 @@ def test_log_model_appends_to_the_model_history_tag(live_server: LiveServer) -> 
     tags = http.get(f"{base}/get", params={"run_id": run_id}).json()["run"]["data"]["tags"]
     history = next(t["value"] for t in tags if t["key"] == "mlflow.log-model.history")
     assert history == '[{"artifact_path": "a"}, {"artifact_path": "b"}]'
+
+
+def test_concurrent_mlflow_clients_lose_and_duplicate_nothing(
+    mlflow_server: LiveServer, client: Any
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    tracking_uri = mlflow_server.url
+    run_ids = [client.create_run("0").info.run_id for _ in range(4)]
+
+    def log(run_id: str) -> None:
+        own = MlflowClient(tracking_uri)
+        for batch in range(25):
+            points = [Metric("m", float(batch * 10 + i), 1, batch * 10 + i) for i in range(10)]
+            own.log_batch(run_id, metrics=points)
+            own.log_metric(run_id, "single", batch, step=batch)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(log, run_ids))
+    for run_id in run_ids:
+        history = client.get_metric_history(run_id, "m")
+        assert sorted(m.step for m in history) == list(range(250))
+        assert len(client.get_metric_history(run_id, "single")) == 25
+        assert client.get_run(run_id).data.metrics == {"m": 249.0, "single": 24.0}

@@ -189,7 +189,7 @@ class BlobStore(ABC):
         """
         from mloop.artifacts.transfer import put_many
 
-        files = [Path(p) for p in paths]
+        files = [p if isinstance(p, Path) else Path(p) for p in paths]
         return put_many(self, files, link=link, workers=workers, progress=progress)
 
     def copy_to(

@@ -87,6 +87,7 @@ def put_many(
     from mloop.artifacts.blobs import BlobInfo
 
     sizes = _sizes(paths)
+    store.refresh()  # packs other processes wrote: their blobs need not be stored again
     results: list[BlobInfo | None] = [None] * len(paths)
     small = [i for i, size in enumerate(sizes) if size <= PACK_MAX_BLOB]
     large = [i for i, size in enumerate(sizes) if size > PACK_MAX_BLOB]
@@ -103,7 +104,9 @@ def put_many(
                 hashed.extend(
                     (i, d, data) for i, (d, data) in zip(batch, future.result(), strict=True)
                 )
-            absent = store.missing({d for _, d, _ in hashed})
+            # Small blobs are looked up in the pack indexes only: one stored on its own (by
+            # put_bytes) gets packed again, a few wasted bytes against a lookup per file.
+            absent = {d for _, d, _ in hashed if not store.is_packed(d)}
             buffer = PackBuffer()
             for i, digest, data in hashed:
                 results[i] = BlobInfo(digest, len(data))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mloop.server.api_v1 import artifacts, audit, experiments, logging, runs
+from mloop.server.api_v1 import artifacts, audit, experiments, logging, registry, runs
 
 PREFIX = "/api/v1"
 
@@ -18,4 +18,5 @@ def build_router() -> APIRouter:
     router.include_router(logging.router)
     router.include_router(artifacts.router)
     router.include_router(audit.router)
+    router.include_router(registry.router)
     return router

@@ -210,7 +210,7 @@ class RestRunStore:
         body = {
             "experiment_ids": None if experiment_ids is None else list(experiment_ids),
             "filter": filter_string,
-            "order_by": list(order_by or ()),
+            "order_by": [order_by] if isinstance(order_by, str) else list(order_by or ()),
             "params": params or {},
             "tags": tags or {},
             "status": None if status is None else RunStatus(status).value,

@@ -10,6 +10,7 @@ from mloop.errors import ConfigurationError
 from mloop.storage.rest.artifacts import RestArtifactStore
 from mloop.storage.rest.audit import RestAuditStore
 from mloop.storage.rest.experiments import RestExperimentStore
+from mloop.storage.rest.registry import RestModelRegistryStore
 from mloop.storage.rest.runs import RestRunStore
 from mloop.storage.rest.transport import Transport
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from mloop.storage.protocols import (
         DatasetStore,
         LoggedModelStore,
-        ModelRegistryStore,
     )
 
 
@@ -53,6 +53,7 @@ class RestStore:
         self.runs = RestRunStore(self.transport)
         self.audit = RestAuditStore(self.transport)
         self.artifacts = RestArtifactStore(self.transport)
+        self.registry = RestModelRegistryStore(self.transport)
 
     @property
     def artifact_root(self) -> str:
@@ -76,15 +77,6 @@ class RestStore:
             ConfigurationError: always.
         """
         raise self._not_served("datasets")
-
-    @property
-    def registry(self) -> ModelRegistryStore:
-        """Not served over REST yet.
-
-        Raises:
-            ConfigurationError: always.
-        """
-        raise self._not_served("the model registry")
 
     def _not_served(self, what: str) -> ConfigurationError:
         return ConfigurationError(

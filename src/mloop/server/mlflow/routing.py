@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -106,6 +107,25 @@ def _direct_json(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+# An escaped NUL in JSON text: `\u0000` after an even number of backslashes.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+async def _has_nul(request: Request) -> bool:
+    """Whether the path, query or JSON body holds a NUL, which PostgreSQL text cannot store.
+
+    Artifact uploads are bytes and may hold anything: their bodies are streamed, not checked.
+    """
+    if "\x00" in request.scope.get("path", ""):
+        return True
+    if any("\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()):
+        return True
+    if "/mlflow-artifacts/" in request.scope.get("path", ""):
+        return False
+    body = await request.body()
+    return b"\x00" in body or _JSON_NUL.search(body) is not None
+
+
 class MlflowRoute(APIRoute):
     """A route whose errors reach the client as MLflow's `{"error_code", "message"}`."""
 
@@ -117,6 +137,13 @@ class MlflowRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
+            if await _has_nul(request):
+                return mlflow_error(
+                    400,
+                    INVALID_PARAMETER_VALUE,
+                    "the request holds a NUL character (\\u0000), which names, keys and values "
+                    "may not contain",
+                )
             try:
                 return await handler(request)
             except MloopError as exc:

@@ -1,9 +1,10 @@
 """Many blobs at once: parallel hashing and upload, packing of small files, copies between stores.
 
-Small files (up to `PACK_MAX_BLOB`) are read and hashed by a thread pool in groups of about
-one pack's worth of bytes (so memory stays bounded), the group's digests are checked against
-the store in one `missing` call (one listing on a remote store, not a request per file), and
-what is missing is written as one pack. Large files are streamed by `put_file` in the same pool.
+Small files (up to `PACK_MAX_BLOB`) are read and hashed by two threads in groups of about one
+pack's worth of bytes (so memory stays bounded), looked up in the pack indexes (no request per
+file, even on a remote store), and those not packed yet are written as one pack. Large files go
+through `put_file` on a wider pool. Materialising and copying read packed blobs one pack at a
+time.
 """
 
 from __future__ import annotations

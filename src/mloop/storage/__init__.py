@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mloop.storage.protocols import ArtifactStore as ArtifactStore
 from mloop.storage.protocols import AuditStore as AuditStore
 from mloop.storage.protocols import DatasetStore as DatasetStore
 from mloop.storage.protocols import ExperimentStore as ExperimentStore
@@ -17,7 +18,15 @@ if TYPE_CHECKING:
     from mloop.storage.rest import RestStore
     from mloop.storage.sql.store import SqlStore
 
-__all__ = ["AuditStore", "DatasetStore", "ExperimentStore", "RunStore", "Store", "open_store"]
+__all__ = [
+    "ArtifactStore",
+    "AuditStore",
+    "DatasetStore",
+    "ExperimentStore",
+    "RunStore",
+    "Store",
+    "open_store",
+]
 
 
 def open_store(

@@ -54,6 +54,33 @@ _BODIES.append(
         "filter": "name = '\x00'",
     }
 )
+# Longer than the columns that hold them: PostgreSQL refuses, so the API must refuse first.
+_LONG = "x" * 9000
+_BODIES.append(
+    {
+        "run_id": "a" * 32,
+        "experiment_id": "0",
+        "name": _LONG,
+        "new_name": _LONG,
+        "artifact_location": _LONG,
+        "user_id": _LONG,
+        "run_name": _LONG,
+        "model_type": _LONG,
+        "source_run_id": _LONG,
+        "description": _LONG,
+        "source": _LONG,
+        "alias": _LONG,
+        "version": "1",
+        "key": _LONG,
+        "value": _LONG,
+        "tags": [{"key": "k", "value": _LONG}],
+        "params": [{"key": "k", "value": _LONG}],
+        "datasets": [{"dataset": {"name": _LONG, "digest": _LONG, "source": _LONG}}],
+        "models": [{"model_id": _LONG}],
+        "model_json": "{}",
+        "status": "FINISHED",
+    }
+)
 _QUERIES: list[dict[str, Any]] = [
     {},
     {
@@ -124,3 +151,54 @@ def test_nul_characters_are_refused_but_artifact_bytes_may_hold_them(
         http.put(path, content=content, headers={"content-type": "application/json"}).json() == {}
     )
     assert http.get(path).content == content
+
+
+def test_values_past_their_column_limits_are_invalid_parameters(live_server: LiveServer) -> None:
+    http = live_server.client
+    base = "/api/2.0/mlflow"
+    run_id = http.post(f"{base}/runs/create", json={}).json()["run"]["info"]["run_id"]
+    http.post(f"{base}/registered-models/create", json={"name": "rm"})
+    dataset = {"name": "d", "digest": "g"}
+    probes: list[tuple[str, dict[str, Any]]] = [
+        ("experiments/create", {"name": "e", "artifact_location": "/" + "x" * 950}),
+        ("runs/create", {"user_id": "u" * 300}),
+        ("runs/create", {"start_time": 2**64}),
+        ("runs/update", {"run_id": run_id, "end_time": -1}),
+        (
+            "runs/log-batch",
+            {"run_id": run_id, "metrics": [{"key": "m", "value": 1, "step": 2**63}]},
+        ),
+        ("logged-models", {"experiment_id": "0", "name": "m", "model_type": "t" * 300}),
+        ("logged-models", {"experiment_id": "0", "name": "m", "source_run_id": "r" * 40}),
+        (
+            "runs/log-inputs",
+            {"run_id": run_id, "datasets": [{"dataset": {**dataset, "source": "s" * 1001}}]},
+        ),
+        (
+            "runs/log-inputs",
+            {"run_id": run_id, "datasets": [{"dataset": {**dataset, "digest": "g" * 129}}]},
+        ),
+        (
+            "runs/log-inputs",
+            {
+                "run_id": run_id,
+                "datasets": [
+                    {
+                        "tags": [{"key": "mlflow.data.context", "value": "c" * 251}],
+                        "dataset": dataset,
+                    }
+                ],
+            },
+        ),
+        ("runs/outputs", {"run_id": run_id, "models": [{"model_id": "m" * 65}]}),
+        ("model-versions/create", {"name": "rm", "source": "s", "run_id": "not-a-run"}),
+    ]
+    for path, body in probes:
+        answer = http.post(f"{base}/{path}", json=body)
+        assert (answer.status_code, answer.json()["error_code"]) == (
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ), (path, answer.text)
+    run = http.get(f"{base}/runs/get", params={"run_id": run_id}).json()["run"]
+    assert run["inputs"]["dataset_inputs"] == []
+    assert run["data"]["metrics"] == []

@@ -22,7 +22,14 @@ from mloop.errors import (
     NotFoundError,
 )
 from mloop.server.mlflow.convert import experiment_json
-from mloop.server.mlflow.routing import KeyValue, Message, StoreDep, actor_of, new_router
+from mloop.server.mlflow.routing import (
+    KeyValue,
+    Location,
+    Message,
+    StoreDep,
+    actor_of,
+    new_router,
+)
 from mloop.storage import Store
 from mloop.storage.search.matching import lookup_in, matches
 from mloop.storage.search.parser import Searchable, parse_filter
@@ -42,7 +49,7 @@ _ORDER_FIELDS = {"name", "experiment_id", "creation_time", "last_update_time"}
 
 class CreateExperiment(Message):
     name: str
-    artifact_location: str | None = None
+    artifact_location: Location | None = None
     tags: list[KeyValue] = Field(default_factory=list)
 
 

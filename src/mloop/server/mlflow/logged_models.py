@@ -15,7 +15,14 @@ from pydantic import Field
 from mloop.entities.logged_models import LoggedModelStatus
 from mloop.errors import InvalidInputError
 from mloop.server.mlflow.convert import logged_model_json, proxied_uri
-from mloop.server.mlflow.routing import KeyValue, Message, StoreDep, new_router
+from mloop.server.mlflow.routing import (
+    KeyValue,
+    Message,
+    OptionalRunId,
+    StoreDep,
+    Text250,
+    new_router,
+)
 from mloop.tracking.names import generate_run_name
 
 router = new_router()
@@ -32,8 +39,8 @@ _STATUS_NUMBERS = {
 class CreateLoggedModel(Message):
     experiment_id: str
     name: str | None = None
-    model_type: str | None = None
-    source_run_id: str | None = None
+    model_type: Text250 | None = None
+    source_run_id: OptionalRunId | None = None
     params: list[KeyValue] = Field(default_factory=list)
     tags: list[KeyValue] = Field(default_factory=list)
 

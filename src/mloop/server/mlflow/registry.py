@@ -16,7 +16,14 @@ from pydantic import Field
 from mloop.entities import ModelVersion, RegisteredModel
 from mloop.errors import InvalidInputError, ModelVersionNotFoundError
 from mloop.server.mlflow.convert import key_values, proxied_uri
-from mloop.server.mlflow.routing import KeyValue, Message, StoreDep, actor_of, new_router
+from mloop.server.mlflow.routing import (
+    KeyValue,
+    Message,
+    OptionalRunId,
+    StoreDep,
+    actor_of,
+    new_router,
+)
 from mloop.storage import Store
 
 router = new_router()
@@ -64,7 +71,7 @@ class AliasRef(ModelRef):
 class VersionIn(Message):
     name: str
     source: str
-    run_id: str | None = None
+    run_id: OptionalRunId | None = None
     description: str | None = None
     tags: list[KeyValue] = Field(default_factory=list)
     model_id: str | None = None

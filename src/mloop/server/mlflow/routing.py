@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mloop.errors import (
     AlreadyExistsError,
@@ -164,6 +164,21 @@ class Message(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+# Bounds of the columns values end up in: PostgreSQL refuses longer text and integers past
+# 64 bits, so the API refuses them first with INVALID_PARAMETER_VALUE.
+Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
+Millis = Annotated[int, Field(ge=0, lt=2**63)]
+
+Text64 = Annotated[str, Field(max_length=64)]
+Text128 = Annotated[str, Field(max_length=128)]
+Text250 = Annotated[str, Field(max_length=250)]
+Text256 = Annotated[str, Field(max_length=256)]
+# Artifact locations get `/<run id>/artifacts` or `/models/<id>/artifacts` appended to fit 1000.
+Location = Annotated[str, Field(max_length=900)]
+Text1000 = Annotated[str, Field(max_length=1000)]
+OptionalRunId = Annotated[str, Field(pattern=r"^([0-9a-f]{32})?$")]
 
 
 class KeyValue(Message):

@@ -15,9 +15,20 @@ from pydantic import Field
 from mloop.entities import Metric, Param, RunInput, RunTag
 from mloop.entities.clock import now_ms
 from mloop.entities.logged_models import LoggedModelLink, LoggedModelMetric
-from mloop.entities.validation import validate_batch_sizes
+from mloop.entities.validation import MAX_KEY_LENGTH, validate_batch_sizes
 from mloop.errors import InvalidInputError, NotFoundError
-from mloop.server.mlflow.routing import KeyValue, Message, StoreDep, new_router
+from mloop.server.mlflow.routing import (
+    Int64,
+    KeyValue,
+    Message,
+    Millis,
+    StoreDep,
+    Text64,
+    Text128,
+    Text250,
+    Text1000,
+    new_router,
+)
 from mloop.server.mlflow.runs import RUN_NAME_TAG, RunRef, active_run
 from mloop.storage import Store
 
@@ -31,11 +42,11 @@ LOGGED_MODELS_TAG = "mlflow.log-model.history"
 class MetricIn(Message):
     key: str
     value: float
-    timestamp: int | None = None
-    step: int = 0
-    model_id: str | None = None
-    dataset_name: str | None = None
-    dataset_digest: str | None = None
+    timestamp: Millis | None = None
+    step: Int64 = 0
+    model_id: Text64 | None = None
+    dataset_name: Text250 | None = None
+    dataset_digest: Text128 | None = None
 
 
 class LogMetric(RunRef, MetricIn):
@@ -67,10 +78,10 @@ class LogModel(RunRef):
 
 
 class Dataset(Message):
-    name: str
-    digest: str
+    name: Text250
+    digest: Text128
     source_type: str | None = None
-    source: str | None = None
+    source: Text1000 | None = None
 
 
 class DatasetInput(Message):
@@ -79,12 +90,12 @@ class DatasetInput(Message):
 
 
 class ModelInput(Message):
-    model_id: str
+    model_id: Text64
 
 
 class ModelOutput(Message):
-    model_id: str
-    step: int = 0
+    model_id: Text64
+    step: Int64 = 0
 
 
 class LogInputs(RunRef):
@@ -179,6 +190,14 @@ def log_inputs(body: LogInputs, store: StoreDep) -> dict[str, Any]:
     """Record datasets and logged models a run consumed."""
     run_id = body.id()
     active_run(store, run_id)
+    for d in body.datasets:
+        for tag in d.tags:
+            if tag.key == DATASET_CONTEXT_TAG and len(tag.value) > MAX_KEY_LENGTH:
+                raise InvalidInputError(
+                    f"dataset context {tag.value[:40]!r}... is {len(tag.value)} characters long; "
+                    f"the limit is {MAX_KEY_LENGTH}",
+                    field=DATASET_CONTEXT_TAG,
+                )
     inputs = [
         RunInput(
             name=d.dataset.name,

@@ -18,7 +18,15 @@ from mloop.entities import LifecycleStage, Run, RunStatus, RunTag
 from mloop.errors import InvalidInputError, InvalidStateError
 from mloop.server.mlflow.convert import run_info_json, run_json
 from mloop.server.mlflow.experiments import view_stages
-from mloop.server.mlflow.routing import KeyValue, Message, StoreDep, actor_of, new_router
+from mloop.server.mlflow.routing import (
+    KeyValue,
+    Message,
+    Millis,
+    StoreDep,
+    Text256,
+    actor_of,
+    new_router,
+)
 from mloop.storage import Store
 from mloop.tracking.names import generate_run_name
 
@@ -33,9 +41,9 @@ _STATUS_NUMBERS = {"1": "RUNNING", "2": "SCHEDULED", "3": "FINISHED", "4": "FAIL
 
 class CreateRun(Message):
     experiment_id: str | None = None
-    user_id: str | None = None
+    user_id: Text256 | None = None
     run_name: str | None = None
-    start_time: int | None = None
+    start_time: Millis | None = None
     tags: list[KeyValue] = Field(default_factory=list)
 
 
@@ -57,7 +65,7 @@ class RunRef(Message):
 
 class UpdateRun(RunRef):
     status: str | int | None = None
-    end_time: int | None = None
+    end_time: Millis | None = None
     run_name: str | None = None
 
 

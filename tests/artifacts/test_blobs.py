@@ -355,3 +355,21 @@ def test_missing_lists_a_prefix_holding_many_asked_digests(blobs: BlobStore) -> 
     absent = {stored[:2] + digest_bytes(str(i).encode())[2:] for i in range(10)}
     assert blobs.missing({stored, *absent}) == absent
     assert blobs.missing({"ff" + d[2:] for d in absent}) == {"ff" + d[2:] for d in absent}
+
+
+def test_put_files_trusts_given_sizes_but_stores_grown_files_whole(
+    blobs: BlobStore, tmp_path: Path
+) -> None:
+    small = tmp_path / "small.txt"
+    small.write_text("small")
+    grown = tmp_path / "grown.bin"
+    grown.write_bytes(b"tiny")
+    sizes = [small.stat().st_size, grown.stat().st_size]
+    grown.write_bytes(os.urandom(LARGE))  # grew after the caller took its size
+    infos = blobs.put_files([small, grown], sizes=sizes)
+    assert [i.digest for i in infos] == [digest_bytes(b"small"), digest_bytes(grown.read_bytes())]
+    assert blobs.read_bytes(infos[1].digest) == grown.read_bytes()
+    with pytest.raises(InvalidInputError, match="one size per path"):
+        blobs.put_files([small], sizes=[1, 2])
+    with pytest.raises(InvalidInputError, match="No such file"):
+        blobs.put_files([tmp_path / "gone.txt"], sizes=[3])

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -170,6 +170,7 @@ class BlobStore(ABC):
         self,
         paths: Iterable[str | os.PathLike[str]],
         *,
+        sizes: Sequence[int] | None = None,
         link: bool = False,
         workers: int | None = None,
         progress: Progress | None = None,
@@ -178,6 +179,8 @@ class BlobStore(ABC):
 
         Args:
             paths: the files.
+            sizes: their sizes, when the caller has just taken them (saves a stat per file;
+                a file that grew since is still stored whole).
             link: hard-link large files into a local store (see `put_file`); small files are
                 packed either way.
             workers: threads to use (default: 4 per CPU, at most 32).
@@ -190,7 +193,7 @@ class BlobStore(ABC):
         from mloop.artifacts.transfer import put_many
 
         files = [p if isinstance(p, Path) else Path(p) for p in paths]
-        return put_many(self, files, link=link, workers=workers, progress=progress)
+        return put_many(self, files, sizes=sizes, link=link, workers=workers, progress=progress)
 
     def copy_to(
         self,

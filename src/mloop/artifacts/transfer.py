@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,16 +35,22 @@ def default_workers() -> int:
     return min(32, 4 * (os.cpu_count() or 1))
 
 
-def _read_small(paths: list[Path]) -> list[tuple[str, bytes]]:
-    out = []
+def _read_small(paths: list[Path]) -> list[tuple[str, bytes] | None]:
+    """Read and hash small files; None for one that turned out larger than a packed blob."""
+    out: list[tuple[str, bytes] | None] = []
     for path in paths:
         # os.read on a descriptor: a third of the cost of Path.read_bytes for 4 KB files.
-        fd = os.open(path, os.O_RDONLY)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot store {str(path)!r}: {exc.strerror or exc}", field="path"
+            ) from exc
         try:
             data = os.read(fd, PACK_MAX_BLOB + 1)
         finally:
             os.close(fd)
-        out.append((digest_bytes(data), data))
+        out.append(None if len(data) > PACK_MAX_BLOB else (digest_bytes(data), data))
     return out
 
 
@@ -76,10 +82,55 @@ def _groups(indexes: list[int], sizes: list[int]) -> Iterator[list[int]]:
         yield group
 
 
+def _checked_sizes(paths: list[Path], sizes: Sequence[int] | None) -> list[int]:
+    if sizes is None:
+        return _sizes(paths)
+    if len(sizes) != len(paths):
+        raise InvalidInputError(
+            f"put_files got {len(sizes)} sizes for {len(paths)} paths; give one size per path",
+            field="sizes",
+        )
+    return list(sizes)
+
+
+def _hash_group(
+    readers: ThreadPoolExecutor, paths: list[Path], group: list[int]
+) -> tuple[list[tuple[int, str, bytes]], list[int]]:
+    """Read and hash a group of small files: (index, digest, bytes), and the indexes that grew."""
+    batches = [group[k : k + _BATCH] for k in range(0, len(group), _BATCH)]
+    futures = [readers.submit(_read_small, [paths[i] for i in b]) for b in batches]
+    hashed: list[tuple[int, str, bytes]] = []
+    grown: list[int] = []
+    for batch, future in zip(batches, futures, strict=True):
+        for i, read in zip(batch, future.result(), strict=True):
+            if read is None:
+                grown.append(i)
+            else:
+                hashed.append((i, *read))
+    return hashed, grown
+
+
+def _pack_new(store: BlobStore, hashed: list[tuple[int, str, bytes]]) -> None:
+    """Write the blobs no pack holds yet as one pack; refresh the age of the others."""
+    # Small blobs are looked up in the pack indexes only: one stored on its own (by put_bytes)
+    # gets packed again, a few wasted bytes against a lookup per file.
+    buffer = PackBuffer()
+    known: set[str] = set()
+    for _, digest, data in hashed:
+        if store.is_packed(digest):
+            known.add(digest)
+        else:
+            buffer.add(digest, data)
+    for digest in known:
+        store._touch(digest)  # stored already: young again for gc's grace period
+    store.write_pack(buffer)
+
+
 def put_many(
     store: BlobStore,
     paths: list[Path],
     *,
+    sizes: Sequence[int] | None = None,
     link: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
@@ -87,37 +138,25 @@ def put_many(
     """Store files in parallel, packing the small ones (see the module docstring)."""
     from mloop.artifacts.blobs import BlobInfo
 
-    sizes = _sizes(paths)
+    known_sizes = _checked_sizes(paths, sizes)
     store.refresh()  # packs other processes wrote: their blobs need not be stored again
     results: list[BlobInfo | None] = [None] * len(paths)
-    small = [i for i, size in enumerate(sizes) if size <= PACK_MAX_BLOB]
-    large = [i for i, size in enumerate(sizes) if size > PACK_MAX_BLOB]
+    small = [i for i, size in enumerate(known_sizes) if size <= PACK_MAX_BLOB]
+    large = [i for i, size in enumerate(known_sizes) if size > PACK_MAX_BLOB]
     with (
         ThreadPoolExecutor(workers or default_workers()) as pool,
         ThreadPoolExecutor(min(_SMALL_READERS, workers or _SMALL_READERS)) as readers,
     ):
         pending = {pool.submit(store.put_file, paths[i], link=link): i for i in large}
-        for group in _groups(small, sizes):
-            batches = [group[k : k + _BATCH] for k in range(0, len(group), _BATCH)]
-            futures = [readers.submit(_read_small, [paths[i] for i in b]) for b in batches]
-            hashed: list[tuple[int, str, bytes]] = []
-            for batch, future in zip(batches, futures, strict=True):
-                hashed.extend(
-                    (i, d, data) for i, (d, data) in zip(batch, future.result(), strict=True)
-                )
-            # Small blobs are looked up in the pack indexes only: one stored on its own (by
-            # put_bytes) gets packed again, a few wasted bytes against a lookup per file.
-            absent = {d for _, d, _ in hashed if not store.is_packed(d)}
-            buffer = PackBuffer()
+        for group in _groups(small, known_sizes):
+            hashed, grown = _hash_group(readers, paths, group)
+            # Grown since its size was taken: stored on its own, like any large file.
+            pending.update({pool.submit(store.put_file, paths[i], link=link): i for i in grown})
+            _pack_new(store, hashed)
             for i, digest, data in hashed:
                 results[i] = BlobInfo(digest, len(data))
-                if digest in absent:
-                    buffer.add(digest, data)
-            for digest in {d for _, d, _ in hashed} - absent:
-                store._touch(digest)  # stored already: young again for gc's grace period
-            store.write_pack(buffer)
             if progress is not None:
-                progress(len(group))
+                progress(len(hashed))
         for done, i in _as_done(pending):
             results[i] = done.result()
             if progress is not None:

@@ -100,3 +100,21 @@ def test_artifacts_are_deleted_through_the_proxy(live_server: LiveServer, client
         f"/api/2.0/mlflow-artifacts/artifacts/0/{'d' * 32}/artifacts"
     )
     assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_a_file_larger_than_the_body_limit_streams_through_the_proxy(
+    mlflow_server: LiveServer, tmp_path: Path
+) -> None:
+    import mlflow
+
+    # Past the server's 16 MB request limit and the 8 MB spool threshold.
+    big = tmp_path / "weights.bin"
+    big.write_bytes(bytes(range(256)) * (17 * 4096))
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(big))
+    out = tmp_path / "out"
+    out.mkdir()
+    local = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path="weights.bin", dst_path=str(out)
+    )
+    assert Path(local).read_bytes() == big.read_bytes()

@@ -19,7 +19,7 @@ from mloop.client.context import (
 )
 from mloop.client.writer import KIND_METRIC, KIND_TAG
 from mloop.entities import Metric, Run, RunStatus, RunTag
-from mloop.errors import InvalidStateError, MloopError, RunNotActiveError
+from mloop.errors import ConfigurationError, InvalidStateError, MloopError, RunNotActiveError
 from mloop.tracking.artifacts import ArtifactEntry, RunArtifacts
 from mloop.tracking.names import generate_run_name
 
@@ -231,9 +231,16 @@ def _store_environment(run_id: str, env: Environment) -> None:
     if env.git is not None and env.git.is_dirty and env.git.diff:
         contents["environment/git.diff"] = env.git.diff.encode()
     artifacts = get_store().artifacts
+    try:
+        blobs = artifacts.blobs
+    except ConfigurationError:
+        # A server keeps its blob store to itself (REST store): upload the files instead.
+        for name, data in contents.items():
+            artifacts.write_bytes(run_id, name, data)
+        return
     entries = []
     for name, data in contents.items():
-        info = artifacts.blobs.put_bytes(data)
+        info = blobs.put_bytes(data)
         entries.append(ArtifactEntry(name, info.digest, info.size))
     artifacts.record(run_id, entries)
 

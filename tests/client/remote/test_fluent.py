@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from tests.client import test_fluent as _local
 
-# Left out: three tests that expect the run's environment files among its artifacts. The client
-# records them with `artifacts.blobs.put_bytes` + `record`, which need the server's blob store,
-# so runs logged through a server do not get them yet.
 _TAKEN = [
     "run_id",
     "test_log_param_returns_the_stored_string_and_accepts_the_same_value_again",
@@ -29,8 +26,11 @@ _TAKEN = [
     "test_a_write_error_is_raised_on_flush_once",
     "test_a_write_error_is_raised_at_run_end_and_the_run_still_ends",
     "test_a_write_error_is_raised_on_the_next_logging_call",
+    "test_log_artifact_copies_a_file_under_the_artifact_path",
     "test_log_artifacts_copies_a_folder_recursively",
     "test_log_text_and_log_dict_write_files",
+    "test_log_dict_refuses_data_it_cannot_serialise",
+    "test_log_figure_refuses_an_object_that_is_not_a_figure",
     "test_log_figure_saves_a_matplotlib_figure",
     "test_artifact_paths_that_escape_raise_and_write_nothing",
 ]

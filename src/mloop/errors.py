@@ -461,6 +461,7 @@ class CorruptBlobError(StorageError):
         self.digest = digest
         self.actual = actual
 
+
 class ModelPackageNotFoundError(NotFoundError):
     """A folder (or artifact path) holds no model package."""
 

@@ -82,9 +82,10 @@ def test_a_folder_is_logged_in_one_go(store: SqlStore, tmp_path: Path) -> None:
         "out/sub/b.txt",
         "out/sub/deep",
     ]
-    assert store.artifacts.read_bytes(run, "out/sub/deep/c.bin") == (
-        source / "sub" / "deep" / "c.bin"
-    ).read_bytes()
+    assert (
+        store.artifacts.read_bytes(run, "out/sub/deep/c.bin")
+        == (source / "sub" / "deep" / "c.bin").read_bytes()
+    )
     assert store.artifacts.log_dir(run, tmp_path / "src" / "sub" / "deep") == 1
     assert store.artifacts.find(run, "c.bin") is not None
 

@@ -122,6 +122,23 @@ def test_the_authenticated_user_is_the_actor_whatever_the_client_claims(
     assert [e.actor for e in events] == ["eddie"]
 
 
+def test_runs_belong_to_the_authenticated_user_whatever_the_body_claims(
+    auth_server: AuthServer,
+) -> None:
+    token = auth_server.token_for("eddie", Role.EDITOR)
+    with auth_server.client(bearer(token)) as client:
+        mine = client.post(
+            "/api/v1/runs", json={"experiment_id": "0", "run_name": "a", "user_id": "mallory"}
+        )
+        mlflow_run = client.post(
+            "/api/2.0/mlflow/runs/create", json={"experiment_id": "0", "user_id": "mallory"}
+        )
+    assert mine.status_code == 201, mine.text
+    assert mlflow_run.status_code == 200, mlflow_run.text
+    run_ids = [mine.json()["run_id"], mlflow_run.json()["run"]["info"]["run_id"]]
+    assert [auth_server.store.runs.get(r).user_id for r in run_ids] == ["eddie", "eddie"]
+
+
 def test_admin_routes_need_the_global_admin_role(auth_server: AuthServer) -> None:
     editor = auth_server.token_for("eddie", Role.EDITOR)
     admin = auth_server.token_for("ada", Role.ADMIN)

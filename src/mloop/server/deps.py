@@ -24,16 +24,19 @@ def config_of(request: Request) -> ServerConfig:
     return config
 
 
+def authenticated_name(request: Request) -> str | None:
+    """The name of the user the auth layer authenticated (`request.state.user`), if any."""
+    user = getattr(request.state, "user", None)
+    return None if user is None else str(getattr(user, "name", user))
+
+
 def actor_of(request: Request, claimed: str | None = None) -> str:
     """Who is acting, for the audit log.
 
     With authentication on, the authenticated user (`request.state.user`, set by the auth layer)
     wins over any name the client claims; without it the client's claim is recorded as given.
     """
-    user = getattr(request.state, "user", None)
-    if user is not None:
-        return str(getattr(user, "name", user))
-    return claimed or ANONYMOUS
+    return authenticated_name(request) or claimed or ANONYMOUS
 
 
 StoreDep = Annotated[Store, Depends(store_of)]

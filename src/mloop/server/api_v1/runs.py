@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from mloop.entities import RunTag
 from mloop.errors import InvalidInputError
-from mloop.server.deps import ConfigDep, StoreDep, actor_of
+from mloop.server.deps import ConfigDep, StoreDep, actor_of, authenticated_name
 from mloop.server.schemas import ERROR_RESPONSES, RunId, RunOut, from_run
 from mloop.server.schemas_runs import RunCreate, RunPageOut, RunUpdate, SearchIn
 
@@ -22,14 +22,17 @@ ActorQuery = Annotated[
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_run(body: RunCreate, store: StoreDep) -> RunOut:
-    """Start a run; with a client-chosen `run_id` a retried create returns the same run."""
+def create_run(body: RunCreate, store: StoreDep, request: Request) -> RunOut:
+    """Start a run; with a client-chosen `run_id` a retried create returns the same run.
+
+    With auth on, the run belongs to the authenticated user, whatever `user_id` the body claims.
+    """
     run = store.runs.create(
         body.experiment_id,
         run_id=body.run_id,
         run_name=body.run_name,
         start_time_ms=body.start_time_ms,
-        user_id=body.user_id,
+        user_id=authenticated_name(request) or body.user_id,
         parent_run_id=body.parent_run_id,
         tags=[RunTag(t.key, t.value) for t in body.tags],
     )

@@ -29,6 +29,7 @@ from mloop.errors import (
     NotFoundError,
     StorageError,
 )
+from mloop.server.deps import ANONYMOUS, authenticated_name
 from mloop.storage import Store
 
 logger = logging.getLogger("mloop.server.mlflow")
@@ -196,8 +197,7 @@ def store_of(request: Request) -> Store:
 
 def actor_of(request: Request) -> str:
     """Who acts, for the audit log: the authenticated user when auth is on."""
-    user = getattr(request.state, "user", None)
-    return str(getattr(user, "name", user)) if user is not None else "anonymous"
+    return authenticated_name(request) or ANONYMOUS
 
 
 StoreDep = Annotated[Store, Depends(store_of)]

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from mloop.entities import LifecycleStage, Run, RunStatus, RunTag
 from mloop.errors import InvalidInputError, InvalidStateError
+from mloop.server.deps import authenticated_name
 from mloop.server.mlflow.convert import run_info_json, run_json
 from mloop.server.mlflow.experiments import view_stages
 from mloop.server.mlflow.routing import (
@@ -117,8 +118,8 @@ def parse_status(value: str | int) -> RunStatus:
 
 
 @router.post("/runs/create")
-def create_run(body: CreateRun, store: StoreDep) -> dict[str, Any]:
-    """Start a run; answers the run."""
+def create_run(body: CreateRun, store: StoreDep, request: Request) -> dict[str, Any]:
+    """Start a run; answers the run (owned by the authenticated user when auth is on)."""
     tags = {t.key: t.value for t in body.tags}
     tagged_name = tags.get(RUN_NAME_TAG)
     if body.run_name and tagged_name and body.run_name != tagged_name:
@@ -141,7 +142,7 @@ def create_run(body: CreateRun, store: StoreDep) -> dict[str, Any]:
         experiment_id,
         run_name=run_name,
         start_time_ms=body.start_time,
-        user_id=body.user_id or "",
+        user_id=authenticated_name(request) or body.user_id or "",
         parent_run_id=parent if parent and _RUN_ID.match(parent) else None,
         tags=[RunTag(k, v) for k, v in tags.items()],
     )

@@ -72,8 +72,32 @@ def validate_tag_value(key: str, value: object) -> str:
     return _bounded_text("tag", key, value, MAX_TAG_VALUE_LENGTH)
 
 
+def validate_text(value: object, *, what: str, field: str, limit: int) -> str:
+    """Check a free-text field the store keeps in a bounded column (user id, dataset fields ...).
+
+    PostgreSQL text cannot hold NUL characters, so they are refused on every backend alike.
+
+    Raises:
+        InvalidInputError: not a string, longer than the limit, or containing a NUL character.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a string, got {type(value).__name__}", field=field)
+    if len(value) > limit:
+        raise InvalidInputError(
+            f"{what} has {len(value)} characters; the limit is {limit}", field=field
+        )
+    if "\x00" in value:
+        raise InvalidInputError(f"{what} contains a NUL character; remove it", field=field)
+    return value
+
+
 def _bounded_text(kind: str, key: str, value: object, limit: int) -> str:
     text = value if isinstance(value, str) else str(value)
+    if "\x00" in text:
+        raise InvalidInputError(
+            f"{kind} {key!r} has a value with a NUL character, which cannot be stored; remove it",
+            field=key,
+        )
     if len(text) > limit:
         raise InvalidInputError(
             f"{kind} {key!r} has a value of {len(text)} characters; the limit is {limit}: log "

@@ -205,6 +205,42 @@ def test_log_inputs_is_idempotent(store: SqlStore) -> None:
     assert sorted(store.runs.get(run.run_id).inputs, key=lambda i: i.context) == [holdout, train]
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        RunInput("d" * 251, "sha256:1"),
+        RunInput("d", "x" * 129),
+        RunInput("d", "sha256:1", source="s" * 1001),
+        RunInput("d", "sha256:1", context="c" * 251),
+        RunInput("d\x00", "sha256:1"),
+    ],
+)
+def test_log_inputs_refuses_fields_its_columns_cannot_hold(store: SqlStore, bad: RunInput) -> None:
+    run = store.runs.create("0", run_name="r")
+    good = RunInput("ok", "sha256:2")
+    with pytest.raises(InvalidInputError, match="dataset input"):
+        store.runs.log_inputs(run.run_id, [good, bad])
+    assert store.runs.get(run.run_id).inputs == ()
+
+
+@pytest.mark.parametrize("user_id", ["u" * 257, "a\x00b"])
+def test_create_refuses_a_user_id_its_column_cannot_hold(store: SqlStore, user_id: str) -> None:
+    with pytest.raises(InvalidInputError, match="user id"):
+        store.runs.create("0", run_name="r", user_id=user_id)
+    assert list(store.runs.search(["0"])) == []
+
+
+def test_params_and_tags_with_nul_characters_are_refused(store: SqlStore) -> None:
+    run = store.runs.create("0", run_name="r")
+    with pytest.raises(InvalidInputError, match="NUL"):
+        store.runs.log_batch(run.run_id, params=[Param("p", "a\x00")])
+    with pytest.raises(InvalidInputError, match="NUL"):
+        store.runs.log_batch(run.run_id, tags=[RunTag("t", "a\x00")])
+    stored = store.runs.get(run.run_id)
+    assert stored.params == {}
+    assert "t" not in stored.tags
+
+
 def test_delete_tag_removes_only_that_tag_of_that_run(store: SqlStore) -> None:
     run = store.runs.create("0", run_name="r", tags=[RunTag("a", "1"), RunTag("b", "2")])
     other = store.runs.create("0", run_name="o", tags=[RunTag("a", "1")])

@@ -29,6 +29,7 @@ from mloop.entities.validation import (
     validate_param_value,
     validate_run_id,
     validate_tag_value,
+    validate_text,
 )
 from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
 from mloop.storage.search.parser import parse_filter, parse_order_by
@@ -88,6 +89,7 @@ class SqlRunStore:
         """
         run_uuid = validate_run_id(run_id) if run_id is not None else uuid.uuid4().hex
         validate_name(run_name, kind="run")
+        validate_text(user_id, what="the run's user id", field="user_id", limit=256)
         if parent_run_id is not None:
             validate_run_id(parent_run_id)
         experiment_pk = validate_experiment_id(experiment_id)
@@ -219,7 +221,10 @@ class SqlRunStore:
 
         Raises:
             RunNotFoundError: no such run.
+            InvalidInputError: a field is too long for its column or holds a NUL character.
         """
+        for item in inputs:
+            validate_run_input(item)
 
         def run() -> None:
             with write_transaction(self._engine) as conn:
@@ -467,3 +472,17 @@ def _validate_batch(
         validate_param_value(validate_key(param.key, kind="param"), param.value)
     for tag in tags:
         validate_tag_value(validate_key(tag.key, kind="tag"), tag.value)
+
+
+def validate_run_input(item: RunInput) -> None:
+    """Check a dataset input's fields against the limits of the `run_inputs` columns."""
+    limits = (
+        ("name", item.name, 250),
+        ("digest", item.digest, 128),
+        ("context", item.context, 250),
+        ("source", item.source, 1000),
+    )
+    for field, value, limit in limits:
+        validate_text(
+            value, what=f"the {field} of dataset input {item.name!r}", field=field, limit=limit
+        )

@@ -42,7 +42,11 @@ def _kill_after(url: str, artifact_root: str, run_id: str, acks: int) -> list[in
     finally:
         # The child is most likely inside its next transaction now.
         child.send_signal(signal.SIGKILL)
-        rest, errors = child.communicate(timeout=30)
+        # Read what is left through the same file object: lines it has already buffered from the
+        # pipe are acknowledgements too (`communicate` would read only the pipe and miss them).
+        rest = child.stdout.read()
+        errors = child.stderr.read() if child.stderr is not None else ""
+        child.wait(timeout=30)
     acknowledged.extend(int(line) for line in rest.split())
     assert child.returncode == -signal.SIGKILL, errors
     return acknowledged

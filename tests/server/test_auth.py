@@ -203,11 +203,9 @@ def test_verified_credentials_are_cached_for_the_ttl(
 
 
 def test_auth_needs_a_store_with_users(tmp_path: object) -> None:
-    class NoAuthStore:
-        pass
-
+    store_without_users = object()  # has no `auth` aggregate, as a REST store
     with pytest.raises(ConfigurationError, match="needs the server to run on a database"):
-        AuthMiddleware(lambda *_: None, store=NoAuthStore())  # type: ignore[arg-type]
+        AuthMiddleware(lambda *_: None, store=store_without_users)  # type: ignore[arg-type]
 
 
 def test_websockets_need_credentials_too(store: SqlStore, server_config: ServerConfig) -> None:

@@ -15,11 +15,14 @@ MloopError
 │   ├── ModelNotFoundError           .name
 │   ├── ModelVersionNotFoundError    .name .version
 │   ├── ModelPackageNotFoundError    .path   (no mloop-model.yaml there)
-│   └── AliasNotFoundError           .name .alias
+│   ├── AliasNotFoundError           .name .alias
+│   ├── DeploymentNotFoundError      .name
+│   └── DeploymentRevisionNotFoundError .name .revision
 ├── AlreadyExistsError
 │   ├── UserAlreadyExistsError       .name
 │   ├── ExperimentAlreadyExistsError .name
-│   └── ModelAlreadyExistsError      .name
+│   ├── ModelAlreadyExistsError      .name
+│   └── DeploymentAlreadyExistsError .name
 ├── InvalidInputError (also ValueError)  .field
 │   ├── ParamConflictError           .run_id .key .old_value .new_value
 │   ├── InvalidFilterError           .text .position   (a search filter does not parse)
@@ -35,7 +38,8 @@ MloopError
 ├── InvalidStateError
 │   ├── RunNotActiveError            .run_id .status
 │   ├── ProtectedAliasError          .name .alias .version   (needs an approved version)
-│   └── AliasInUseError              .name .version .aliases (delete needs force)
+│   ├── AliasInUseError              .name .version .aliases (delete needs force)
+│   └── NothingToRollBackError       .name   (a deployment at its first revision)
 ├── StorageError
 │   ├── DatabaseLockedError
 │   ├── CorruptBlobError             .digest   (a blob's bytes no longer match its digest)
@@ -52,8 +56,8 @@ the next step. HTTP status codes and CLI exit codes are mapped from these classe
 (`server/`, `cli/`), never here.
 
 The classes live in modules by concept (`base`, `tracking`, `storage`, `access`, `data`,
-`registry`, `models`); import them from `mloop.errors`, which re-exports every one. A new class
-goes into its concept's module, into `__all__` here and into the tree above.
+`registry`, `models`, `deployments`); import them from `mloop.errors`, which re-exports every
+one. A new class goes into its concept's module, into `__all__` here and into the tree above.
 """
 
 from __future__ import annotations
@@ -82,6 +86,12 @@ from mloop.errors.data import (
     DvcImportError,
     InvalidDatasetReferenceError,
     SchemaFileError,
+)
+from mloop.errors.deployments import (
+    DeploymentAlreadyExistsError,
+    DeploymentNotFoundError,
+    DeploymentRevisionNotFoundError,
+    NothingToRollBackError,
 )
 from mloop.errors.models import (
     CorruptModelPackageError,
@@ -131,6 +141,9 @@ __all__ = [
     "DatabaseLockedError",
     "DatasetNotFoundError",
     "DatasetVersionNotFoundError",
+    "DeploymentAlreadyExistsError",
+    "DeploymentNotFoundError",
+    "DeploymentRevisionNotFoundError",
     "DvcImportError",
     "ExperimentAlreadyExistsError",
     "ExperimentNotFoundError",
@@ -149,6 +162,7 @@ __all__ = [
     "ModelPackageNotFoundError",
     "ModelVersionNotFoundError",
     "NotFoundError",
+    "NothingToRollBackError",
     "ParamConflictError",
     "PermissionDeniedError",
     "ProtectedAliasError",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.engine import Connection
 
 from mloop.entities import (
@@ -19,7 +19,6 @@ from mloop.entities import (
     RegisteredModel,
     RegisteredModelPage,
 )
-from mloop.entities.clock import now_ms
 from mloop.entities.registry import (
     validate_alias,
     validate_description,
@@ -34,18 +33,16 @@ from mloop.errors import (
     InvalidInputError,
     ModelAlreadyExistsError,
     ModelVersionNotFoundError,
-    RunNotFoundError,
 )
 from mloop.storage.sql import registry_aliases as aliases
-from mloop.storage.sql import registry_tags, schema
+from mloop.storage.sql import registry_tags
+from mloop.storage.sql import registry_versions as versions
 from mloop.storage.sql.audit import append_event
-from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.registry_rows import (
     VERSION_COLUMNS,
     VERSIONS_WITH_NAMES,
     alias_version,
-    aliases_of_version,
     load_models,
     load_versions,
     model_row,
@@ -57,7 +54,6 @@ from mloop.storage.sql.registry_rows import (
 from mloop.storage.sql.registry_search import search_page
 from mloop.storage.sql.schema_registry import (
     model_aliases,
-    model_version_tags,
     model_versions,
     registered_model_tags,
     registered_models,
@@ -106,7 +102,7 @@ class SqlModelRegistryStore:
         checked_tags = registry_tags.checked_tags(tags)
 
         def run(conn: Connection) -> RegisteredModel:
-            if _insert_model(conn, name, description) is None:
+            if versions.insert_model(conn, name, description) is None:
                 raise ModelAlreadyExistsError(name)
             row = model_row(conn, name)
             registry_tags.write_tags(conn, registered_model_tags, "model_id", row.id, checked_tags)
@@ -253,45 +249,10 @@ class SqlModelRegistryStore:
         }
         checked_tags = registry_tags.checked_tags(tags)
 
-        def run(conn: Connection) -> ModelVersion:
-            if run_id is not None and not _run_exists(conn, run_id):
-                raise RunNotFoundError(run_id)
-            created = _insert_model(conn, name, "") is not None
-            stamp = now_ms()
-            model_id, number = conn.execute(
-                update(_models)
-                .where(_models.c.name == name)
-                .values(last_version=_models.c.last_version + 1, last_updated_time=stamp)
-                .returning(_models.c.id, _models.c.last_version)
-            ).one()
-            version_id = conn.execute(
-                _versions.insert()
-                .values(
-                    model_id=model_id,
-                    version=number,
-                    user_id=actor,
-                    creation_time=stamp,
-                    last_updated_time=stamp,
-                    **fields,
-                )
-                .returning(_versions.c.id)
-            ).scalar_one()
-            registry_tags.write_tags(
-                conn, model_version_tags, "version_id", version_id, checked_tags
-            )
-            if created:
-                append_event(conn, actor=actor, action="model.create", entity=("model", name))
-            details = {k: fields[k] for k in ("source", "run_id", "package_digest")}
-            append_event(
-                conn,
-                actor=actor,
-                action="model_version.create",
-                entity=("model_version", f"{name}/{number}"),
-                details={**details, "tags": checked_tags},
-            )
-            return version_entity(conn, model_id, number)
-
-        return self._write(run, what=f"registering a version of model {name!r}")
+        return self._write(
+            lambda conn: versions.create_version(conn, name, fields, checked_tags, actor=actor),
+            what=f"registering a version of model {name!r}",
+        )
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         """One version with its tags, aliases, approvals and lineage.
@@ -345,26 +306,12 @@ class SqlModelRegistryStore:
         number = validate_version(version)
         validate_description(description)
 
-        def run(conn: Connection) -> ModelVersion:
-            model = model_row(conn, name, lock=True)
-            row = version_row(conn, model.id, name, number)
-            stamp = now_ms()
-            conn.execute(
-                update(_versions)
-                .where(_versions.c.id == row.id)
-                .values(description=description, last_updated_time=stamp)
-            )
-            touch_model(conn, model.id)
-            append_event(
-                conn,
-                actor=actor,
-                action="model_version.update",
-                entity=("model_version", f"{name}/{number}"),
-                details={"description": description},
-            )
-            return version_entity(conn, model.id, number)
-
-        return self._write(run, what=f"updating version {number} of model {name!r}")
+        return self._write(
+            lambda conn: versions.update_version(
+                conn, name, number, actor=actor, description=description
+            ),
+            what=f"updating version {number} of model {name!r}",
+        )
 
     def delete_version(self, name: str, version: int, *, actor: str, force: bool = False) -> None:
         """Delete a version with its tags and approvals; its number is not reused.
@@ -375,23 +322,10 @@ class SqlModelRegistryStore:
         """
         number = validate_version(version)
 
-        def run(conn: Connection) -> None:
-            model = model_row(conn, name, lock=True)
-            row = version_row(conn, model.id, name, number)
-            aliases = aliases_of_version(conn, row.id)
-            if aliases and not force:
-                raise AliasInUseError(name, number, aliases)
-            conn.execute(delete(_versions).where(_versions.c.id == row.id))
-            touch_model(conn, model.id)
-            append_event(
-                conn,
-                actor=actor,
-                action="model_version.delete",
-                entity=("model_version", f"{name}/{number}"),
-                details={"aliases_removed": aliases},
-            )
-
-        self._write(run, what=f"deleting version {number} of model {name!r}")
+        self._write(
+            lambda conn: versions.delete_version(conn, name, number, actor=actor, force=force),
+            what=f"deleting version {number} of model {name!r}",
+        )
 
     def search_versions(
         self,
@@ -512,26 +446,3 @@ class SqlModelRegistryStore:
             lambda conn: aliases.approve(conn, name, number, actor=actor, comment=comment),
             what=f"approving version {number} of model {name!r}",
         )
-
-
-def _insert_model(conn: Connection, name: str, description: str) -> int | None:
-    """Insert the model row unless it exists; its id when inserted, else None."""
-    stamp = now_ms()
-    inserted = conn.execute(
-        insert_ignore(conn, _models)
-        .values(
-            name=name,
-            description=description,
-            last_version=0,
-            creation_time=stamp,
-            last_updated_time=stamp,
-        )
-        .returning(_models.c.id)
-    ).scalar_one_or_none()
-    return int(inserted) if inserted is not None else None
-
-
-def _run_exists(conn: Connection, run_id: str) -> bool:
-    runs = schema.runs
-    found = conn.execute(select(runs.c.id).where(runs.c.run_uuid == run_id)).first()
-    return found is not None

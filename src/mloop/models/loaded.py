@@ -15,7 +15,7 @@ from typing import Any
 
 from mloop.errors import InvalidInputError
 from mloop.models.flavors import Predictor, flavor_module
-from mloop.models.inputs import check_columns, to_columns
+from mloop.models.inputs import Columns, check_columns, to_columns
 from mloop.models.package import ModelPackage, read_package
 
 
@@ -93,6 +93,13 @@ class LoadedModel:
         if self._onnx is not None and self._onnx.has_method(method):
             return True
         return self._native_predictor().has_method(method)
+
+    def run_checked(self, method: str, columns: Columns) -> Any:
+        """Run `method` on columns already checked against the signature (`check_columns`).
+
+        What a server calls after checking each request, so a merged batch is not checked twice.
+        """
+        return self._predictor(method).run(method, columns, None)
 
     def _call(self, method: str, data: Any) -> Any:
         predictor = self._predictor(method)

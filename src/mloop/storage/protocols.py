@@ -34,6 +34,7 @@ from mloop.entities.datasets import (
     ManifestEntry,
     NewVersion,
 )
+from mloop.entities.gates import StoredValidation
 from mloop.entities.logged_models import (
     LoggedModel,
     LoggedModelLink,
@@ -282,6 +283,30 @@ class LoggedModelStore(Protocol):
     ) -> LoggedModelPage: ...
 
 
+class ValidationReportStore(Protocol):
+    """Validation reports of model versions (the gates' verdicts; the reports are blobs)."""
+
+    def create(
+        self,
+        name: str,
+        version: int,
+        *,
+        policy_digest: str,
+        inputs_digest: str,
+        holdout: str,
+        passed: bool,
+        gates: dict[str, str],
+        report_digest: str,
+        html_digest: str,
+        actor: str,
+    ) -> StoredValidation: ...
+    def list(self, name: str, version: int) -> list[StoredValidation]: ...
+    def find_latest(self, name: str, version: int) -> StoredValidation | None: ...
+    def find_reusable(
+        self, name: str, version: int, *, policy_digest: str, inputs_digest: str
+    ) -> StoredValidation | None: ...
+
+
 class ArtifactStore(Protocol):
     """Artifacts by logical path: manifest rows (owner, path) -> blob, bytes in the blob store.
 
@@ -347,6 +372,8 @@ class Store(Protocol):
     def registry(self) -> ModelRegistryStore: ...
     @property
     def logged_models(self) -> LoggedModelStore: ...
+    @property
+    def validation_reports(self) -> ValidationReportStore: ...
 
     def after_fork(self) -> None: ...
     def close(self) -> None: ...

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mloop.storage.protocols import (
         DatasetStore,
         LoggedModelStore,
+        ValidationReportStore,
     )
 
 
@@ -77,6 +78,15 @@ class RestStore:
             ConfigurationError: always.
         """
         raise self._not_served("datasets")
+
+    @property
+    def validation_reports(self) -> ValidationReportStore:
+        """Not served over REST yet.
+
+        Raises:
+            ConfigurationError: always.
+        """
+        raise self._not_served("validation reports")
 
     def _not_served(self, what: str) -> ConfigurationError:
         return ConfigurationError(

@@ -16,6 +16,7 @@ from mloop.storage.sql.experiments import SqlExperimentStore
 from mloop.storage.sql.logged_models import SqlLoggedModelStore
 from mloop.storage.sql.registry import SqlModelRegistryStore
 from mloop.storage.sql.runs import SqlRunStore
+from mloop.storage.sql.validation_reports import SqlValidationReportStore
 
 
 class SqlStore:
@@ -52,6 +53,7 @@ class SqlStore:
         self.datasets = SqlDatasetStore(self.engine)
         self.auth = SqlAuthStore(self.engine)
         self.logged_models = SqlLoggedModelStore(self.engine)
+        self.validation_reports = SqlValidationReportStore(self.engine)
 
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate the database to the current schema; returns the revisions before and after."""

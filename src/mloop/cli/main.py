@@ -10,6 +10,7 @@ from mloop.cli import datasets as dataset_commands
 from mloop.cli import gc as gc_command
 from mloop.cli import import_mlflow as import_mlflow_command
 from mloop.cli import lineage as lineage_command
+from mloop.cli import predict as predict_command
 from mloop.cli import server as server_command
 from mloop.cli.errors import MloopGroup
 
@@ -56,6 +57,7 @@ app.command("server")(server_command.server)
 app.command("import-mlflow")(import_mlflow_command.import_mlflow)
 app.command("lineage")(lineage_command.lineage)
 app.command("gc")(gc_command.gc)
+app.command("predict")(predict_command.predict)
 
 
 def run() -> None:

@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 from mloop.errors import (
     AlreadyExistsError,
     ConfigurationError,
+    GatesFailedError,
     InvalidInputError,
     InvalidStateError,
     MloopError,
@@ -20,8 +21,12 @@ from mloop.errors import (
     StorageError,
 )
 
-# First match wins, so subclasses come before their parents.
+# First match wins, so subclasses come before their parents. Refused promotions get a code of
+# their own (also `mloop models validate`'s when a gate fails), so CI can tell "the model is not
+# good enough" from "the command was wrong".
+GATES_FAILED_EXIT_CODE = 8
 EXIT_CODES: tuple[tuple[type[MloopError], int], ...] = (
+    (GatesFailedError, GATES_FAILED_EXIT_CODE),
     (InvalidInputError, 2),
     (NotFoundError, 3),
     (AlreadyExistsError, 4),

@@ -34,12 +34,14 @@ MloopError
 │   ├── UntrustedModelError          .path .types  (loading would trust unlisted code)
 │   ├── ModelInputError              .column   (prediction input does not fit the signature)
 │   ├── SchemaFileError              .path .line   (a data schema file breaks the format)
+│   ├── PolicyFileError              .path .line   (a validation policy breaks the format)
 │   └── DataValidationError          .result       (data broke error-severity schema rules)
 ├── InvalidStateError
 │   ├── RunNotActiveError            .run_id .status
 │   ├── ProtectedAliasError          .name .alias .version   (needs an approved version)
 │   ├── AliasInUseError              .name .version .aliases (delete needs force)
-│   └── NothingToRollBackError       .name   (a deployment at its first revision)
+│   ├── NothingToRollBackError       .name   (a deployment at its first revision)
+│   └── GatesFailedError             .name .version .alias .failures   (promotion refused)
 ├── StorageError
 │   ├── DatabaseLockedError
 │   ├── CorruptBlobError             .digest   (a blob's bytes no longer match its digest)
@@ -56,8 +58,8 @@ the next step. HTTP status codes and CLI exit codes are mapped from these classe
 (`server/`, `cli/`), never here.
 
 The classes live in modules by concept (`base`, `tracking`, `storage`, `access`, `data`,
-`registry`, `models`, `deployments`); import them from `mloop.errors`, which re-exports every
-one. A new class goes into its concept's module, into `__all__` here and into the tree above.
+`registry`, `models`, `deployments`, `gates`); import them from `mloop.errors`, which re-exports
+every one. A new class goes into its concept's module, into `__all__` here and into the tree above.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ from mloop.errors.deployments import (
     DeploymentRevisionNotFoundError,
     NothingToRollBackError,
 )
+from mloop.errors.gates import GatesFailedError, PolicyFileError
 from mloop.errors.models import (
     CorruptModelPackageError,
     InvalidModelPackageError,
@@ -147,6 +150,7 @@ __all__ = [
     "DvcImportError",
     "ExperimentAlreadyExistsError",
     "ExperimentNotFoundError",
+    "GatesFailedError",
     "InvalidDatasetReferenceError",
     "InvalidFilterError",
     "InvalidInputError",
@@ -165,6 +169,7 @@ __all__ = [
     "NothingToRollBackError",
     "ParamConflictError",
     "PermissionDeniedError",
+    "PolicyFileError",
     "ProtectedAliasError",
     "RunNotActiveError",
     "RunNotFoundError",

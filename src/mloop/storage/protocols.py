@@ -34,6 +34,7 @@ from mloop.entities.datasets import (
     ManifestEntry,
     NewVersion,
 )
+from mloop.entities.deployments import Deployment, DeploymentRevision, Route, Target
 from mloop.entities.gates import StoredValidation
 from mloop.entities.logged_models import (
     LoggedModel,
@@ -351,6 +352,38 @@ class ArtifactStore(Protocol):
     def list(self, run_id: str, path: str | None = None) -> list[ArtifactInfo]: ...
 
 
+class DeploymentStore(Protocol):
+    """Deployments: named traffic splits between versions of a model; every change is audited."""
+
+    def create(
+        self,
+        name: str,
+        model: str,
+        *,
+        routes: Sequence[Route] | Mapping[str, int],
+        actor: str,
+        shadows: Iterable[Target | str] = (),
+        sticky_key: str | None = None,
+        description: str = "",
+    ) -> Deployment: ...
+    def get(self, name: str) -> Deployment: ...
+    def find(self, name: str) -> Deployment | None: ...
+    def history(self, name: str) -> list[DeploymentRevision]: ...
+    def list(self, *, model: str | None = None) -> list[Deployment]: ...
+    def update(
+        self,
+        name: str,
+        *,
+        actor: str,
+        model: str | None = None,
+        routes: Sequence[Route] | Mapping[str, int] | None = None,
+        shadows: Iterable[Target | str] | None = None,
+        sticky_key: str | None = None,
+        description: str | None = None,
+    ) -> Deployment: ...
+    def rollback(self, name: str, *, actor: str, to_revision: int | None = None) -> Deployment: ...
+
+
 class Store(Protocol):
     """A whole metadata store: the per-aggregate stores plus its lifecycle."""
 
@@ -372,6 +405,8 @@ class Store(Protocol):
     def registry(self) -> ModelRegistryStore: ...
     @property
     def logged_models(self) -> LoggedModelStore: ...
+    @property
+    def deployments(self) -> DeploymentStore: ...
     @property
     def validation_reports(self) -> ValidationReportStore: ...
 

@@ -17,6 +17,7 @@ from mloop.storage.rest.transport import Transport
 if TYPE_CHECKING:
     from mloop.storage.protocols import (
         DatasetStore,
+        DeploymentStore,
         LoggedModelStore,
         ValidationReportStore,
     )
@@ -87,6 +88,15 @@ class RestStore:
             ConfigurationError: always.
         """
         raise self._not_served("validation reports")
+
+    @property
+    def deployments(self) -> DeploymentStore:
+        """Not served over REST yet.
+
+        Raises:
+            ConfigurationError: always.
+        """
+        raise self._not_served("deployments")
 
     def _not_served(self, what: str) -> ConfigurationError:
         return ConfigurationError(

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision that `metadata` corresponds to; a fresh store is stamped with it.
-HEAD_REVISION = "0006_validation_reports"
+HEAD_REVISION = "0007_deployments"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -184,6 +184,7 @@ audit_events = Table(
 from mloop.storage.sql import (  # noqa: E402, F401
     schema_artifacts,
     schema_auth,
+    schema_deployments,
     schema_gates,
     schema_logged_models,
     schema_registry,

@@ -11,6 +11,7 @@ from mloop.storage.sql.audit import SqlAuditStore
 from mloop.storage.sql.auth import SqlAuthStore
 from mloop.storage.sql.bootstrap import ensure_schema, upgrade
 from mloop.storage.sql.datasets import SqlDatasetStore
+from mloop.storage.sql.deployments import SqlDeploymentStore
 from mloop.storage.sql.engine import make_engine, redact, with_retries
 from mloop.storage.sql.experiments import SqlExperimentStore
 from mloop.storage.sql.logged_models import SqlLoggedModelStore
@@ -53,6 +54,7 @@ class SqlStore:
         self.datasets = SqlDatasetStore(self.engine)
         self.auth = SqlAuthStore(self.engine)
         self.logged_models = SqlLoggedModelStore(self.engine)
+        self.deployments = SqlDeploymentStore(self.engine)
         self.validation_reports = SqlValidationReportStore(self.engine)
 
     def upgrade(self) -> tuple[str | None, str]:

@@ -1,0 +1,436 @@
+"""SQL implementation of deployments: every configuration kept, every change audited.
+
+A change locks the deployment's row, checks the new configuration against the registry in the
+same transaction, adds a revision row and appends its audit event there, so the log holds
+exactly the changes that committed.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Row, select, update
+from sqlalchemy.engine import Connection
+
+from mloop.entities.clock import now_ms
+from mloop.entities.deployments import (
+    Deployment,
+    DeploymentRevision,
+    Route,
+    Target,
+    normalize_routes,
+    normalize_shadows,
+    validate_deployment_name,
+    validate_sticky_key,
+)
+from mloop.entities.registry import validate_description, validate_model_name
+from mloop.errors import (
+    DeploymentAlreadyExistsError,
+    DeploymentNotFoundError,
+    DeploymentRevisionNotFoundError,
+    InvalidInputError,
+    MloopError,
+    NothingToRollBackError,
+)
+from mloop.storage.sql.audit import append_event
+from mloop.storage.sql.dialect import insert_ignore
+from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.registry_rows import alias_version, model_row, version_row
+from mloop.storage.sql.schema_deployments import deployment_revisions, deployments
+
+T = TypeVar("T")
+_d = deployments
+_r = deployment_revisions
+_CURRENT = _d.join(_r, (_r.c.deployment_id == _d.c.id) & (_r.c.revision == _d.c.revision))
+
+
+@dataclass(frozen=True, slots=True)
+class _Config:
+    """What a revision holds: the part of a deployment a change or rollback sets."""
+
+    model: str
+    routes: tuple[Route, ...]
+    shadows: tuple[Target, ...]
+    sticky_key: str | None
+    description: str
+
+    def facts(self) -> dict[str, Any]:
+        """The configuration as JSON-able facts, for the audit log and the revision row."""
+        return {
+            "model": self.model,
+            "routes": [{"target": r.target.text, "weight": r.weight} for r in self.routes],
+            "shadows": [s.text for s in self.shadows],
+            "sticky_key": self.sticky_key,
+            "description": self.description,
+        }
+
+
+class SqlDeploymentStore:
+    """Deployments in a SQLite or PostgreSQL database.
+
+    Args:
+        engine: the database engine.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _write(self, operation: Callable[[Connection], T], *, what: str) -> T:
+        def run() -> T:
+            with write_transaction(self._engine) as conn:
+                return operation(conn)
+
+        return with_retries(run, what=what)
+
+    def create(
+        self,
+        name: str,
+        model: str,
+        *,
+        routes: Sequence[Route] | Mapping[str, int],
+        actor: str,
+        shadows: Iterable[Target | str] = (),
+        sticky_key: str | None = None,
+        description: str = "",
+    ) -> Deployment:
+        """Create a deployment at revision 1.
+
+        Args:
+            name: its name, a DNS label such as "churn-api".
+            model: the registered model it serves.
+            routes: the traffic split, e.g. `{"champion": 90, "challenger": 10}`.
+            actor: who creates it (recorded in the audit log).
+            shadows: targets that get a copy of the traffic, e.g. `["@candidate"]`.
+            sticky_key: request header or field that pins a caller to a route.
+            description: free text.
+
+        Raises:
+            DeploymentAlreadyExistsError: the name is taken.
+            InvalidInputError: a field is malformed, or the weights do not sum to 100.
+            ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError: a target names
+                nothing in the registry.
+        """
+        validate_deployment_name(name)
+        checked_routes = normalize_routes(routes)
+        config = _Config(
+            model=validate_model_name(model),
+            routes=checked_routes,
+            shadows=normalize_shadows(shadows, checked_routes),
+            sticky_key=validate_sticky_key(sticky_key),
+            description=validate_description(description),
+        )
+
+        def run(conn: Connection) -> Deployment:
+            _check_registry(conn, name, config)
+            stamp = now_ms()
+            deployment_id = conn.execute(
+                insert_ignore(conn, _d)
+                .values(name=name, revision=1, created_at_ms=stamp, created_by=actor)
+                .returning(_d.c.id)
+            ).scalar_one_or_none()
+            if deployment_id is None:
+                raise DeploymentAlreadyExistsError(name)
+            _add_revision(
+                conn, name, deployment_id, 1, config, action="create", actor=actor, at_ms=stamp
+            )
+            return _load(conn, name)
+
+        return self._write(run, what=f"creating deployment {name!r}")
+
+    def get(self, name: str) -> Deployment:
+        """The deployment's current configuration.
+
+        Raises:
+            DeploymentNotFoundError: no such deployment.
+        """
+        with read_transaction(self._engine) as conn:
+            return _load(conn, name)
+
+    def find(self, name: str) -> Deployment | None:
+        """The deployment's current configuration, or None when there is none of this name."""
+        try:
+            return self.get(name)
+        except DeploymentNotFoundError:
+            return None
+
+    def list(self, *, model: str | None = None) -> builtins.list[Deployment]:
+        """Every deployment (of one model when `model` is given), by name."""
+        query = select(*_COLUMNS).select_from(_CURRENT).order_by(_d.c.name)
+        if model is not None:
+            query = query.where(_r.c.model == model)
+        with read_transaction(self._engine) as conn:
+            return [_deployment(row) for row in conn.execute(query)]
+
+    def update(
+        self,
+        name: str,
+        *,
+        actor: str,
+        model: str | None = None,
+        routes: Sequence[Route] | Mapping[str, int] | None = None,
+        shadows: Iterable[Target | str] | None = None,
+        sticky_key: str | None = None,
+        description: str | None = None,
+    ) -> Deployment:
+        """Change a deployment; what is None stays as it is. Makes a new revision.
+
+        `sticky_key=""` turns sticky routing off. When new routes take a target that was a
+        shadow and `shadows` is not given, that target stops being a shadow. An update that
+        changes nothing records nothing and returns the deployment as it is.
+
+        Raises:
+            DeploymentNotFoundError: no such deployment.
+            InvalidInputError: a field is malformed, or the weights do not sum to 100.
+            ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError: a target names
+                nothing in the registry.
+        """
+        new_routes = normalize_routes(routes) if routes is not None else None
+        new_shadows = tuple(Target.parse(s) for s in shadows) if shadows is not None else None
+        fields: dict[str, Any] = {}
+        if model is not None:
+            fields["model"] = validate_model_name(model)
+        if sticky_key is not None:
+            fields["sticky_key"] = validate_sticky_key(sticky_key)
+        if description is not None:
+            fields["description"] = validate_description(description)
+
+        def run(conn: Connection) -> Deployment:
+            current = _load(conn, name, lock=True)
+            config = replace(_config_of(current), **fields)
+            if new_routes is not None:
+                config = replace(config, routes=new_routes)
+                if new_shadows is None:
+                    live = {r.target for r in new_routes}
+                    config = replace(
+                        config, shadows=tuple(s for s in config.shadows if s not in live)
+                    )
+            if new_shadows is not None:
+                config = replace(config, shadows=new_shadows)
+            config = replace(config, shadows=normalize_shadows(config.shadows, config.routes))
+            if config == _config_of(current):
+                return current
+            return _change(conn, current, config, action="update", actor=actor)
+
+        return self._write(run, what=f"updating deployment {name!r}")
+
+    def rollback(self, name: str, *, actor: str, to_revision: int | None = None) -> Deployment:
+        """Return to an earlier configuration, as a new revision equal to it.
+
+        By default the configuration of the revision before the current one, so rolling back
+        twice returns to where it started (as `kubectl rollout undo` does).
+
+        Raises:
+            DeploymentNotFoundError: no such deployment.
+            DeploymentRevisionNotFoundError: `to_revision` does not exist.
+            NothingToRollBackError: the deployment has only its first revision.
+            ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError: the earlier
+                configuration names something the registry no longer has.
+        """
+        if to_revision is not None and (
+            isinstance(to_revision, bool) or not isinstance(to_revision, int)
+        ):
+            raise InvalidInputError(
+                f"to_revision must be a revision number such as 3, got {to_revision!r}",
+                field="to_revision",
+            )
+
+        def run(conn: Connection) -> Deployment:
+            current = _load(conn, name, lock=True)
+            if to_revision is None and current.revision == 1:
+                raise NothingToRollBackError(name)
+            wanted = current.revision - 1 if to_revision is None else to_revision
+            row = conn.execute(
+                select(_r).where(_r.c.deployment_id == _id_of(conn, name), _r.c.revision == wanted)
+            ).one_or_none()
+            if row is None:
+                raise DeploymentRevisionNotFoundError(name, wanted)
+            config = _config_of(_revision(name, row))
+            return _change(
+                conn, current, config, action="rollback", actor=actor, restored_from=wanted
+            )
+
+        return self._write(run, what=f"rolling back deployment {name!r}")
+
+    def history(self, name: str) -> builtins.list[DeploymentRevision]:
+        """Every revision of a deployment, oldest first.
+
+        Raises:
+            DeploymentNotFoundError: no such deployment.
+        """
+        with read_transaction(self._engine) as conn:
+            rows = conn.execute(
+                select(_r).where(_r.c.deployment_id == _id_of(conn, name)).order_by(_r.c.revision)
+            )
+            return [_revision(name, row) for row in rows]
+
+
+_COLUMNS = (
+    _d.c.name,
+    _d.c.revision,
+    _d.c.created_at_ms,
+    _d.c.created_by,
+    _r.c.at_ms,
+    _r.c.actor,
+    _r.c.model,
+    _r.c.routes,
+    _r.c.shadows,
+    _r.c.sticky_key,
+    _r.c.description,
+)
+
+
+def _load(conn: Connection, name: str, *, lock: bool = False) -> Deployment:
+    if lock:
+        # Lock the deployment's row first, so concurrent writers of it queue up here.
+        _id_of(conn, name, lock=True)
+    row = conn.execute(select(*_COLUMNS).select_from(_CURRENT).where(_d.c.name == name)).first()
+    if row is None:
+        raise DeploymentNotFoundError(name)
+    return _deployment(row)
+
+
+def _id_of(conn: Connection, name: str, *, lock: bool = False) -> int:
+    query = select(_d.c.id).where(_d.c.name == name)
+    if lock:
+        query = query.with_for_update()
+    found = conn.execute(query).scalar_one_or_none()
+    if found is None:
+        raise DeploymentNotFoundError(name)
+    return int(found)
+
+
+def _change(
+    conn: Connection,
+    current: Deployment,
+    config: _Config,
+    *,
+    action: str,
+    actor: str,
+    restored_from: int | None = None,
+) -> Deployment:
+    """Record `config` as the next revision of `current` (its row is locked by the caller)."""
+    _check_registry(conn, current.name, config)
+    number = current.revision + 1
+    deployment_id = _id_of(conn, current.name)
+    conn.execute(update(_d).where(_d.c.id == deployment_id).values(revision=number))
+    _add_revision(
+        conn,
+        current.name,
+        deployment_id,
+        number,
+        config,
+        action=action,
+        actor=actor,
+        restored_from=restored_from,
+    )
+    return _load(conn, current.name)
+
+
+def _add_revision(
+    conn: Connection,
+    name: str,
+    deployment_id: int,
+    number: int,
+    config: _Config,
+    *,
+    action: str,
+    actor: str,
+    restored_from: int | None = None,
+    at_ms: int | None = None,
+) -> None:
+    facts = config.facts()
+    conn.execute(
+        _r.insert().values(
+            deployment_id=deployment_id,
+            revision=number,
+            action=action,
+            actor=actor,
+            at_ms=now_ms() if at_ms is None else at_ms,
+            model=config.model,
+            routes=json.dumps(facts["routes"]),
+            shadows=json.dumps(facts["shadows"]),
+            sticky_key=config.sticky_key,
+            description=config.description,
+            restored_from=restored_from,
+        )
+    )
+    details = {"revision": number, **facts}
+    if restored_from is not None:
+        details["restored_from"] = restored_from
+    append_event(
+        conn,
+        actor=actor,
+        action=f"deployment.{action}",
+        entity=("deployment", name),
+        details=details,
+    )
+
+
+def _check_registry(conn: Connection, name: str, config: _Config) -> None:
+    """Every target must name something in the registry now (aliases are resolved later).
+
+    Raises:
+        ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError: one does not, with a
+            note naming the deployment and the target.
+    """
+    target: Target | None = None
+    try:
+        # Locked, so the aliases checked cannot be deleted before this commits.
+        model_id = model_row(conn, config.model, lock=True).id
+        for target in (*(r.target for r in config.routes), *config.shadows):
+            if target.alias is not None:
+                alias_version(conn, model_id, config.model, target.alias)
+            else:
+                version_row(conn, model_id, config.model, int(target.version or 0))
+    except MloopError as exc:
+        what = f"target {target}" if target is not None else f"model {config.model!r}"
+        exc.add_note(f"(in deployment {name!r}: {what})")
+        raise
+
+
+def _deployment(row: Any) -> Deployment:
+    return Deployment(
+        name=row.name,
+        model=row.model,
+        routes=_routes(row.routes),
+        shadows=_shadows(row.shadows),
+        sticky_key=row.sticky_key,
+        description=row.description,
+        revision=row.revision,
+        created_at_ms=row.created_at_ms,
+        created_by=row.created_by,
+        updated_at_ms=row.at_ms,
+        updated_by=row.actor,
+    )
+
+
+def _revision(name: str, row: Row[Any]) -> DeploymentRevision:
+    return DeploymentRevision(
+        name=name,
+        revision=row.revision,
+        action=row.action,
+        actor=row.actor,
+        at_ms=row.at_ms,
+        model=row.model,
+        routes=_routes(row.routes),
+        shadows=_shadows(row.shadows),
+        sticky_key=row.sticky_key,
+        description=row.description,
+        restored_from=row.restored_from,
+    )
+
+
+def _config_of(item: Deployment | DeploymentRevision) -> _Config:
+    return _Config(item.model, item.routes, item.shadows, item.sticky_key, item.description)
+
+
+def _routes(text: str) -> tuple[Route, ...]:
+    return tuple(Route(Target.parse(r["target"]), int(r["weight"])) for r in json.loads(text))
+
+
+def _shadows(text: str) -> tuple[Target, ...]:
+    return tuple(Target.parse(s) for s in json.loads(text))

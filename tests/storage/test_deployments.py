@@ -14,6 +14,7 @@ from mloop.errors import (
     DeploymentNotFoundError,
     DeploymentRevisionNotFoundError,
     InvalidInputError,
+    InvalidStateError,
     ModelNotFoundError,
     ModelVersionNotFoundError,
     NothingToRollBackError,
@@ -165,6 +166,8 @@ def test_targets_must_exist_in_the_registry(
 
 def test_a_taken_name_is_refused(filled: Store) -> None:
     first = filled.deployments.create("churn-api", "churn", routes=SPLIT, actor="ana")
+    # The same creation again (a client retrying) returns it and records nothing.
+    assert filled.deployments.create("churn-api", "churn", routes=SPLIT, actor="ana") == first
     with pytest.raises(DeploymentAlreadyExistsError) as caught:
         filled.deployments.create("churn-api", "fraud", routes={"1": 100}, actor="bo")
     assert caught.value.name == "churn-api"
@@ -305,3 +308,17 @@ def test_concurrent_updates_get_consecutive_revisions(filled: Store) -> None:
     history = filled.deployments.history("churn-api")
     assert [h.revision for h in history] == list(range(1, 22))
     assert filled.deployments.get("churn-api").revision == 21
+
+
+def test_a_rollback_from_a_named_revision_is_applied_once(filled: Store) -> None:
+    deployments = filled.deployments
+    deployments.create("churn-api", "churn", routes={"champion": 100}, actor="a")
+    deployments.update("churn-api", actor="a", routes=SPLIT)
+    back = deployments.rollback("churn-api", actor="a", from_revision=2)
+    assert back.revision == 3
+    # The same request again (its answer was lost) changes nothing.
+    assert deployments.rollback("churn-api", actor="a", from_revision=2) == back
+    deployments.update("churn-api", actor="b", description="moved on")
+    with pytest.raises(InvalidStateError):
+        deployments.rollback("churn-api", actor="a", from_revision=2)
+    assert deployments.get("churn-api").revision == 4

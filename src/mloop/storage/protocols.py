@@ -381,7 +381,14 @@ class DeploymentStore(Protocol):
         sticky_key: str | None = None,
         description: str | None = None,
     ) -> Deployment: ...
-    def rollback(self, name: str, *, actor: str, to_revision: int | None = None) -> Deployment: ...
+    def rollback(
+        self,
+        name: str,
+        *,
+        actor: str,
+        to_revision: int | None = None,
+        from_revision: int | None = None,
+    ) -> Deployment: ...
 
 
 class Store(Protocol):

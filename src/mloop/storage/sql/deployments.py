@@ -33,6 +33,7 @@ from mloop.errors import (
     DeploymentNotFoundError,
     DeploymentRevisionNotFoundError,
     InvalidInputError,
+    InvalidStateError,
     MloopError,
     NothingToRollBackError,
 )
@@ -133,6 +134,10 @@ class SqlDeploymentStore:
                 .returning(_d.c.id)
             ).scalar_one_or_none()
             if deployment_id is None:
+                existing = _load(conn, name)
+                # The same creation again (a retry whose answer was lost) is a no-op.
+                if existing.revision == 1 and _config_of(existing) == config:
+                    return existing
                 raise DeploymentAlreadyExistsError(name)
             _add_revision(
                 conn, name, deployment_id, 1, config, action="create", actor=actor, at_ms=stamp
@@ -217,37 +222,49 @@ class SqlDeploymentStore:
 
         return self._write(run, what=f"updating deployment {name!r}")
 
-    def rollback(self, name: str, *, actor: str, to_revision: int | None = None) -> Deployment:
+    def rollback(
+        self,
+        name: str,
+        *,
+        actor: str,
+        to_revision: int | None = None,
+        from_revision: int | None = None,
+    ) -> Deployment:
         """Return to an earlier configuration, as a new revision equal to it.
 
         By default the configuration of the revision before the current one, so rolling back
         twice returns to where it started (as `kubectl rollout undo` does).
 
+        Args:
+            name: the deployment.
+            actor: who rolls back (recorded in the audit log).
+            to_revision: the revision whose configuration to restore.
+            from_revision: roll back only if this is the current revision. When the current
+                revision is the rollback of `from_revision` this call would make, it is
+                returned as it is, so a retried request does not roll back twice.
+
         Raises:
             DeploymentNotFoundError: no such deployment.
             DeploymentRevisionNotFoundError: `to_revision` does not exist.
             NothingToRollBackError: the deployment has only its first revision.
+            InvalidStateError: another change came after `from_revision`.
             ModelNotFoundError, ModelVersionNotFoundError, AliasNotFoundError: the earlier
                 configuration names something the registry no longer has.
         """
-        if to_revision is not None and (
-            isinstance(to_revision, bool) or not isinstance(to_revision, int)
-        ):
-            raise InvalidInputError(
-                f"to_revision must be a revision number such as 3, got {to_revision!r}",
-                field="to_revision",
-            )
+        for value, label in ((to_revision, "to_revision"), (from_revision, "from_revision")):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InvalidInputError(
+                    f"{label} must be a revision number such as 3, got {value!r}", field=label
+                )
 
         def run(conn: Connection) -> Deployment:
             current = _load(conn, name, lock=True)
+            if from_revision is not None and current.revision != from_revision:
+                return _retried_rollback(conn, current, from_revision, to_revision)
             if to_revision is None and current.revision == 1:
                 raise NothingToRollBackError(name)
             wanted = current.revision - 1 if to_revision is None else to_revision
-            row = conn.execute(
-                select(_r).where(_r.c.deployment_id == _id_of(conn, name), _r.c.revision == wanted)
-            ).one_or_none()
-            if row is None:
-                raise DeploymentRevisionNotFoundError(name, wanted)
+            row = _revision_row(conn, name, wanted)
             config = _config_of(_revision(name, row))
             return _change(
                 conn, current, config, action="rollback", actor=actor, restored_from=wanted
@@ -291,6 +308,36 @@ def _load(conn: Connection, name: str, *, lock: bool = False) -> Deployment:
     if row is None:
         raise DeploymentNotFoundError(name)
     return _deployment(row)
+
+
+def _revision_row(conn: Connection, name: str, number: int) -> Row[Any]:
+    row = None
+    if 0 < number < 2**31:
+        row = conn.execute(
+            select(_r).where(_r.c.deployment_id == _id_of(conn, name), _r.c.revision == number)
+        ).one_or_none()
+    if row is None:
+        raise DeploymentRevisionNotFoundError(name, number)
+    return row
+
+
+def _retried_rollback(
+    conn: Connection, current: Deployment, from_revision: int, to_revision: int | None
+) -> Deployment:
+    """The current deployment when it is the rollback of `from_revision` asked again.
+
+    Raises:
+        InvalidStateError: it is not: the deployment changed since `from_revision`.
+    """
+    if current.revision == from_revision + 1:
+        head = _revision(current.name, _revision_row(conn, current.name, current.revision))
+        wanted = from_revision - 1 if to_revision is None else to_revision
+        if head.action == "rollback" and head.restored_from == wanted:
+            return current
+    raise InvalidStateError(
+        f"deployment {current.name!r} is at revision {current.revision}, not {from_revision}: "
+        f"it changed since; see `mloop deploy history {current.name}` and roll back again"
+    )
 
 
 def _id_of(conn: Connection, name: str, *, lock: bool = False) -> int:

@@ -84,22 +84,22 @@ def log(
 
 @app.command("verify")
 def verify(
+    expect_head: str | None = typer.Option(
+        None,
+        "--expect-head",
+        help="A head hash printed by an earlier verify and kept elsewhere: fail (exit 1) when no "
+        "event has it, i.e. when the newest events were removed since.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Recompute the hash chain; exit 1 naming the first event altered, removed or inserted."""
-    from mloop.client.context import get_store
-    from mloop.errors import ConfigurationError
+    """Recompute the hash chain; exit 1 naming the first event altered, removed or inserted.
 
-    store = get_store()
-    check = getattr(store.audit, "verify", None)
-    if check is None:
-        # Verification reads every row as stored; a remote store only relays what a server says.
-        raise ConfigurationError(
-            f"the store at {store.url} is a server: verify the audit chain against its database "
-            "instead (run `mloop audit verify` with MLOOP_TRACKING_URI set to the server's "
-            "--backend-uri)"
-        )
-    result = check()
+    Prints the head (the newest event's hash): keep it outside the database (a ticket, a
+    commit, a signed note) and pass it back with --expect-head to detect removed newest events.
+    """
+    from mloop.client.context import get_store
+
+    result = get_store().audit.verify(expect_head=expect_head)
     if as_json:
         print_json(
             {
@@ -107,10 +107,23 @@ def verify(
                 "checked": result.checked,
                 "first_bad_seq": result.first_bad_seq,
                 "reason": result.reason,
+                "head": result.head,
+                "head_seq": result.head_seq,
             }
         )
     elif result.is_intact:
-        console.print(f"[green]intact[/]: {result.checked} event(s) checked", highlight=False)
+        console.print(
+            f"[green]intact[/]: {result.checked} event(s) checked; head #{result.head_seq} "
+            f"{result.head or '(empty log)'}",
+            highlight=False,
+        )
+    elif result.first_bad_seq is None:
+        console.print(
+            f"[bold red]truncated[/]: {result.reason}. The {result.checked} event(s) there are "
+            f"intact up to head #{result.head_seq} {result.head or '(empty log)'}; restore the "
+            "database from a backup and investigate who removed them",
+            highlight=False,
+        )
     else:
         console.print(
             f"[bold red]tampered[/]: event #{result.first_bad_seq} fails the check: "

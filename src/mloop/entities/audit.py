@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from mloop.errors import InvalidInputError
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
@@ -33,6 +35,30 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditVerification:
+    """The outcome of re-computing the audit chain.
+
+    Attributes:
+        is_intact: True when every event's hash matches its content and predecessor (and the
+            expected head, when one was given, is among them).
+        checked: how many events were checked.
+        first_bad_seq: the first event that does not match, when one does not.
+        reason: what was wrong.
+        head: the hash of the newest event that checked out ("" for an empty log): publish it
+            (or keep it elsewhere) and pass it back as `expect_head` to detect later removal of
+            the newest events, which the chain alone cannot show.
+        head_seq: the position of that event (0 for an empty log).
+    """
+
+    is_intact: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+    head: str = ""
+    head_seq: int = 0
 
 
 def chain_hash(
@@ -68,3 +94,19 @@ def chain_hash(
         allow_nan=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def check_head(head: str) -> str:
+    """Check a head hash given to `verify`: the 64 lowercase hex characters verify printed.
+
+    Raises:
+        InvalidInputError: it is not a SHA-256 in hex.
+    """
+    text = head.strip().lower() if isinstance(head, str) else ""
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise InvalidInputError(
+            f"expected head {str(head)[:80]!r} is not a head hash; pass the 64 hex characters "
+            "`mloop audit verify` printed as the head",
+            field="expect_head",
+        )
+    return text

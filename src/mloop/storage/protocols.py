@@ -26,6 +26,7 @@ from mloop.entities import (
     RunStatus,
     RunTag,
 )
+from mloop.entities.audit import AuditVerification
 from mloop.entities.auth import ApiToken, IssuedToken, Role, User
 from mloop.entities.datasets import (
     Dataset,
@@ -131,6 +132,7 @@ class AuditStore(Protocol):
     def list(
         self, *, entity: tuple[str, str] | None = None, limit: int | None = None
     ) -> list[AuditEvent]: ...
+    def verify(self, *, expect_head: str | None = None) -> AuditVerification: ...
 
 
 class ModelRegistryStore(Protocol):

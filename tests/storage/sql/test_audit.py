@@ -8,6 +8,7 @@ import json
 import pytest
 
 from mloop.entities.audit import chain_hash
+from mloop.errors import InvalidInputError
 from mloop.storage.sql.store import SqlStore
 from tests.storage.sql.rows import execute, scalar
 
@@ -40,6 +41,24 @@ def test_appended_events_chain_onto_each_other(logged: SqlStore) -> None:
     assert (events[2].actor, events[2].entity_type, events[2].entity_id) == ("user2", "model", "m0")
     result = logged.audit.verify()
     assert (result.is_intact, result.checked) == (True, 5)
+
+
+def test_verify_reports_the_head_and_checks_an_expected_one(logged: SqlStore) -> None:
+    events = logged.audit.list()
+    result = logged.audit.verify()
+    assert (result.head, result.head_seq) == (events[-1].hash, 5)
+    # Any event's hash anchors: the log may have grown since it was taken.
+    assert logged.audit.verify(expect_head=events[2].hash).is_intact
+    assert logged.audit.verify(expect_head=events[4].hash.upper()).is_intact
+    execute(logged, "DELETE FROM audit_events WHERE seq >= 4")
+    assert logged.audit.verify().is_intact  # the chain alone cannot tell
+    cut = logged.audit.verify(expect_head=events[4].hash)
+    assert (cut.is_intact, cut.checked, cut.first_bad_seq) == (False, 3, None)
+    assert (cut.head, cut.head_seq) == (events[2].hash, 3)
+    assert "newest events were removed" in cut.reason
+    with pytest.raises(InvalidInputError, match="not a head hash") as caught:
+        logged.audit.verify(expect_head="xyz")
+    assert caught.value.field == "expect_head"
 
 
 def test_append_returns_the_stored_event(store: SqlStore) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import AfterValidator, Field
 
 from mloop.entities import AuditEvent
+from mloop.entities.audit import AuditVerification
 from mloop.server.deps import StoreDep, actor_of
 from mloop.server.schemas import ERROR_RESPONSES, ApiModel, Key, Text
 
@@ -61,6 +62,28 @@ class AuditEventIn(ApiModel):
     ] = Field(default_factory=dict)
 
 
+class AuditVerificationOut(ApiModel):
+    """The outcome of re-computing the hash chain on the server's database."""
+
+    intact: bool
+    checked: int
+    first_bad_seq: int | None
+    reason: str
+    head: str
+    head_seq: int
+
+
+def _verification(result: AuditVerification) -> AuditVerificationOut:
+    return AuditVerificationOut.model_construct(
+        intact=result.is_intact,
+        checked=result.checked,
+        first_bad_seq=result.first_bad_seq,
+        reason=result.reason,
+        head=result.head,
+        head_seq=result.head_seq,
+    )
+
+
 def _out(event: AuditEvent) -> AuditEventOut:
     return AuditEventOut.model_construct(
         seq=event.seq,
@@ -98,3 +121,18 @@ def append_audit_event(body: AuditEventIn, request: Request, store: StoreDep) ->
         details=body.details,
     )
     return _out(event)
+
+
+@router.get("/verify")
+def verify_audit_log(
+    store: StoreDep,
+    expect_head: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9a-fA-F]{64}$",
+            description="A head hash taken earlier: verification fails when no event has it.",
+        ),
+    ] = None,
+) -> AuditVerificationOut:
+    """Re-compute the whole chain on the server: the first event altered, removed or inserted."""
+    return _verification(store.audit.verify(expect_head=expect_head))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mloop.entities import AuditEvent
+from mloop.entities.audit import AuditVerification, check_head
 from mloop.storage.rest import codec
 from mloop.storage.rest.transport import Transport
 
@@ -50,3 +51,20 @@ class RestAuditStore:
             params["limit"] = limit
         data = self._http.request("GET", _BASE, params=params or None)
         return [codec.audit_event(e) for e in data["events"]]
+
+    def verify(self, *, expect_head: str | None = None) -> AuditVerification:
+        """Have the server re-compute the chain on its database (see `SqlAuditStore.verify`).
+
+        Raises:
+            InvalidInputError: `expect_head` is not a head hash.
+        """
+        params = None if expect_head is None else {"expect_head": check_head(expect_head)}
+        data = self._http.request("GET", f"{_BASE}/verify", params=params)
+        return AuditVerification(
+            is_intact=bool(data["intact"]),
+            checked=int(data["checked"]),
+            first_bad_seq=data["first_bad_seq"],
+            reason=str(data["reason"]),
+            head=str(data["head"]),
+            head_seq=int(data["head_seq"]),
+        )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, Row, select, text
 from sqlalchemy.engine import Connection
 
 from mloop.entities import AuditEvent
-from mloop.entities.audit import chain_hash
+from mloop.entities.audit import AuditVerification, chain_hash, check_head
 from mloop.entities.clock import now_ms
 from mloop.storage.sql import schema
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
@@ -18,23 +17,6 @@ from mloop.storage.sql.engine import read_transaction, with_retries, write_trans
 _events = schema.audit_events
 # Serialises appends on PostgreSQL so two writers never chain onto the same predecessor.
 _PG_AUDIT_LOCK = 0x6D6C6F6F7061
-
-
-@dataclass(frozen=True, slots=True)
-class AuditVerification:
-    """The outcome of re-computing the audit chain.
-
-    Attributes:
-        is_intact: True when every event's hash matches its content and predecessor.
-        checked: how many events were checked.
-        first_bad_seq: the first event that does not match, when one does not.
-        reason: what was wrong with it.
-    """
-
-    is_intact: bool
-    checked: int
-    first_bad_seq: int | None = None
-    reason: str = ""
 
 
 def append_event(
@@ -120,18 +102,34 @@ class SqlAuditStore:
         with read_transaction(self._engine) as conn:
             return [_to_entity(row) for row in conn.execute(query)]
 
-    def verify(self) -> AuditVerification:
-        """Re-compute every hash; report the first event that was altered, removed or inserted."""
+    def verify(self, *, expect_head: str | None = None) -> AuditVerification:
+        """Re-compute every hash; report the first event that was altered, removed or inserted.
+
+        Args:
+            expect_head: the hash of an event known to be in the log (a head printed by an
+                earlier verify and kept elsewhere). When no intact event has it, the newest
+                events were removed, or the log was rebuilt, since that head was taken.
+        """
+        if expect_head is not None:
+            expect_head = check_head(expect_head)
         prev_hash = ""
-        checked = 0
+        checked = head_seq = 0
+        anchored = expect_head is None
         with read_transaction(self._engine) as conn:
             for row in conn.execute(select(_events).order_by(_events.c.seq)):
                 reason = _check(row, prev_hash)
                 if reason:
-                    return AuditVerification(False, checked, row.seq, reason)
-                prev_hash = row.hash
+                    return AuditVerification(False, checked, row.seq, reason, prev_hash, head_seq)
+                prev_hash, head_seq = row.hash, row.seq
+                anchored = anchored or row.hash == expect_head
                 checked += 1
-        return AuditVerification(True, checked)
+        if not anchored:
+            reason = (
+                f"no event has the expected head hash {expect_head}: the newest events were "
+                "removed since that head was taken (or the hash is not one this log printed)"
+            )
+            return AuditVerification(False, checked, None, reason, prev_hash, head_seq)
+        return AuditVerification(True, checked, head=prev_hash, head_seq=head_seq)
 
 
 def _check(row: Row[Any], prev_hash: str) -> str:

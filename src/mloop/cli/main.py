@@ -11,6 +11,7 @@ from mloop.cli import gc as gc_command
 from mloop.cli import import_mlflow as import_mlflow_command
 from mloop.cli import lineage as lineage_command
 from mloop.cli import predict as predict_command
+from mloop.cli import serve as serve_command
 from mloop.cli import server as server_command
 from mloop.cli.errors import MloopGroup
 
@@ -54,6 +55,7 @@ app.add_typer(users.users_app, name="users", cls=MloopGroup)
 app.add_typer(users.tokens_app, name="tokens", cls=MloopGroup)
 app.command("quickstart")(quickstart.quickstart)
 app.command("server")(server_command.server)
+app.command("serve")(serve_command.serve)
 app.command("import-mlflow")(import_mlflow_command.import_mlflow)
 app.command("lineage")(lineage_command.lineage)
 app.command("gc")(gc_command.gc)

@@ -90,36 +90,58 @@ def uvicorn_config(app: Any, *, log_level: str = "warning", access_log: bool = F
     )
 
 
-def run_worker(config: ServerConfig, sock: socket.socket, *, log_level: str = "warning") -> None:
+AppFactory = Callable[[], Any]
+"""Builds the ASGI app a worker serves (the tracking server's by default; `mloop serve` passes
+the inference server's). An app built before a fork is told with `after_fork()`, when it has
+that method, or through `app.state.store.after_fork()`."""
+
+
+def run_worker(
+    config: ServerConfig | None,
+    sock: socket.socket,
+    *,
+    log_level: str = "warning",
+    app_factory: AppFactory | None = None,
+) -> None:
     """Serve on `sock` in this process until SIGINT or SIGTERM."""
     import uvicorn
 
-    from mloop.server.app import create_app
-
-    server = uvicorn.Server(uvicorn_config(create_app(config), log_level=log_level))
+    app = app_factory() if app_factory is not None else _build_app(config)
+    server = uvicorn.Server(uvicorn_config(app, log_level=log_level))
     server.run(sockets=[sock])
 
 
-def _worker_main(config: ServerConfig, address: BindAddress, log_level: str, app: Any) -> None:
+def _worker_main(
+    config: ServerConfig | None,
+    address: BindAddress,
+    log_level: str,
+    app: Any,
+    app_factory: AppFactory | None = None,
+) -> None:
     # Each worker binds its own socket: SO_REUSEPORT lets the kernel balance between them.
     sock = bind_socket(address, reuse_port=True)
     if app is None:
-        run_worker(config, sock, log_level=log_level)
+        run_worker(config, sock, log_level=log_level, app_factory=app_factory)
         return
     import uvicorn
 
     # The app was built before the fork; its store must not share the parent's connections.
-    app.state.store.after_fork()
+    after_fork = getattr(app, "after_fork", None)
+    if after_fork is not None:
+        after_fork()
+    else:
+        app.state.store.after_fork()
     uvicorn.Server(uvicorn_config(app, log_level=log_level)).run(sockets=[sock])
 
 
 def serve(
-    config: ServerConfig,
+    config: ServerConfig | None,
     address: BindAddress,
     *,
     workers: int = 1,
     log_level: str = "warning",
     on_ready: Callable[[BindAddress], None] | None = None,
+    app_factory: AppFactory | None = None,
 ) -> None:
     """Run the server until interrupted: in this process, or in `workers` worker processes.
 
@@ -129,6 +151,7 @@ def serve(
         workers: number of processes.
         log_level: uvicorn's log level.
         on_ready: called with the bound address once listening (the real port when 0 was asked).
+        app_factory: builds the app instead of the tracking server's `create_app(config)`.
 
     Raises:
         ConfigurationError: the address cannot be bound, or `workers` is below 1.
@@ -139,18 +162,26 @@ def serve(
         sock = bind_socket(address, reuse_port=False)
         if on_ready is not None:
             on_ready(BindAddress(address.host, sock.getsockname()[1]))
-        run_worker(config, sock, log_level=log_level)
+        run_worker(config, sock, log_level=log_level, app_factory=app_factory)
         return
-    _serve_many(config, address, workers=workers, log_level=log_level, on_ready=on_ready)
+    _serve_many(
+        config,
+        address,
+        workers=workers,
+        log_level=log_level,
+        on_ready=on_ready,
+        app_factory=app_factory,
+    )
 
 
 def _serve_many(
-    config: ServerConfig,
+    config: ServerConfig | None,
     address: BindAddress,
     *,
     workers: int,
     log_level: str,
     on_ready: Callable[[BindAddress], None] | None,
+    app_factory: AppFactory | None = None,
 ) -> None:
     # Holding the port bound (not listening) reserves it, so port 0 resolves once and every
     # worker joins the same port; a socket that does not listen takes no connections.
@@ -168,10 +199,12 @@ def _serve_many(
     context: Any = multiprocessing.get_context("fork" if forking else "spawn")
     # With fork, the app (routes, schemas, the store's schema check) is built once here and
     # inherited by every worker instead of being built by each: most of the start-up time.
-    app = _build_app(config) if forking else None
+    app = (app_factory() if app_factory is not None else _build_app(config)) if forking else None
     processes = [
         context.Process(
-            target=_worker_main, args=(config, bound, log_level, app), name=f"mloop-worker-{i}"
+            target=_worker_main,
+            args=(config, bound, log_level, app, app_factory),
+            name=f"mloop-worker-{i}",
         )
         for i in range(workers)
     ]
@@ -183,9 +216,11 @@ def _serve_many(
     _supervise(processes)
 
 
-def _build_app(config: ServerConfig) -> Any:
+def _build_app(config: ServerConfig | None) -> Any:
     from mloop.server.app import create_app
 
+    if config is None:
+        raise ConfigurationError("the tracking server needs its configuration")
     return create_app(config)
 
 

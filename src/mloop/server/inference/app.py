@@ -1,0 +1,440 @@
+"""The inference server's ASGI application: routes matched by hand, JSON by orjson.
+
+Endpoints (see docs/serving.md):
+
+| method | path | what |
+|---|---|---|
+| POST | `/predict` | mloop's JSON `{"inputs": columns or records}` -> `{"predictions", ...}` |
+| POST | `/invocations` | MLflow scoring-server bodies (JSON or CSV) -> `{"predictions"}` |
+| POST | `/v2/models/{name}[/versions/{v}]/infer` | Open Inference Protocol v2 |
+| GET | `/v2`, `/v2/models/{name}[/versions/{v}]` | OIP server and model metadata |
+| GET | `/v2/health/live`, `/v2/health/ready`, `/v2/models/{name}/ready` | OIP health |
+| GET | `/health`, `/ping`, `/ready` | liveness (MLflow's `/ping` too) and readiness |
+| GET | `/metrics` | Prometheus text |
+
+Errors answer in the shape of each protocol: mloop's `{"error": {"code", "message",
+"details"}}`, MLflow's `{"error_code", "message"}` under `/invocations`, OIP's `{"error"}` under
+`/v2`. An overloaded model answers 503 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from mloop.__about__ import __version__
+from mloop.errors import ConfigurationError, InvalidInputError, MloopError, NotFoundError
+from mloop.server.inference.metrics import CONTENT_TYPE, InferenceMetrics
+from mloop.server.inference.responses import Reply, error_reply, json_reply
+from mloop.serving import payloads
+from mloop.serving.holder import ServedVersion, load_version
+from mloop.serving.router import Split
+from mloop.serving.service import ModelService, Resolved, ShadowRequest, single
+
+if TYPE_CHECKING:
+    from mloop.models.inputs import Columns
+    from mloop.server.inference.config import InferenceConfig
+    from mloop.serving.predlog import PredictionLog
+    from mloop.storage import Store
+
+Scope = dict[str, Any]
+Receive = Any
+Send = Any
+
+OPEN_PATHS = frozenset({"/health", "/ping", "/ready", "/v2/health/live", "/v2/health/ready"})
+REQUEST_ID = b"x-request-id"
+
+
+class InferenceApp:
+    """The ASGI application of `mloop serve`.
+
+    Args:
+        config: what to serve and how.
+        store: the metadata store models, deployments and users are read from.
+        prediction_log: where predictions are logged (None: not logged).
+    """
+
+    def __init__(
+        self,
+        config: InferenceConfig,
+        *,
+        store: Store,
+        prediction_log: PredictionLog | None = None,
+    ) -> None:
+        from mloop.server.inference.sources import StoreResolver
+
+        self.config = config
+        self.store = store
+        self.metrics = InferenceMetrics()
+        self.prediction_log = prediction_log
+        self.sticky_header: bytes | None = None
+        split_source = None
+        if config.deployment is not None:
+            split = self._deployment_split()
+            split_source = self._deployment_split
+        elif config.reference is not None:
+            split = single(config.reference)
+        else:
+            raise ConfigurationError("mloop serve needs a model reference or --deployment NAME")
+        self.service = ModelService(
+            split,
+            resolver=StoreResolver(store, name=config.name),
+            loader=self._load,
+            split_source=split_source,
+            on_shadow=self._shadowed,
+        )
+        self._auth: Any = None
+        self._started = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def after_fork(self) -> None:
+        """In a forked worker: drop the parent's database connections."""
+        self.store.after_fork()
+
+    def start(self) -> None:
+        """Load and warm every served version; start watching and logging."""
+        if self._started:
+            return
+        self.service.start()
+        if self.config.watch_interval_s > 0 and self._watches():
+            self.service.watch(self.config.watch_interval_s)
+        if self.prediction_log is not None:
+            self.prediction_log.start()
+        if self.config.auth:
+            from mloop.server.inference.access import TokenCheck
+
+            self._auth = TokenCheck(self.store)
+        self._started = True
+
+    def stop(self) -> None:
+        """Stop watching; write the prediction log's last records."""
+        self.service.stop()
+        if self.prediction_log is not None:
+            self.prediction_log.close()
+
+    def _watches(self) -> bool:
+        split = self.service.split
+        refs = [*split.weights, *split.shadows]
+        return self.config.deployment is not None or any(r.startswith("models:/") for r in refs)
+
+    def _deployment_split(self) -> Split:
+        from mloop.server.inference.sources import deployment_split
+
+        name = self.config.deployment or ""
+        deployment = self.store.deployments.get(name)
+        key = deployment.sticky_key
+        self.sticky_header = key.lower().encode("latin-1") if key else None
+        return deployment_split(deployment)
+
+    def _load(self, resolved: Resolved) -> ServedVersion:
+        config = self.config
+        return load_version(
+            resolved.fetch(),
+            model=resolved.model,
+            version=resolved.version,
+            source=resolved.source,
+            options=config.batching,
+            trusted=config.trusted,
+            trusted_types=config.trusted_types,
+            on_batch=self.metrics.batch_hook(resolved.model, resolved.version),
+        )
+
+    # -- ASGI ------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await asyncio.get_running_loop().run_in_executor(None, self.start)
+                except MloopError as exc:
+                    await send({"type": "lifespan.startup.failed", "message": exc.message})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        path: str = scope["path"]
+        reply: Reply
+        try:
+            if self._auth is not None and path not in OPEN_PATHS:
+                await self._auth.check(scope)
+            reply = await self._route(scope, path, receive)
+        except MloopError as exc:
+            reply = error_reply(exc, path)
+        await send(
+            {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
+        )
+        await send({"type": "http.response.body", "body": reply.body})
+        self.metrics.observe_request(
+            reply.endpoint, reply.model, reply.version, reply.status, time.perf_counter() - started
+        )
+
+    async def _route(self, scope: Scope, path: str, receive: Receive) -> Reply:
+        method: str = scope["method"]
+        if method == "POST":
+            if path == "/predict":
+                return await self._predict(scope, receive)
+            if path == "/invocations":
+                return await self._invocations(scope, receive)
+            if path.startswith("/v2/models/") and path.endswith("/infer"):
+                return await self._infer(scope, path, receive)
+        elif method in ("GET", "HEAD"):
+            return self._get(path)
+        raise _NoRouteError(method, path)
+
+    def _get(self, path: str) -> Reply:
+        from mloop.server.inference import metadata
+
+        if path in ("/health", "/ping", "/v2/health/live"):
+            return json_reply({"status": "ok"}, endpoint="health")
+        if path in ("/ready", "/v2/health/ready"):
+            return metadata.readiness(self.service)
+        if path == "/metrics":
+            self.metrics.swaps.set(self.service.swaps)
+            if self.prediction_log is not None:
+                self.metrics.log_dropped.set(self.prediction_log.dropped_rows)
+            return Reply(200, self.metrics.render(), CONTENT_TYPE, endpoint="metrics")
+        if path == "/v2":
+            return json_reply(
+                {"name": "mloop", "version": __version__, "extensions": []}, endpoint="v2"
+            )
+        if path.startswith("/v2/models/"):
+            name, version, rest = _model_path(path)
+            served = self._find(name, version) or self.service.primary()
+            if rest == "ready":
+                return metadata.model_readiness(served)
+            if rest == "":
+                return metadata.model_metadata(served, name)
+        raise _NoRouteError("GET", path)
+
+    # -- predictions ---------------------------------------------------------------------
+
+    async def _read(self, receive: Receive) -> bytes:
+        limit = self.config.max_body_bytes
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+        parts = [body]
+        size = len(body)
+        while message.get("more_body"):
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise InvalidInputError(
+                    f"the body is larger than {limit} bytes; send fewer rows per request",
+                    field="body",
+                )
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _pick(self, scope: Scope) -> ServedVersion:
+        """The version the router sends this request to (by its sticky header, if any)."""
+        header = self.sticky_header
+        key = None
+        if header is not None:
+            key = _header(scope, header) or None
+        return self.service.pick(key)[1]
+
+    async def _predict(self, scope: Scope, receive: Receive) -> Reply:
+        body = await self._read(receive)
+        served = self._pick(scope)
+        columns = payloads.parse_mloop(body, served.signature)
+        answer = await self._answer(scope, columns, served)
+        version = answer.served
+        return json_reply(
+            {
+                "predictions": _jsonable(answer.output),
+                "model": version.model,
+                "version": version.version,
+            },
+            endpoint="predict",
+            model=version.model,
+            version=version.version,
+            headers=[(b"x-mloop-model-version", version.label.encode())],
+        )
+
+    async def _invocations(self, scope: Scope, receive: Receive) -> Reply:
+        body = await self._read(receive)
+        served = self._pick(scope)
+        content_type = _header(scope, b"content-type")
+        columns = payloads.parse_mlflow(body, content_type, served.signature)
+        answer = await self._answer(scope, columns, served)
+        version = answer.served
+        return json_reply(
+            {"predictions": _jsonable(answer.output)},
+            endpoint="invocations",
+            model=version.model,
+            version=version.version,
+            headers=[(b"x-mloop-model-version", version.label.encode())],
+        )
+
+    async def _infer(self, scope: Scope, path: str, receive: Receive) -> Reply:
+        name, version, rest = _model_path(path)
+        if rest != "infer":
+            raise _NoRouteError("POST", path)
+        pinned = self._find(name, version)
+        body = await self._read(receive)
+        served = pinned or self._pick(scope)
+        request = payloads.parse_oip(body, served.signature)
+        answer = await self._answer(scope, request.columns, served, request.request_id)
+        answered = answer.served
+        outputs = payloads.oip_outputs(answer.output, answered.signature, request.outputs)
+        result: dict[str, Any] = {
+            "model_name": answered.model,
+            "model_version": answered.version,
+            "outputs": outputs,
+        }
+        if request.request_id:
+            result["id"] = request.request_id
+        return json_reply(result, endpoint="infer", model=answered.model, version=answered.version)
+
+    async def _answer(
+        self,
+        scope: Scope,
+        columns: Columns,
+        served: ServedVersion,
+        request_id: str = "",
+    ) -> Any:
+        request_id = request_id or _header(scope, REQUEST_ID) or uuid.uuid4().hex
+        answer = await self.service.predict(columns, served=served, request_id=request_id)
+        log = self.prediction_log
+        if log is not None:
+            version = answer.served
+            log.record(
+                request_id=request_id,
+                model=version.model,
+                version=version.version,
+                columns=answer.columns,
+                output=answer.output,
+                latency_ms=answer.latency_s * 1000,
+                rows=answer.rows,
+                output_names=_output_names(version),
+            )
+        return answer
+
+    def _shadowed(
+        self,
+        request: ShadowRequest,
+        shadow: ServedVersion,
+        columns: Columns,
+        output: Any,
+        latency_s: float,
+    ) -> None:
+        import numpy as np
+
+        primary = request.primary
+        live, copy = np.asarray(request.output), np.asarray(output)
+        agreed = int(np.sum(_rows_equal(live, copy))) if live.shape == copy.shape else 0
+        counter = self.metrics.shadow
+        labels = (primary.model, primary.version, shadow.version)
+        counter.labels(*labels, "true").inc(agreed)
+        counter.labels(*labels, "false").inc(request.rows - agreed)
+        if self.prediction_log is not None:
+            self.prediction_log.record(
+                request_id=request.request_id,
+                model=shadow.model,
+                version=shadow.version,
+                columns=columns,
+                output=output,
+                latency_ms=latency_s * 1000,
+                rows=request.rows,
+                role="shadow",
+                output_names=_output_names(shadow),
+            )
+
+    def _find(self, name: str, version: str) -> ServedVersion | None:
+        """The version an OIP path pins (None: let the router pick).
+
+        Raises:
+            NotFoundError: the server serves no such model, or has no such version loaded.
+        """
+        served = self.service.served()
+        names = {s.model for s in served.values()}
+        if name not in names and name != self.config.deployment:
+            raise NotFoundError(
+                f"this server does not serve a model named {name!r}; it serves "
+                f"{', '.join(sorted(names))}"
+            )
+        if not version:
+            return None
+        for candidate in served.values():
+            if candidate.version == version:
+                return candidate
+        loaded = ", ".join(sorted(s.version for s in served.values() if s.version))
+        raise NotFoundError(
+            f"version {version} of {name!r} is not loaded on this server (loaded: "
+            f"{loaded or 'none'}); omit the version to let the server route"
+        )
+
+
+class _NoRouteError(NotFoundError):
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(
+            f"no route {method} {path}; see /v2 for the Open Inference Protocol, POST /predict, "
+            "POST /invocations, GET /health and /metrics"
+        )
+
+
+def _model_path(path: str) -> tuple[str, str, str]:
+    """(name, version, rest) of `/v2/models/{name}[/versions/{v}][/rest]`."""
+    parts = path.split("/")[3:]
+    name = parts[0] if parts else ""
+    version = ""
+    rest_parts = parts[1:]
+    if len(rest_parts) >= 2 and rest_parts[0] == "versions":
+        version = rest_parts[1]
+        rest_parts = rest_parts[2:]
+    return name, version, "/".join(rest_parts)
+
+
+def _header(scope: Scope, wanted: bytes) -> str:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _jsonable(output: Any) -> Any:
+    """Predictions for orjson: numeric arrays as they are (orjson writes them), others as lists."""
+    import numpy as np
+
+    if (
+        isinstance(output, np.ndarray)
+        and output.dtype.kind in "biuf"
+        and output.flags.c_contiguous
+        and (output.dtype.kind != "f" or bool(np.isfinite(output).all()))
+    ):
+        return output
+    return payloads.to_json_values(output)
+
+
+def _output_names(served: ServedVersion) -> tuple[str, ...]:
+    signature = served.signature
+    return tuple(c.name for c in signature.outputs) if signature is not None else ()
+
+
+def _rows_equal(live: Any, copy: Any) -> Any:
+    import numpy as np
+
+    if live.dtype.kind in "fc" or copy.dtype.kind in "fc":
+        close = np.isclose(live, copy, rtol=1e-6, atol=1e-9)
+    else:
+        close = live == copy
+    return close.all(axis=tuple(range(1, close.ndim))) if close.ndim > 1 else close

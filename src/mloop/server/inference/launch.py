@@ -1,0 +1,75 @@
+"""Building and running the inference server from an `InferenceConfig` (what `mloop serve` calls).
+
+The store is the client's default one (`MLOOP_TRACKING_URI` ...), so `mloop serve` sees the
+registry, runs and users the rest of mloop sees, and the package cache of `mloop.load_model`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from mloop.server.inference.app import InferenceApp
+from mloop.server.inference.config import InferenceConfig
+
+if TYPE_CHECKING:
+    from mloop.server.runner import BindAddress
+    from mloop.storage import Store
+
+
+def build_app(
+    config: InferenceConfig,
+    *,
+    store: Store | None = None,
+    log_uri: str | None = None,
+) -> InferenceApp:
+    """The inference app for `config`.
+
+    Args:
+        config: what to serve.
+        store: the store to read models from (default: the client's).
+        log_uri: the artifact root prediction logs go under (default: the settings').
+
+    Raises:
+        ConfigurationError: neither a reference nor a deployment is given.
+        NotFoundError: the deployment does not exist.
+    """
+    from mloop.client.context import get_store, settings
+
+    opened = store if store is not None else get_store()
+    prediction_log = None
+    if config.log_predictions:
+        from mloop.serving.predlog import PredictionLog, open_sink
+
+        prediction_log = PredictionLog(
+            open_sink(log_uri or settings().artifact_uri),
+            sample_rate=config.log_sample_rate,
+            flush_interval_s=config.log_flush_interval_s,
+        )
+    return InferenceApp(config, store=opened, prediction_log=prediction_log)
+
+
+def serve_models(
+    config: InferenceConfig,
+    address: BindAddress,
+    *,
+    workers: int = 1,
+    log_level: str = "warning",
+    on_ready: Callable[[BindAddress], None] | None = None,
+) -> None:
+    """Run the inference server until SIGINT or SIGTERM (draining requests in flight).
+
+    Raises:
+        ConfigurationError: the address cannot be bound, or a worker failed to start.
+    """
+    from mloop.server.runner import serve
+
+    serve(
+        None,
+        address,
+        workers=workers,
+        log_level=log_level,
+        on_ready=on_ready,
+        app_factory=functools.partial(build_app, config),
+    )

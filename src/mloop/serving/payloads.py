@@ -1,0 +1,396 @@
+"""Request bodies turned into named NumPy columns, and predictions turned into answer bodies.
+
+Three body families are read, all into the same `Columns` (name -> 1-D array), column by column:
+
+- mloop's own: `{"inputs": {"col": [..], ...}}` (columns), `{"inputs": [{..}, ..]}` (records)
+  or `{"inputs": [[..], ..]}` (rows in signature order).
+- MLflow's `/invocations`: `{"dataframe_split": {"columns": [..], "data": [[..]]}}`,
+  `{"dataframe_records": [{..}]}`, `{"instances": ..}`, `{"inputs": ..}` (each optionally with
+  `"params"`, ignored), or a CSV body with a header row.
+- Open Inference Protocol v2: `{"inputs": [{"name", "shape", "datatype", "data"}]}`: one tensor
+  per column, or one 2-D tensor whose columns are the signature's inputs in order.
+
+Rows of numbers become one 2-D float array in a single NumPy call when every column the model
+takes is floating point, so `dataframe_split` costs no more than columns. Bodies that are not
+what they claim raise `InvalidInputError` naming the field; columns are then checked against
+the signature by `check_request` (unknown or missing column: `ModelInputError` naming it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mloop.errors import InvalidInputError, ModelInputError
+from mloop.models.inputs import check_columns, to_columns
+
+if TYPE_CHECKING:
+    from mloop.models.inputs import Columns
+    from mloop.models.signature import Signature
+
+try:
+    import orjson
+
+    def loads(body: bytes) -> Any:
+        """Parse JSON bytes (orjson when installed)."""
+        return orjson.loads(body)
+
+    _JSON_ERRORS: tuple[type[Exception], ...] = (orjson.JSONDecodeError,)
+except ImportError:  # pragma: no cover - orjson ships with mloop[server]
+    import json
+
+    def loads(body: bytes) -> Any:
+        """Parse JSON bytes (orjson when installed)."""
+        return json.loads(body)
+
+    _JSON_ERRORS = (ValueError,)
+
+MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+# OIP v2 datatypes and the NumPy dtypes their data is read as.
+OIP_DTYPES = {
+    "BOOL": "bool",
+    "INT8": "int8",
+    "INT16": "int16",
+    "INT32": "int32",
+    "INT64": "int64",
+    "UINT8": "uint8",
+    "UINT16": "uint16",
+    "UINT32": "uint32",
+    "UINT64": "uint64",
+    "FP16": "float16",
+    "FP32": "float32",
+    "FP64": "float64",
+    "BYTES": "object",
+}
+_DTYPE_TO_OIP = {np.dtype(v).str: k for k, v in OIP_DTYPES.items() if v != "object"}
+
+
+@dataclass(frozen=True, slots=True)
+class OipRequest:
+    """An OIP v2 inference request, read.
+
+    Attributes:
+        columns: the input columns.
+        request_id: the request's `id`, echoed in the answer ("" when absent).
+        outputs: the output names the client asked for (empty: all).
+    """
+
+    columns: Columns
+    request_id: str
+    outputs: tuple[str, ...]
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON value of a body.
+
+    Raises:
+        InvalidInputError: the body is empty or not JSON.
+    """
+    if not body:
+        raise InvalidInputError("the request has no body; send JSON", field="body")
+    try:
+        return loads(body)
+    except _JSON_ERRORS as exc:
+        raise InvalidInputError(f"the body is not valid JSON ({exc})", field="body") from exc
+
+
+def read_inputs(value: Any, signature: Signature | None, *, field: str = "inputs") -> Columns:
+    """Columns from a dict of columns, a list of records, or a list of rows.
+
+    Raises:
+        InvalidInputError: the value is none of these.
+        ModelInputError: columns differ in length, or records disagree.
+    """
+    if isinstance(value, Mapping):
+        return to_columns(value)
+    if not isinstance(value, list) or not value:
+        raise InvalidInputError(
+            f"'{field}' must be a dict of columns, a non-empty list of records or of rows",
+            field=field,
+        )
+    first = value[0]
+    if isinstance(first, Mapping):
+        return to_columns(value)
+    if isinstance(first, list):
+        return _rows(value, _names_for_rows(signature, field), signature)
+    # A flat list: one row when the model takes several columns, else one value per row.
+    if signature is not None and len(signature.inputs) == 1:
+        return to_columns({signature.inputs[0].name: value})
+    return _rows([value], _names_for_rows(signature, field), signature)
+
+
+def _names_for_rows(signature: Signature | None, field: str) -> list[str]:
+    if signature is None:
+        raise InvalidInputError(
+            f"'{field}' holds rows without column names and the model has no signature; "
+            "send a dict of columns or records",
+            field=field,
+        )
+    return signature.input_names
+
+
+def _rows(rows: list[Any], names: list[str], signature: Signature | None) -> Columns:
+    """Rows of values into columns: one float matrix when every column is floating point."""
+    width = len(names)
+    for index, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != width:
+            size = len(row) if isinstance(row, list) else "no"
+            raise ModelInputError(
+                "<input>",
+                f"row #{index} has {size} values but there are {width} columns "
+                f"({', '.join(names)})",
+            )
+    if signature is not None and all(
+        (spec := signature.input(n)) is not None and spec.type in ("float", "double") for n in names
+    ):
+        try:
+            matrix = np.asarray(rows, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass  # a string or null among numbers: the column check names it below
+        else:
+            return {name: matrix[:, i] for i, name in enumerate(names)}
+    table = np.empty((len(rows), width), dtype=object)
+    table[:] = rows
+    return {name: _tighten(table[:, i]) for i, name in enumerate(names)}
+
+
+def _tighten(column: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """An object column of plain Python values as the array NumPy would have made of them."""
+    values = column.tolist()
+    kinds = {type(v) for v in values}
+    if kinds <= {int, float} and kinds:
+        return np.asarray(values)
+    return column
+
+
+def parse_mloop(body: bytes, signature: Signature | None) -> Columns:
+    """Columns of mloop's own body: `{"inputs": columns | records | rows}`.
+
+    Raises:
+        InvalidInputError, ModelInputError: the body is not of that shape.
+    """
+    data = parse_json(body)
+    if not isinstance(data, Mapping) or "inputs" not in data:
+        raise InvalidInputError(
+            'the body must be {"inputs": {column: [values]}} or {"inputs": [records]}',
+            field="inputs",
+        )
+    return read_inputs(data["inputs"], signature)
+
+
+def parse_mlflow(body: bytes, content_type: str, signature: Signature | None) -> Columns:
+    """Columns of an MLflow scoring-server body (JSON or CSV).
+
+    Raises:
+        InvalidInputError, ModelInputError: the body is not in one of MLflow's formats.
+    """
+    if content_type.startswith("text/csv"):
+        return parse_csv(body)
+    data = parse_json(body)
+    keys = [k for k in MLFLOW_KEYS if isinstance(data, Mapping) and k in data]
+    if len(keys) != 1:
+        raise InvalidInputError(
+            "an /invocations body must have exactly one of the keys "
+            f"{', '.join(MLFLOW_KEYS)} (MLflow's formats), or be CSV with Content-Type text/csv",
+            field="body",
+        )
+    key = keys[0]
+    value = data[key]
+    if key == "dataframe_split":
+        return _dataframe_split(value, signature)
+    if key == "dataframe_records" and not (isinstance(value, list) and value):
+        raise InvalidInputError("'dataframe_records' must be a non-empty list", field=key)
+    return read_inputs(value, signature, field=key)
+
+
+def _dataframe_split(value: Any, signature: Signature | None) -> Columns:
+    if not isinstance(value, Mapping) or not isinstance(value.get("data"), list):
+        raise InvalidInputError(
+            '\'dataframe_split\' must be {"columns": [names], "data": [rows]}',
+            field="dataframe_split",
+        )
+    names = value.get("columns")
+    if names is None:
+        names = _names_for_rows(signature, "dataframe_split")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InvalidInputError(
+            "'dataframe_split.columns' must be a list of column names", field="dataframe_split"
+        )
+    if not value["data"]:
+        raise InvalidInputError("'dataframe_split.data' has no rows", field="dataframe_split")
+    return _rows(value["data"], names, signature)
+
+
+def parse_csv(body: bytes) -> Columns:
+    """Columns of a CSV body with a header row (read by Arrow's CSV reader).
+
+    Raises:
+        InvalidInputError: the body is not CSV with a header.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    if not body.strip():
+        raise InvalidInputError("the CSV body is empty; send a header row and rows", field="body")
+    try:
+        table = pa_csv.read_csv(pa.py_buffer(body))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InvalidInputError(f"the body is not valid CSV ({exc})", field="body") from exc
+    return {
+        name: np.asarray(column.to_numpy(zero_copy_only=False))
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
+
+
+def parse_oip(body: bytes, signature: Signature | None) -> OipRequest:
+    """An Open Inference Protocol v2 request.
+
+    Raises:
+        InvalidInputError: the body does not follow the protocol (the field is named).
+    """
+    data = parse_json(body)
+    if not isinstance(data, Mapping) or not isinstance(data.get("inputs"), list):
+        raise InvalidInputError(
+            'an OIP v2 request needs "inputs": [{"name", "shape", "datatype", "data"}]',
+            field="inputs",
+        )
+    tensors = [_tensor(t, i) for i, t in enumerate(data["inputs"])]
+    if not tensors:
+        raise InvalidInputError("'inputs' is empty", field="inputs")
+    columns: Columns = {}
+    for name, array in tensors:
+        is_column = signature is None or signature.input(name) is not None
+        if array.ndim == 2 and (array.shape[1] > 1 or not is_column):
+            columns.update(_split_matrix(name, array, signature))
+        else:
+            columns[name] = array.reshape(-1) if array.ndim == 2 else array
+    outputs = data.get("outputs") or []
+    names = tuple(str(o.get("name")) for o in outputs if isinstance(o, Mapping))
+    request_id = data.get("id")
+    return OipRequest(to_columns(columns), str(request_id) if request_id is not None else "", names)
+
+
+def _tensor(tensor: Any, index: int) -> tuple[str, np.ndarray[Any, Any]]:
+    field = f"inputs[{index}]"
+    if not isinstance(tensor, Mapping):
+        raise InvalidInputError(f"{field} must be an object", field=field)
+    name, shape, datatype = tensor.get("name"), tensor.get("shape"), tensor.get("datatype")
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError(f"{field} needs a 'name'", field=field)
+    dtype = OIP_DTYPES.get(str(datatype))
+    if dtype is None:
+        raise InvalidInputError(
+            f"{field} ({name}) has datatype {datatype!r}; use one of {', '.join(OIP_DTYPES)}",
+            field=name,
+        )
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(d, int) and d >= 0 for d in shape)
+        or len(shape) > 2
+    ):
+        raise InvalidInputError(
+            f"{field} ({name}) needs a 'shape' of one or two sizes ([rows] or [rows, columns])",
+            field=name,
+        )
+    try:
+        array = np.asarray(tensor.get("data"), dtype=dtype)
+        if dtype == "object":
+            array = np.asarray(
+                [v.decode() if isinstance(v, bytes) else v for v in array.ravel()], dtype=object
+            )
+        array = array.reshape(shape)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"{field} ({name}): its data does not fit datatype {datatype} and shape {shape} "
+            f"({exc})",
+            field=name,
+        ) from exc
+    return name, array
+
+
+def _split_matrix(name: str, array: np.ndarray[Any, Any], signature: Signature | None) -> Columns:
+    if signature is None:
+        return {f"{name}_{i}": array[:, i] for i in range(array.shape[1])}
+    names = signature.input_names
+    if array.shape[1] != len(names):
+        raise ModelInputError(
+            name,
+            f"has {array.shape[1]} columns but the model takes {len(names)} "
+            f"({', '.join(names)}); send one tensor per column, or one with all of them",
+        )
+    return {n: array[:, i] for i, n in enumerate(names)}
+
+
+def check_request(columns: Columns, signature: Signature | None) -> Columns:
+    """The request's columns checked against the signature, in its order and types.
+
+    Unlike `LoadedModel.predict`, which drops extra columns with a warning, a server refuses
+    them: a misspelt column name is a client bug worth a 400, not a silent drop.
+
+    Raises:
+        ModelInputError: a column is unknown, missing or of the wrong type (it is named).
+    """
+    if signature is None:
+        return columns
+    unknown = [name for name in columns if signature.input(name) is None]
+    if unknown:
+        raise ModelInputError(
+            unknown[0],
+            f"is not an input of the model; it takes {', '.join(signature.input_names)}",
+        )
+    return check_columns(columns, signature)
+
+
+def row_count(columns: Columns) -> int:
+    """How many rows the columns hold."""
+    for values in columns.values():
+        return len(values)
+    return 0
+
+
+def to_json_values(output: Any) -> Any:
+    """Predictions as JSON-ready data: lists of Python numbers and strings."""
+    array = np.asarray(output)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        # JSON has no NaN or infinity: send null, as MLflow does.
+        cleaned = array.astype(object)
+        cleaned[~np.isfinite(array)] = None
+        return cleaned.tolist()
+    return array.tolist()
+
+
+def oip_outputs(output: Any, signature: Signature | None, wanted: tuple[str, ...]) -> list[Any]:
+    """OIP v2 output tensors for predictions: one tensor, named by the signature's method.
+
+    Raises:
+        InvalidInputError: the client asked for outputs the model does not produce.
+    """
+    name = signature.method if signature is not None else "predict"
+    unknown = [w for w in wanted if w != name]
+    if unknown:
+        raise InvalidInputError(
+            f"the model has no output {unknown[0]!r}; its output is {name!r}", field="outputs"
+        )
+    array = np.asarray(output)
+    datatype = _DTYPE_TO_OIP.get(array.dtype.str)
+    if datatype is None:
+        datatype = "BYTES"
+        data = [str(v) for v in array.ravel().tolist()]
+    else:
+        data = to_json_values(array.ravel())
+    return [{"name": name, "shape": list(array.shape), "datatype": datatype, "data": data}]
+
+
+def oip_datatype(column_type: str) -> str:
+    """The OIP v2 datatype of a signature column type."""
+    return {
+        "boolean": "BOOL",
+        "integer": "INT32",
+        "long": "INT64",
+        "float": "FP32",
+        "double": "FP64",
+    }.get(column_type, "BYTES")

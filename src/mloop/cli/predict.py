@@ -80,15 +80,16 @@ def predict(
     from mloop.client.predict import predict_file
 
     keep = [name.strip() for item in keep_columns for name in item.split(",") if name.strip()]
+    screen = Console(stderr=True)
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=screen,
         transient=True,
-        disable=as_json,
+        disable=as_json or not screen.is_terminal,  # a pipe or log file gets no bar remnants
     )
     with bar:
         result = predict_file(

@@ -99,15 +99,16 @@ def _csv_batches(
     if signature is not None:
         types = {c.name: getattr(pa, _CSV_TYPES[c.type])() for c in signature.inputs}
     options = pcsv.ConvertOptions(column_types=types, include_columns=columns)
-    reader = pcsv.open_csv(source, convert_options=options)
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowInvalid as exc:
-            raise _csv_error(str(exc), header) from exc
-        yield batch
+    try:  # opening parses the first block already
+        reader = pcsv.open_csv(source, convert_options=options)
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            yield batch
+    except pa.ArrowInvalid as exc:
+        raise _csv_error(str(exc), header) from exc
 
 
 def _csv_error(message: str, header: list[str]) -> MloopError:

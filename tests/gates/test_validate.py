@@ -1,0 +1,106 @@
+"""Validation of real models on real holdouts: every gate's verdict and its numbers."""
+
+from __future__ import annotations
+
+import json
+
+from mloop.gates import parse_policy, read_report, read_report_html, validate_version
+from tests.gates.conftest import FEATURES, World, fit, make_frame, policy_document
+
+FAIRNESS = {"max_demographic_parity_difference": 0.1, "min_group_recall": 0.6}
+
+
+def test_a_good_model_passes_every_gate_and_the_report_is_stored(world: World) -> None:
+    version = world.register(fit(world.train, FEATURES), FEATURES)
+    policy = parse_policy(
+        policy_document(
+            world.holdout_uri,
+            metrics=[
+                {"metric": "roc_auc", "min": 0.8},
+                {"metric": "recall", "min": 0.6, "per_segment": "group"},
+            ],
+            fairness=FAIRNESS,
+            drift={},
+            latency={"p95_ms": 500, "rows": 20},
+            size={"max_mb": 5},
+        )
+    )
+    validation = validate_version(world.store, "churn/1", policy, actor="ci")
+    report = validation.report
+    assert report.passed, report.failures
+    assert list(report.statuses()) == ["schema", "metrics", "fairness", "drift", "latency", "size"]
+    assert report.gate("metrics").details["overall"]["roc_auc"] > 0.8
+    checks = report.gate("metrics").details["checks"]
+    assert [c["scope"] for c in checks] == ["overall", "[group=A]", "[group=B]"]
+    assert report.gate("drift").details["training_data"] == world.train_uri  # from the lineage
+    assert report.inputs["holdout"]["uri"] == world.holdout_uri
+    stored = world.store.validation_reports.find_latest("churn", 1)
+    assert stored is not None
+    assert stored.passed
+    assert stored.report_digest == validation.record.report_digest
+    assert read_report(world.store, stored) == report
+    html = read_report_html(world.store, stored)
+    assert "Validation of churn/1" in html
+    assert json.loads(report.to_json())["schema"] == "mloop.validation-report/v1"
+    assert version.version == 1
+
+
+def test_a_biased_model_fails_fairness_with_per_group_tables(world: World) -> None:
+    biased_labels = world.train["label"].where(world.train["group"] == "A", 0)
+    world.register(fit(world.train, [*FEATURES, "is_b"], labels=biased_labels), [*FEATURES, "is_b"])
+    policy = parse_policy(policy_document(world.holdout_uri, fairness=FAIRNESS))
+    report = validate_version(world.store, "churn/1", policy, actor="ci").report
+    fairness = report.gate("fairness")
+    assert not report.passed
+    assert fairness.status == "fail"
+    groups = {g["group"]: g for g in fairness.details["attributes"]["group"]["groups"]}
+    assert groups["B"]["true_positive_rate"] < 0.6 <= groups["A"]["true_positive_rate"]
+    assert any(line.startswith("group=B: recall") for line in fairness.failures)
+    assert any("DP difference" in line for line in fairness.failures)
+    assert report.gate("schema").passed
+
+
+def test_a_drifted_holdout_fails_drift_naming_the_columns(world: World) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    drifted = world.dataset(make_frame(500, seed=3, shift=1.5), "churn-drifted")
+    policy = parse_policy(policy_document(drifted, drift={"alpha": 0.05}))
+    report = validate_version(world.store, "churn/1", policy, actor="ci").report
+    drift = report.gate("drift")
+    assert drift.status == "fail"
+    assert drift.details["drifted_columns"] == ["x1"]
+    assert drift.failures[0].startswith("x1 drifted (wasserstein")
+
+
+def test_a_holdout_missing_a_signature_column_fails_schema_naming_it(world: World) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    partial = world.dataset(world.holdout.drop(columns=["x2"]), "churn-partial")
+    policy = parse_policy(
+        policy_document(partial, metrics=[{"metric": "accuracy", "min": 0.5}], fairness=FAIRNESS)
+    )
+    report = validate_version(world.store, "churn/1", policy, actor="ci").report
+    schema = report.gate("schema")
+    assert schema.status == "fail"
+    assert "lacks signature column(s) x2" in schema.summary
+    assert schema.details["missing"] == ["x2"]
+    # the gates that need predictions say why they could not run
+    assert report.gate("metrics").status == "error"
+    assert "does not fit the model" in report.gate("metrics").summary
+
+
+def test_a_worse_model_fails_the_margin_with_the_interval(world: World) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    world.store.registry.set_alias("churn", "champion", 1, actor="ana")
+    world.register(fit(world.train, ["x3"]), ["x3"])
+    policy = parse_policy(
+        policy_document(world.holdout_uri, champion={"metric": "roc_auc", "resamples": 200})
+    )
+    champion = validate_version(world.store, "churn/2", policy, actor="ci").report.gate("champion")
+    assert champion.status == "fail"
+    details = champion.details
+    assert details["candidate"] < details["champion"]
+    assert details["low"] <= details["improvement"] <= details["high"] < 0
+    assert details["champion_uri"] == "models:/churn/1"
+    assert "95% CI [" in champion.summary
+    assert "lower bound" in champion.failures[0]
+    # the champion itself passes the same gate: it already holds the alias
+    assert validate_version(world.store, "churn/1", policy, actor="ci").report.passed

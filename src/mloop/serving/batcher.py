@@ -159,8 +159,12 @@ class Batcher:
         queued = self._queued_rows
         if not queued:
             return
-        batches_ahead = math.ceil((queued + rows) / max(options.max_batch_rows, 1))
-        expected = batches_ahead * self.latency.expected_s(options.max_batch_rows)
+        total = queued + rows
+        if options.enabled:
+            batches = math.ceil(total / max(options.max_batch_rows, 1))
+        else:
+            batches = len(self._queue) + 1  # every request is a batch of its own
+        expected = batches * self.latency.expected_s(math.ceil(total / batches))
         if queued + rows > options.max_queue_rows or expected > options.max_queue_s:
             raise ServingOverloadedError(self.name, max(1, math.ceil(expected)))
 

@@ -7,6 +7,7 @@ import typer
 from mloop.__about__ import __version__
 from mloop.cli import audit, data, db, experiments, models, monitor, quickstart, runs, users
 from mloop.cli import datasets as dataset_commands
+from mloop.cli import docker as docker_command
 from mloop.cli import gc as gc_command
 from mloop.cli import import_mlflow as import_mlflow_command
 from mloop.cli import lineage as lineage_command
@@ -49,6 +50,7 @@ app.add_typer(db.app, name="db", cls=MloopGroup)
 dataset_commands.register(data.app)
 app.add_typer(data.app, name="data", cls=MloopGroup)
 app.add_typer(monitor.app, name="monitor", cls=MloopGroup)
+models.app.command("build-docker")(docker_command.build_docker)
 app.add_typer(models.app, name="models", cls=MloopGroup)
 app.add_typer(audit.app, name="audit", cls=MloopGroup)
 app.add_typer(users.users_app, name="users", cls=MloopGroup)

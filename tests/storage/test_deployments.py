@@ -264,7 +264,7 @@ def test_rollback_returns_to_the_previous_configuration_as_a_new_revision(filled
     assert history[1].shadows == (Target(alias="candidate"),)
     events = filled.audit.list(entity=("deployment", "churn-api"))
     assert [e.details.get("restored_from") for e in events] == [None, None, 1, 2, 1]
-    assert filled.audit.verify().is_intact  # type: ignore[attr-defined]
+    assert filled.audit.verify().is_intact
 
 
 def test_rollback_to_a_missing_revision_or_a_vanished_alias_changes_nothing(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mloop.server.api_v1 import artifacts, audit, experiments, logging, registry, runs
+from mloop.server.api_v1 import (
+    artifacts,
+    audit,
+    deployments,
+    experiments,
+    logging,
+    registry,
+    runs,
+)
 
 PREFIX = "/api/v1"
 
@@ -19,4 +27,5 @@ def build_router() -> APIRouter:
     router.include_router(artifacts.router)
     router.include_router(audit.router)
     router.include_router(registry.router)
+    router.include_router(deployments.router)
     return router

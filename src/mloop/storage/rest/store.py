@@ -9,6 +9,7 @@ import httpx
 from mloop.errors import ConfigurationError
 from mloop.storage.rest.artifacts import RestArtifactStore
 from mloop.storage.rest.audit import RestAuditStore
+from mloop.storage.rest.deployments import RestDeploymentStore
 from mloop.storage.rest.experiments import RestExperimentStore
 from mloop.storage.rest.registry import RestModelRegistryStore
 from mloop.storage.rest.runs import RestRunStore
@@ -17,7 +18,6 @@ from mloop.storage.rest.transport import Transport
 if TYPE_CHECKING:
     from mloop.storage.protocols import (
         DatasetStore,
-        DeploymentStore,
         LoggedModelStore,
         ValidationReportStore,
     )
@@ -56,6 +56,7 @@ class RestStore:
         self.audit = RestAuditStore(self.transport)
         self.artifacts = RestArtifactStore(self.transport)
         self.registry = RestModelRegistryStore(self.transport)
+        self.deployments = RestDeploymentStore(self.transport)
 
     @property
     def artifact_root(self) -> str:
@@ -88,15 +89,6 @@ class RestStore:
             ConfigurationError: always.
         """
         raise self._not_served("validation reports")
-
-    @property
-    def deployments(self) -> DeploymentStore:
-        """Not served over REST yet.
-
-        Raises:
-            ConfigurationError: always.
-        """
-        raise self._not_served("deployments")
 
     def _not_served(self, what: str) -> ConfigurationError:
         return ConfigurationError(

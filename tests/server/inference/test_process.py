@@ -1,0 +1,128 @@
+"""`mloop serve` as users run it: child processes, several workers, SIGTERM, what gets imported."""
+
+from __future__ import annotations
+
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psutil
+import pytest
+
+import mloop
+from tests.client.conftest import FluentEnv
+from tests.server.inference.conftest import Churn
+from tests.server.inference.models import SlowModel
+
+URL = re.compile(r"on (http://127\.0\.0\.1:\d+)")
+REPO = Path(__file__).resolve().parents[3]
+
+
+def start_serve(env: FluentEnv, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """`mloop serve ARGS` on a free port; returns the process and its URL once it is ready."""
+    child_env = env.subprocess_env()
+    child_env["PYTHONPATH"] = str(REPO)  # pickled test models live in tests/
+    child_env["COLUMNS"] = "300"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mloop.cli", "serve", "--port", "0", *args],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = URL.search(line)
+    if found is None:
+        process.kill()
+        raise AssertionError(f"no URL in the first line: {line!r} {process.stdout.read()}")
+    url = found.group(1)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/ready").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"mloop serve did not become ready: {process.stdout.read()}")
+
+
+def stop_serve(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@pytest.mark.slow
+def test_two_workers_answer_without_a_nagle_stall_and_never_load_sklearn_or_pandas(
+    churn: Churn, fluent: FluentEnv
+) -> None:
+    process, url = start_serve(fluent, "models:/churn@champion", "--workers", "2")
+    try:
+        body = churn.body(slice(0, 1))
+        timings = []
+        with httpx.Client(base_url=url) as http:
+            http.post("/predict", json=body)
+            for _ in range(200):
+                start = time.perf_counter()
+                answer = http.post("/predict", json=body)
+                timings.append(time.perf_counter() - start)
+                assert answer.status_code == 200
+        # A delayed-ACK stall costs ~40 ms a request; a healthy loopback request well under 5.
+        assert statistics.median(timings) < 0.01
+        assert max(sorted(timings)[: int(len(timings) * 0.9)]) < 0.03
+        for http_worker in range(4):  # new connections spread over both workers
+            with httpx.Client(base_url=url) as http:
+                assert http.post("/predict", json=body).status_code == 200, http_worker
+        workers = psutil.Process(process.pid).children()
+        assert len(workers) == 2
+        for worker in workers:
+            maps = Path(f"/proc/{worker.pid}/maps").read_text()
+            assert "onnxruntime" in maps  # the verified ONNX export serves
+            assert "/sklearn/" not in maps
+            assert "/pandas/" not in maps
+            # ~150 MB for the worker, the model is tiny
+            assert worker.memory_info().rss < 200 * 1024 * 1024
+    finally:
+        assert stop_serve(process) == 0
+
+
+@pytest.mark.slow
+def test_sigterm_drains_requests_in_flight(fluent: FluentEnv) -> None:
+    with mloop.start_run():
+        example = {"x": np.asarray([1.0])}
+        mloop.log_model(
+            SlowModel(0.4), "model", input_example=example, registered_model_name="slow"
+        )
+    process, url = start_serve(fluent, "models:/slow/1", "--trusted")
+    answers: list[int] = []
+
+    def call() -> None:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            answers.append(http.post("/predict", json={"inputs": {"x": [1.0]}}).status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)  # all three sent; the first is in the model, two queued behind it
+    started = time.monotonic()
+    code = stop_serve(process)
+    for thread in threads:
+        thread.join()
+    assert answers == [200, 200, 200]
+    assert time.monotonic() - started >= 0.6  # it waited for the queue
+    assert code in (0, -signal.SIGTERM)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/health")

@@ -46,7 +46,9 @@ def test_an_overloaded_model_answers_503_with_retry_after(
 def test_with_auth_only_tokens_of_users_with_a_role_predict(
     churn: Churn, serve: Callable[..., LiveInference]
 ) -> None:
-    auth = get_store().auth
+    from mloop.server.auth import auth_store_of
+
+    auth = auth_store_of(get_store())
     auth.create_user("ana", role=Role.READER, password="correct horse 1", actor="test")
     token = auth.create_token("ana", actor="test").secret
     auth.create_user("bo", role=None, actor="test")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,31 @@ def test_a_closed_store_reconnects_on_next_use(store: SqlStore) -> None:
 def test_after_fork_in_the_same_process_keeps_the_store_working(store: SqlStore) -> None:
     store.after_fork()
     assert store.experiments.get("0").name == "Default"
+
+
+def test_a_sqlite_store_loads_no_postgresql_code_and_its_aggregates_on_first_use(
+    tmp_path: Path,
+) -> None:
+    # Opening a store in a fresh process is a benchmarked path (issue 3, W0): the PostgreSQL
+    # dialect and the registry's modules are not needed to track runs on SQLite.
+    code = (
+        "import sys\n"
+        "from mloop.storage.sql.store import SqlStore\n"
+        f"store = SqlStore('sqlite:///{tmp_path / 'm.db'}', artifact_root={str(tmp_path)!r})\n"
+        "assert store.experiments.get('0').name == 'Default'\n"
+        "before = sorted(m for m in sys.modules if 'postgresql' in m or 'sql.registry' in m)\n"
+        "assert store.registry.search_models() is not None\n"
+        "after = 'mloop.storage.sql.registry' in sys.modules\n"
+        "print(before, after)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[] True"
+
+
+def test_a_store_hands_out_one_instance_of_each_aggregate(store: SqlStore) -> None:
+    assert store.registry is store.registry
+    assert store.artifacts is store.artifacts
+    assert store.datasets is store.datasets

@@ -88,8 +88,9 @@ def _create_at_head(conn: Connection, *, artifact_root: str, uri: str) -> None:
             "schema revision; it was not made by mloop's store creation. Point "
             "MLOOP_TRACKING_URI at an empty database or at an mloop store"
         )
-    schema.metadata.create_all(conn)
-    _version_metadata.create_all(conn)
+    # No table exists (checked above), so skip `create_all`'s one existence query per table.
+    schema.metadata.create_all(conn, checkfirst=False)
+    _version_metadata.create_all(conn, checkfirst=False)
     conn.execute(alembic_version.insert().values(version_num=HEAD_REVISION))
     insert_default_experiment(conn, artifact_root=artifact_root)
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import QueuePool
 
 from mloop.errors import ConfigurationError, DatabaseLockedError, MissingExtraError, StorageError
+from mloop.storage.sql import schema
 
 T = TypeVar("T")
 
@@ -55,6 +56,7 @@ def make_engine(url: str) -> Engine:
             import psycopg  # noqa: F401
         except ImportError as exc:
             raise MissingExtraError("postgres", "psycopg") from exc
+        schema.use_postgresql_options()
         return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
     raise ConfigurationError(
         f"unsupported database {backend!r} in {redact(url)!r}; mloop stores metadata in SQLite "

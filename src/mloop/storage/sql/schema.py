@@ -133,15 +133,24 @@ latest_metrics = Table(
 )
 
 # Params, immutable once written. The value index is a hash index on PostgreSQL, whose B-tree
-# entries cannot hold a 6,000-character value; equality search needs no more.
+# entries cannot hold a 6,000-character value; equality search needs no more. That option is
+# attached by `use_postgresql_options` when a PostgreSQL engine is made: naming it here would
+# import SQLAlchemy's PostgreSQL dialect in every process, a large part of opening a SQLite store.
+params_value_index = Index(None, "value")
 params = Table(
     "params",
     metadata,
     _run_ref(),
     Column("key", String(250), primary_key=True),
     Column("value", String(6000), nullable=False),
-    Index(None, "value", postgresql_using="hash"),
+    params_value_index,
 )
+
+
+def use_postgresql_options() -> None:
+    """Attach the PostgreSQL-only index options (idempotent; imports that dialect)."""
+    params_value_index.dialect_kwargs["postgresql_using"] = "hash"
+
 
 # Tags; the last write wins.
 tags = Table(

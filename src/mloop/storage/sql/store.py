@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from mloop.storage.sql.artifacts import SqlArtifactStore
-from mloop.storage.sql.audit import SqlAuditStore
-from mloop.storage.sql.auth import SqlAuthStore
 from mloop.storage.sql.bootstrap import ensure_schema, upgrade
-from mloop.storage.sql.datasets import SqlDatasetStore
-from mloop.storage.sql.deployments import SqlDeploymentStore
 from mloop.storage.sql.engine import make_engine, redact, with_retries
 from mloop.storage.sql.experiments import SqlExperimentStore
-from mloop.storage.sql.logged_models import SqlLoggedModelStore
-from mloop.storage.sql.registry import SqlModelRegistryStore
 from mloop.storage.sql.runs import SqlRunStore
-from mloop.storage.sql.validation_reports import SqlValidationReportStore
+
+if TYPE_CHECKING:
+    from mloop.storage.sql.artifacts import SqlArtifactStore
+    from mloop.storage.sql.audit import SqlAuditStore
+    from mloop.storage.sql.auth import SqlAuthStore
+    from mloop.storage.sql.datasets import SqlDatasetStore
+    from mloop.storage.sql.deployments import SqlDeploymentStore
+    from mloop.storage.sql.logged_models import SqlLoggedModelStore
+    from mloop.storage.sql.registry import SqlModelRegistryStore
+    from mloop.storage.sql.validation_reports import SqlValidationReportStore
 
 
 class SqlStore:
     """Metadata in SQLite or PostgreSQL.
+
+    Experiments and runs are ready when the store opens; the other aggregates (artifacts,
+    registry, datasets ...) import their modules on first use, which keeps opening a store in a
+    fresh process cheap for scripts that only track runs.
 
     Args:
         url: `sqlite:///PATH` or `postgresql://...`.
@@ -48,14 +56,62 @@ class SqlStore:
             )
         self.experiments = SqlExperimentStore(self.engine, artifact_root=artifact_root)
         self.runs = SqlRunStore(self.engine)
-        self.audit = SqlAuditStore(self.engine)
-        self.artifacts = SqlArtifactStore(self.engine, artifact_root=artifact_root)
-        self.registry = SqlModelRegistryStore(self.engine)
-        self.datasets = SqlDatasetStore(self.engine)
-        self.auth = SqlAuthStore(self.engine)
-        self.logged_models = SqlLoggedModelStore(self.engine)
-        self.deployments = SqlDeploymentStore(self.engine)
-        self.validation_reports = SqlValidationReportStore(self.engine)
+
+    @cached_property
+    def audit(self) -> SqlAuditStore:
+        """The append-only audit log."""
+        from mloop.storage.sql.audit import SqlAuditStore
+
+        return SqlAuditStore(self.engine)
+
+    @cached_property
+    def artifacts(self) -> SqlArtifactStore:
+        """Run and logged-model artifacts on the blob store at the artifact root."""
+        from mloop.storage.sql.artifacts import SqlArtifactStore
+
+        return SqlArtifactStore(self.engine, artifact_root=self.artifact_root)
+
+    @cached_property
+    def registry(self) -> SqlModelRegistryStore:
+        """Registered models, versions, aliases and approvals."""
+        from mloop.storage.sql.registry import SqlModelRegistryStore
+
+        return SqlModelRegistryStore(self.engine)
+
+    @cached_property
+    def datasets(self) -> SqlDatasetStore:
+        """Dataset versions and their lineage."""
+        from mloop.storage.sql.datasets import SqlDatasetStore
+
+        return SqlDatasetStore(self.engine)
+
+    @cached_property
+    def auth(self) -> SqlAuthStore:
+        """Users, API tokens and roles."""
+        from mloop.storage.sql.auth import SqlAuthStore
+
+        return SqlAuthStore(self.engine)
+
+    @cached_property
+    def logged_models(self) -> SqlLoggedModelStore:
+        """MLflow 3 logged models."""
+        from mloop.storage.sql.logged_models import SqlLoggedModelStore
+
+        return SqlLoggedModelStore(self.engine)
+
+    @cached_property
+    def validation_reports(self) -> SqlValidationReportStore:
+        """Validation reports of model versions (the gates' verdicts)."""
+        from mloop.storage.sql.validation_reports import SqlValidationReportStore
+
+        return SqlValidationReportStore(self.engine)
+
+    @cached_property
+    def deployments(self) -> SqlDeploymentStore:
+        """Deployments: traffic splits between model versions, with their history."""
+        from mloop.storage.sql.deployments import SqlDeploymentStore
+
+        return SqlDeploymentStore(self.engine)
 
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate the database to the current schema; returns the revisions before and after."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from mloop.__about__ import __version__
-from mloop.cli import audit, data, db, experiments, models, monitor, quickstart, runs, users
+from mloop.cli import audit, data, db, deploy, experiments, models, monitor, quickstart, runs, users
 from mloop.cli import datasets as dataset_commands
 from mloop.cli import docker as docker_command
 from mloop.cli import gc as gc_command
@@ -53,6 +53,7 @@ app.add_typer(monitor.app, name="monitor", cls=MloopGroup)
 models.app.command("build-docker")(docker_command.build_docker)
 app.add_typer(models.app, name="models", cls=MloopGroup)
 app.add_typer(audit.app, name="audit", cls=MloopGroup)
+app.add_typer(deploy.app, name="deploy", cls=MloopGroup)
 app.add_typer(users.users_app, name="users", cls=MloopGroup)
 app.add_typer(users.tokens_app, name="tokens", cls=MloopGroup)
 app.command("quickstart")(quickstart.quickstart)

@@ -10,7 +10,7 @@ import pytest
 from mloop.entities.auth import Role
 from mloop.errors import GatesFailedError, InvalidInputError, PermissionDeniedError
 from mloop.gates import parse_policy, promote_version, read_report_html
-from tests.gates.conftest import FEATURES, World, fit, policy_document
+from tests.gates.world import FEATURES, World, fit, policy_document
 
 FAIRNESS = {"max_demographic_parity_difference": 0.1, "min_group_recall": 0.6}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mloop.gates import parse_policy, read_report, read_report_html, validate_version
-from tests.gates.conftest import FEATURES, World, fit, make_frame, policy_document
+from tests.gates.world import FEATURES, World, fit, make_frame, policy_document
 
 FAIRNESS = {"max_demographic_parity_difference": 0.1, "min_group_recall": 0.6}
 

@@ -1,4 +1,4 @@
-"""Fixtures of the gate tests: generated churn-like data, real scikit-learn models, real stores.
+"""The gate tests' world: generated churn-like data, real scikit-learn models, real stores.
 
 Every model is a real package logged to a run and registered; every holdout is a real dataset
 version; nothing stands in for the registry, the blob store or the model loader.
@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from mloop.data.snapshots import snapshot
 from mloop.entities import ModelVersion, RunInput
@@ -96,8 +95,7 @@ def fit(frame: pd.DataFrame, features: list[str], *, labels: Any = None) -> Any:
     return LogisticRegression(max_iter=500).fit(frame[features], target)
 
 
-@pytest.fixture
-def world(store: SqlStore) -> World:
+def make_world(store: SqlStore) -> World:
     """A store holding the training split and a holdout split as dataset versions."""
     train = make_frame(800, seed=1)
     holdout = make_frame(500, seed=2)

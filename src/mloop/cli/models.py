@@ -169,6 +169,9 @@ def _show_version(version: ModelVersion, *, as_json: bool) -> None:
             f"approved by {approval.actor} at {format_ms(approval.at_ms)}: {approval.comment}",
             highlight=False,
         )
+    from mloop.cli.gates import print_latest_validation
+
+    print_latest_validation(version.name, version.version)
     if version.datasets:
         table = Table("dataset", "digest", "role", title="lineage", title_justify="left")
         for d in version.datasets:
@@ -379,3 +382,11 @@ def card(
             page.write_text(to_html(document), encoding="utf-8")
             written.append(page)
     console.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+
+
+# The validation gates live in cli/gates.py (this module stays about the registry itself).
+from mloop.cli.gates import promote as _promote  # noqa: E402
+from mloop.cli.gates import validate as _validate  # noqa: E402
+
+app.command("validate")(_validate)
+app.command("promote")(_promote)

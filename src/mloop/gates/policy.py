@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -173,7 +174,7 @@ class Policy:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_policy(path: str | Path) -> Policy:
+def load_policy(path: str | os.PathLike[str]) -> Policy:
     """Read and check a policy file (YAML, or JSON by suffix).
 
     Raises:

@@ -57,12 +57,18 @@ def __getattr__(name: str) -> Any:
 
     `log_model` and `load_model` are the client's (they need a run and a store): the issue
     spells them `mloop.models.log_model`, so they are handed out from here too, imported only
-    when asked for; this package itself does not depend on the client.
+    when asked for; this package itself does not depend on the client. `validate` and `promote`
+    (the validation gates on the default store) are handed out the same way.
     """
     if name in ("log_model", "load_model"):
         import mloop.client.models
 
         return getattr(mloop.client.models, name)
+    if name in ("validate", "promote"):
+        # the validation gates on the default store (mloop.gates takes a store)
+        import mloop.client.gates
+
+        return getattr(mloop.client.gates, name)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mloop.models' has no attribute {name!r}")
@@ -72,4 +78,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__, "load_model", "log_model"])
+    return sorted([*globals(), *__all__, "load_model", "log_model", "promote", "validate"])

@@ -2,20 +2,21 @@
 
 Annex IV of Regulation (EU) 2024/1689 lists what the technical documentation of a high-risk AI
 system must hold. The card fills what the registry knows (identity, lineage data -> run ->
-version, training setup, metrics, signature, approvals, change history) and names what only the
-provider can write (intended purpose, limitations, risks, oversight, monitoring plan). Those
-come from tags `card.<field>` on the model, overridden per version; the card says which tag to
-set for each one still missing.
+version, training setup, metrics, signature, the newest validation report of the gates,
+approvals, change history) and names what only the provider can write (intended purpose,
+limitations, risks, oversight, monitoring plan). Those come from tags `card.<field>` on the
+model, overridden per version; the card says which tag to set for each one still missing.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 
 from mloop.__about__ import __version__
 from mloop.entities import AuditEvent, ModelVersion, RegisteredModel, Run
-from mloop.errors import RunNotFoundError
+from mloop.errors import BlobNotFoundError, ConfigurationError, RunNotFoundError
 from mloop.registry.card_render import Block, CardDocument, Fields, Grid, Paragraph, Section
 from mloop.registry.references import ModelReference, resolve
 from mloop.storage.protocols import Store
@@ -168,10 +169,52 @@ def _performance(model: RegisteredModel, version: ModelVersion, run: Run | None)
     return sections
 
 
+def _validation(store: Store, version: ModelVersion) -> Section:
+    """The newest validation report of the version: verdict, data, and each gate's numbers."""
+    section = Section("5. Validation and testing results", 2)
+    try:
+        found = store.validation_reports.list(version.name, version.version)
+    except ConfigurationError:  # a store that does not serve reports (REST, for now)
+        found = []
+    if not found:
+        section.blocks.append(Paragraph(NO_VALIDATION, True))
+        return section
+    latest = found[0]
+    verdict = "every gate passed" if latest.passed else "NOT every gate passed"
+    section.blocks.append(
+        Fields(
+            [
+                ("Verdict", verdict),
+                ("Holdout data", latest.holdout),
+                ("Validated", f"{_when(latest.created_at_ms)} by {latest.actor}"),
+                ("Policy digest", latest.policy_digest),
+                ("Report", f"JSON blob {latest.report_digest}, HTML blob {latest.html_digest}"),
+                ("Validations recorded", str(len(found))),
+            ]
+        )
+    )
+    summaries = _gate_summaries(store, latest.report_digest)
+    section.blocks.append(
+        Grid(
+            ["gate", "status", "numbers"],
+            [[gate, status, summaries.get(gate, "-")] for gate, status in latest.gates.items()],
+        )
+    )
+    return section
+
+
+def _gate_summaries(store: Store, digest: str) -> dict[str, str]:
+    """Gate name -> its one-line numbers, from the stored JSON report ({} if it is gone)."""
+    try:
+        report = json.loads(store.artifacts.blobs.read_bytes(digest))
+    except (BlobNotFoundError, ValueError):
+        return {}
+    return {str(g["gate"]): str(g["summary"]) for g in report.get("gates", [])}
+
+
 def _governance(
-    model: RegisteredModel, version: ModelVersion, history: list[AuditEvent]
+    model: RegisteredModel, version: ModelVersion, history: list[AuditEvent], validation: Section
 ) -> list[Section]:
-    validation = Section("5. Validation and testing results", 2, [Paragraph(NO_VALIDATION, True)])
     approvals = Section("6.1 Approvals", 3)
     if version.approvals:
         approvals.blocks.append(
@@ -258,6 +301,6 @@ def build_card(store: Store, reference: str | ModelReference) -> CardDocument:
         *_general(model, version),
         *_development(version, run),
         *_performance(model, version, run),
-        *_governance(model, version, _history(store, version)),
+        *_governance(model, version, _history(store, version), _validation(store, version)),
     ]
     return CardDocument(f"Model card: {model.name} version {version.version}", preamble, sections)

@@ -1,0 +1,168 @@
+"""`mloop models validate / promote`: gate tables, exit codes, Markdown summary, the override,
+`models show` and the model card naming the newest report; and the fluent API behind them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import mloop.models
+from mloop.cli.errors import GATES_FAILED_EXIT_CODE
+from mloop.cli.main import app
+from mloop.storage.sql.store import SqlStore
+from tests.gates.world import FEATURES, World, fit, make_world, policy_document
+
+pytestmark = pytest.mark.usefixtures("cli_env")
+
+FAIRNESS = {"max_demographic_parity_difference": 0.1, "min_group_recall": 0.6}
+
+
+@pytest.fixture
+def world(store: SqlStore) -> World:
+    """The CLI's store (same database and artifact root) with training and holdout data."""
+    return make_world(store)
+
+
+def _policy(tmp_path: Path, world: World, name: str = "mloop-policy.yaml", **gates: object) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(policy_document(world.holdout_uri, **gates)), encoding="utf-8")
+    return path
+
+
+def _flat(text: str) -> str:
+    """Output with the terminal's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def _biased(world: World) -> None:
+    labels = world.train["label"].where(world.train["group"] == "A", 0)
+    world.register(fit(world.train, [*FEATURES, "is_b"], labels=labels), [*FEATURES, "is_b"])
+
+
+def test_validate_exits_0_when_every_gate_passes_and_writes_the_summary(
+    cli: CliRunner, world: World, tmp_path: Path
+) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    policy = _policy(
+        tmp_path, world, metrics=[{"metric": "roc_auc", "min": 0.8}], fairness=FAIRNESS
+    )
+    summary, page = tmp_path / "summary.md", tmp_path / "report.html"
+    result = cli.invoke(
+        app,
+        [
+            "models",
+            "validate",
+            "churn/1",
+            "--policy",
+            str(policy),
+            "--summary-md",
+            str(summary),
+            "--html",
+            str(page),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "churn/1: passed" in _flat(result.output)
+    assert "roc_auc" in _flat(result.output)
+    markdown = summary.read_text(encoding="utf-8")
+    assert markdown.startswith("## Validation of churn/1: passed")
+    assert "| fairness | ✅ pass |" in markdown
+    assert "<svg" in page.read_text(encoding="utf-8")
+    shown = cli.invoke(app, ["models", "show", "churn/1"])
+    assert "validation: passed (schema pass, metrics pass, fairness pass)" in _flat(shown.output)
+    card = cli.invoke(app, ["models", "card", "churn/1"])
+    assert "| **Verdict** | every gate passed |" in _flat(card.output)
+    assert "No validation results are recorded" not in _flat(card.output)
+
+
+def test_validate_exits_8_on_a_failing_gate_listing_the_numbers(
+    cli: CliRunner, world: World, tmp_path: Path
+) -> None:
+    _biased(world)
+    _policy(tmp_path, world, fairness=FAIRNESS)  # ./mloop-policy.yaml is the default
+    result = cli.invoke(app, ["models", "validate", "churn/1"])
+    assert result.exit_code == GATES_FAILED_EXIT_CODE, result.output
+    assert "churn/1: FAILED" in _flat(result.output)
+    assert "fairness: group=B: recall" in _flat(result.output)
+    as_json = cli.invoke(app, ["models", "validate", "churn/1", "--json"])
+    assert as_json.exit_code == GATES_FAILED_EXIT_CODE
+    report = json.loads(as_json.stdout)
+    assert report["passed"] is False
+    assert report["gates"][1]["gate"] == "fairness"
+
+
+def test_validate_refuses_a_broken_policy_with_its_line(
+    cli: CliRunner, world: World, tmp_path: Path
+) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nholdout: datasets:/x/1\nlabel: y\ngates:\n  speed: {}\n")
+    result = cli.invoke(app, ["models", "validate", "churn/1", "--policy", str(broken)])
+    assert result.exit_code == 2
+    assert "line 5: gates.speed: unknown key" in _flat(result.output)
+    missing = cli.invoke(app, ["models", "validate", "churn/1"])
+    assert missing.exit_code == 2
+    assert "no policy" in _flat(missing.output)
+
+
+def test_promote_refuses_then_an_override_moves_the_alias(
+    cli: CliRunner, world: World, tmp_path: Path
+) -> None:
+    _biased(world)
+    policy = _policy(tmp_path, world, "gates.yaml", fairness=FAIRNESS)
+    refused = cli.invoke(
+        app, ["models", "promote", "churn/1", "--alias", "champion", "--policy", str(policy)]
+    )
+    assert refused.exit_code == GATES_FAILED_EXIT_CODE, refused.output
+    assert "may not take alias 'champion'" in _flat(refused.output)
+    assert "DP difference" in _flat(refused.output)
+    no_reason = cli.invoke(
+        app,
+        [
+            "models",
+            "promote",
+            "churn/1",
+            "--alias",
+            "champion",
+            "--policy",
+            str(policy),
+            "--override",
+        ],
+    )
+    assert no_reason.exit_code == 2
+    overridden = cli.invoke(
+        app,
+        [
+            "models",
+            "promote",
+            "churn/1",
+            "--alias",
+            "champion",
+            "--policy",
+            str(policy),
+            "--override",
+            "--reason",
+            "pilot in one region only",
+        ],
+    )
+    assert overridden.exit_code == 0, overridden.output
+    assert "reused report" in _flat(overridden.output)
+    assert "churn@champion → version 1" in _flat(overridden.output)
+    log = cli.invoke(app, ["audit", "log", "--json"])
+    assert "model_version.promote_override" in _flat(log.output)
+    assert "pilot in one region only" in _flat(log.output)
+
+
+def test_the_fluent_api_validates_and_promotes(world: World, tmp_path: Path) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    policy = _policy(tmp_path, world, fairness=FAIRNESS)
+    validation = mloop.models.validate("churn/1", policy, alias="champion")
+    assert validation.passed
+    promotion = mloop.models.promote("churn/1", "champion", policy=str(policy))
+    assert promotion.validation is not None
+    assert promotion.validation.reused
+    assert world.store.registry.get_version_by_alias("churn", "champion").version == 1

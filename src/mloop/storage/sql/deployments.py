@@ -10,10 +10,10 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, update
 from sqlalchemy.engine import Connection
 
 from mloop.entities.clock import now_ms
@@ -31,13 +31,22 @@ from mloop.entities.registry import validate_description, validate_model_name
 from mloop.errors import (
     DeploymentAlreadyExistsError,
     DeploymentNotFoundError,
-    DeploymentRevisionNotFoundError,
     InvalidInputError,
     InvalidStateError,
     MloopError,
     NothingToRollBackError,
 )
 from mloop.storage.sql.audit import append_event
+from mloop.storage.sql.deployment_rows import (
+    Config,
+    config_of,
+    id_of,
+    list_deployments,
+    list_revisions,
+    load_deployment,
+    revision_entity,
+    revision_row,
+)
 from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.registry_rows import alias_version, model_row, version_row
@@ -46,28 +55,6 @@ from mloop.storage.sql.schema_deployments import deployment_revisions, deploymen
 T = TypeVar("T")
 _d = deployments
 _r = deployment_revisions
-_CURRENT = _d.join(_r, (_r.c.deployment_id == _d.c.id) & (_r.c.revision == _d.c.revision))
-
-
-@dataclass(frozen=True, slots=True)
-class _Config:
-    """What a revision holds: the part of a deployment a change or rollback sets."""
-
-    model: str
-    routes: tuple[Route, ...]
-    shadows: tuple[Target, ...]
-    sticky_key: str | None
-    description: str
-
-    def facts(self) -> dict[str, Any]:
-        """The configuration as JSON-able facts, for the audit log and the revision row."""
-        return {
-            "model": self.model,
-            "routes": [{"target": r.target.text, "weight": r.weight} for r in self.routes],
-            "shadows": [s.text for s in self.shadows],
-            "sticky_key": self.sticky_key,
-            "description": self.description,
-        }
 
 
 class SqlDeploymentStore:
@@ -117,7 +104,7 @@ class SqlDeploymentStore:
         """
         validate_deployment_name(name)
         checked_routes = normalize_routes(routes)
-        config = _Config(
+        config = Config(
             model=validate_model_name(model),
             routes=checked_routes,
             shadows=normalize_shadows(shadows, checked_routes),
@@ -134,15 +121,15 @@ class SqlDeploymentStore:
                 .returning(_d.c.id)
             ).scalar_one_or_none()
             if deployment_id is None:
-                existing = _load(conn, name)
+                existing = load_deployment(conn, name)
                 # The same creation again (a retry whose answer was lost) is a no-op.
-                if existing.revision == 1 and _config_of(existing) == config:
+                if existing.revision == 1 and config_of(existing) == config:
                     return existing
                 raise DeploymentAlreadyExistsError(name)
             _add_revision(
                 conn, name, deployment_id, 1, config, action="create", actor=actor, at_ms=stamp
             )
-            return _load(conn, name)
+            return load_deployment(conn, name)
 
         return self._write(run, what=f"creating deployment {name!r}")
 
@@ -153,7 +140,7 @@ class SqlDeploymentStore:
             DeploymentNotFoundError: no such deployment.
         """
         with read_transaction(self._engine) as conn:
-            return _load(conn, name)
+            return load_deployment(conn, name)
 
     def find(self, name: str) -> Deployment | None:
         """The deployment's current configuration, or None when there is none of this name."""
@@ -164,11 +151,8 @@ class SqlDeploymentStore:
 
     def list(self, *, model: str | None = None) -> builtins.list[Deployment]:
         """Every deployment (of one model when `model` is given), by name."""
-        query = select(*_COLUMNS).select_from(_CURRENT).order_by(_d.c.name)
-        if model is not None:
-            query = query.where(_r.c.model == model)
         with read_transaction(self._engine) as conn:
-            return [_deployment(row) for row in conn.execute(query)]
+            return list_deployments(conn, model=model)
 
     def update(
         self,
@@ -204,8 +188,8 @@ class SqlDeploymentStore:
             fields["description"] = validate_description(description)
 
         def run(conn: Connection) -> Deployment:
-            current = _load(conn, name, lock=True)
-            config = replace(_config_of(current), **fields)
+            current = load_deployment(conn, name, lock=True)
+            config = replace(config_of(current), **fields)
             if new_routes is not None:
                 config = replace(config, routes=new_routes)
                 if new_shadows is None:
@@ -216,7 +200,7 @@ class SqlDeploymentStore:
             if new_shadows is not None:
                 config = replace(config, shadows=new_shadows)
             config = replace(config, shadows=normalize_shadows(config.shadows, config.routes))
-            if config == _config_of(current):
+            if config == config_of(current):
                 return current
             return _change(conn, current, config, action="update", actor=actor)
 
@@ -258,14 +242,14 @@ class SqlDeploymentStore:
                 )
 
         def run(conn: Connection) -> Deployment:
-            current = _load(conn, name, lock=True)
+            current = load_deployment(conn, name, lock=True)
             if from_revision is not None and current.revision != from_revision:
                 return _retried_rollback(conn, current, from_revision, to_revision)
             if to_revision is None and current.revision == 1:
                 raise NothingToRollBackError(name)
             wanted = current.revision - 1 if to_revision is None else to_revision
-            row = _revision_row(conn, name, wanted)
-            config = _config_of(_revision(name, row))
+            row = revision_row(conn, name, wanted)
+            config = config_of(revision_entity(name, row))
             return _change(
                 conn, current, config, action="rollback", actor=actor, restored_from=wanted
             )
@@ -279,46 +263,7 @@ class SqlDeploymentStore:
             DeploymentNotFoundError: no such deployment.
         """
         with read_transaction(self._engine) as conn:
-            rows = conn.execute(
-                select(_r).where(_r.c.deployment_id == _id_of(conn, name)).order_by(_r.c.revision)
-            )
-            return [_revision(name, row) for row in rows]
-
-
-_COLUMNS = (
-    _d.c.name,
-    _d.c.revision,
-    _d.c.created_at_ms,
-    _d.c.created_by,
-    _r.c.at_ms,
-    _r.c.actor,
-    _r.c.model,
-    _r.c.routes,
-    _r.c.shadows,
-    _r.c.sticky_key,
-    _r.c.description,
-)
-
-
-def _load(conn: Connection, name: str, *, lock: bool = False) -> Deployment:
-    if lock:
-        # Lock the deployment's row first, so concurrent writers of it queue up here.
-        _id_of(conn, name, lock=True)
-    row = conn.execute(select(*_COLUMNS).select_from(_CURRENT).where(_d.c.name == name)).first()
-    if row is None:
-        raise DeploymentNotFoundError(name)
-    return _deployment(row)
-
-
-def _revision_row(conn: Connection, name: str, number: int) -> Row[Any]:
-    row = None
-    if 0 < number < 2**31:
-        row = conn.execute(
-            select(_r).where(_r.c.deployment_id == _id_of(conn, name), _r.c.revision == number)
-        ).one_or_none()
-    if row is None:
-        raise DeploymentRevisionNotFoundError(name, number)
-    return row
+            return list_revisions(conn, name)
 
 
 def _retried_rollback(
@@ -330,7 +275,7 @@ def _retried_rollback(
         InvalidStateError: it is not: the deployment changed since `from_revision`.
     """
     if current.revision == from_revision + 1:
-        head = _revision(current.name, _revision_row(conn, current.name, current.revision))
+        head = revision_entity(current.name, revision_row(conn, current.name, current.revision))
         wanted = from_revision - 1 if to_revision is None else to_revision
         if head.action == "rollback" and head.restored_from == wanted:
             return current
@@ -340,20 +285,10 @@ def _retried_rollback(
     )
 
 
-def _id_of(conn: Connection, name: str, *, lock: bool = False) -> int:
-    query = select(_d.c.id).where(_d.c.name == name)
-    if lock:
-        query = query.with_for_update()
-    found = conn.execute(query).scalar_one_or_none()
-    if found is None:
-        raise DeploymentNotFoundError(name)
-    return int(found)
-
-
 def _change(
     conn: Connection,
     current: Deployment,
-    config: _Config,
+    config: Config,
     *,
     action: str,
     actor: str,
@@ -362,7 +297,7 @@ def _change(
     """Record `config` as the next revision of `current` (its row is locked by the caller)."""
     _check_registry(conn, current.name, config)
     number = current.revision + 1
-    deployment_id = _id_of(conn, current.name)
+    deployment_id = id_of(conn, current.name)
     conn.execute(update(_d).where(_d.c.id == deployment_id).values(revision=number))
     _add_revision(
         conn,
@@ -374,7 +309,7 @@ def _change(
         actor=actor,
         restored_from=restored_from,
     )
-    return _load(conn, current.name)
+    return load_deployment(conn, current.name)
 
 
 def _add_revision(
@@ -382,7 +317,7 @@ def _add_revision(
     name: str,
     deployment_id: int,
     number: int,
-    config: _Config,
+    config: Config,
     *,
     action: str,
     actor: str,
@@ -417,7 +352,7 @@ def _add_revision(
     )
 
 
-def _check_registry(conn: Connection, name: str, config: _Config) -> None:
+def _check_registry(conn: Connection, name: str, config: Config) -> None:
     """Every target must name something in the registry now (aliases are resolved later).
 
     Raises:
@@ -437,47 +372,3 @@ def _check_registry(conn: Connection, name: str, config: _Config) -> None:
         what = f"target {target}" if target is not None else f"model {config.model!r}"
         exc.add_note(f"(in deployment {name!r}: {what})")
         raise
-
-
-def _deployment(row: Any) -> Deployment:
-    return Deployment(
-        name=row.name,
-        model=row.model,
-        routes=_routes(row.routes),
-        shadows=_shadows(row.shadows),
-        sticky_key=row.sticky_key,
-        description=row.description,
-        revision=row.revision,
-        created_at_ms=row.created_at_ms,
-        created_by=row.created_by,
-        updated_at_ms=row.at_ms,
-        updated_by=row.actor,
-    )
-
-
-def _revision(name: str, row: Row[Any]) -> DeploymentRevision:
-    return DeploymentRevision(
-        name=name,
-        revision=row.revision,
-        action=row.action,
-        actor=row.actor,
-        at_ms=row.at_ms,
-        model=row.model,
-        routes=_routes(row.routes),
-        shadows=_shadows(row.shadows),
-        sticky_key=row.sticky_key,
-        description=row.description,
-        restored_from=row.restored_from,
-    )
-
-
-def _config_of(item: Deployment | DeploymentRevision) -> _Config:
-    return _Config(item.model, item.routes, item.shadows, item.sticky_key, item.description)
-
-
-def _routes(text: str) -> tuple[Route, ...]:
-    return tuple(Route(Target.parse(r["target"]), int(r["weight"])) for r in json.loads(text))
-
-
-def _shadows(text: str) -> tuple[Target, ...]:
-    return tuple(Target.parse(s) for s in json.loads(text))

@@ -113,13 +113,20 @@ def test_promote_refuses_then_an_override_moves_the_alias(
     cli: CliRunner, world: World, tmp_path: Path
 ) -> None:
     _biased(world)
-    policy = _policy(tmp_path, world, "gates.yaml", fairness=FAIRNESS)
+    policy = _policy(
+        tmp_path,
+        world,
+        "gates.yaml",
+        fairness=FAIRNESS,
+        metrics=[{"metric": "recall", "min": 0.99, "per_segment": "group"}],
+    )
     refused = cli.invoke(
         app, ["models", "promote", "churn/1", "--alias", "champion", "--policy", str(policy)]
     )
     assert refused.exit_code == GATES_FAILED_EXIT_CODE, refused.output
     assert "may not take alias 'champion'" in _flat(refused.output)
     assert "DP difference" in _flat(refused.output)
+    assert "metrics: recall[group=A] 0." in _flat(refused.output)  # brackets are not markup
     no_reason = cli.invoke(
         app,
         [

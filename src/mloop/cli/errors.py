@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from mloop.errors import (
@@ -64,7 +65,7 @@ class MloopGroup(TyperGroup):
         except MloopError as exc:
             if is_debug(ctx):
                 stderr.print("".join(traceback.format_exception(exc)), markup=False)
-            stderr.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            stderr.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
             for note in getattr(exc, "__notes__", ()):
                 stderr.print(f"  {note}", markup=False, highlight=False)
             raise typer.Exit(exit_code_for(exc)) from None

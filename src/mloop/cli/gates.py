@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from mloop.cli.errors import GATES_FAILED_EXIT_CODE
@@ -47,13 +48,13 @@ def gates_table(report: ValidationReport) -> Table:
     for column in ("gate", "status", "numbers"):
         table.add_column(column, overflow="fold")
     for result in report.gates:
-        table.add_row(result.gate, _STYLES[result.status], result.summary)
+        table.add_row(result.gate, _STYLES[result.status], escape(result.summary))
     return table
 
 
 def _print_failures(report: ValidationReport) -> None:
     for line in report.failures:
-        console.print(f"  [red]✗[/] {line}", highlight=False)
+        console.print(f"  [red]✗[/] {escape(line)}", highlight=False)
 
 
 def validate(

@@ -139,3 +139,31 @@ def test_quickstart_registers_the_best_model_as_an_approved_champion(quickstart_
     card = (home / "quickstart" / "model_card.md").read_text()
     assert card.startswith("# Model card: quickstart-classifier version 1")
     assert (home / "quickstart" / "model_card.html").is_file()
+
+
+def test_quickstart_promotes_its_champion_through_a_fairness_policy(quickstart_dir):
+    folder, output = quickstart_dir
+    assert "promoted: quickstart-classifier@champion → version 1" in output
+    policy = folder / ".mloop" / "quickstart" / "mloop-policy.yaml"
+    assert "sensitive_attributes:\n- site" in policy.read_text()
+    home = folder / ".mloop"
+    store = SqlStore(f"sqlite:///{home / 'mloop.db'}", artifact_root=str(home / "artifacts"))
+    try:
+        (report,) = store.validation_reports.list("quickstart-classifier", 1)
+        assert report.passed
+        assert list(report.gates) == [
+            "schema",
+            "metrics",
+            "fairness",
+            "drift",
+            "latency",
+            "size",
+            "approval",
+        ]
+        assert report.holdout == "datasets:/quickstart-holdout/1"
+        actions = [e.action for e in store.audit.list()]
+        assert actions.index("model_version.validate") < actions.index("model.alias.set")
+    finally:
+        store.close()
+    card = (home / "quickstart" / "model_card.md").read_text()
+    assert "| **Verdict** | every gate passed |" in card

@@ -17,6 +17,7 @@ STAGES = (
     "mloop.quickstart.data",
     "mloop.quickstart.tracking",
     "mloop.quickstart.registry",
+    "mloop.quickstart.validation",
     "mloop.quickstart.monitoring",
 )
 

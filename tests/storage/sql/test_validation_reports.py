@@ -94,3 +94,12 @@ def _record_version(store: SqlStore, version: int) -> None:
         html_digest="h",
         actor="ana",
     )
+
+
+def test_gc_keeps_the_report_blobs() -> None:
+    from mloop.storage.sql.gc import reference_columns
+    from mloop.storage.sql.schema_gates import validation_reports
+
+    columns = reference_columns()
+    assert any(c is validation_reports.c.report_digest for c in columns)
+    assert any(c is validation_reports.c.html_digest for c in columns)

@@ -12,6 +12,7 @@ from mloop.server.api_v1 import (
     logging,
     registry,
     runs,
+    validation_reports,
 )
 
 PREFIX = "/api/v1"
@@ -27,5 +28,6 @@ def build_router() -> APIRouter:
     router.include_router(artifacts.router)
     router.include_router(audit.router)
     router.include_router(registry.router)
+    router.include_router(validation_reports.router)
     router.include_router(deployments.router)
     return router

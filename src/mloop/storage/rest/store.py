@@ -14,12 +14,12 @@ from mloop.storage.rest.experiments import RestExperimentStore
 from mloop.storage.rest.registry import RestModelRegistryStore
 from mloop.storage.rest.runs import RestRunStore
 from mloop.storage.rest.transport import Transport
+from mloop.storage.rest.validation_reports import RestValidationReportStore
 
 if TYPE_CHECKING:
     from mloop.storage.protocols import (
         DatasetStore,
         LoggedModelStore,
-        ValidationReportStore,
     )
 
 
@@ -57,6 +57,7 @@ class RestStore:
         self.artifacts = RestArtifactStore(self.transport)
         self.registry = RestModelRegistryStore(self.transport)
         self.deployments = RestDeploymentStore(self.transport)
+        self.validation_reports = RestValidationReportStore(self.transport)
 
     @property
     def artifact_root(self) -> str:
@@ -80,15 +81,6 @@ class RestStore:
             ConfigurationError: always.
         """
         raise self._not_served("datasets")
-
-    @property
-    def validation_reports(self) -> ValidationReportStore:
-        """Not served over REST yet.
-
-        Raises:
-            ConfigurationError: always.
-        """
-        raise self._not_served("validation reports")
 
     def _not_served(self, what: str) -> ConfigurationError:
         return ConfigurationError(

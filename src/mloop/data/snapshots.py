@@ -54,10 +54,8 @@ class AddResult:
 
 
 def blob_store_of(store: Store) -> BlobStore:
-    """The blob store at a metadata store's artifact root."""
-    from mloop.artifacts import open_blob_store
-
-    return open_blob_store(store.artifact_root)
+    """The blob store of a metadata store: the one at its artifact root, or a server's."""
+    return store.artifacts.blobs
 
 
 def add(

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mloop.entities.validation import validate_key, validate_tag_value
 from mloop.errors import InvalidInputError
 
 MAX_DATASET_NAME_LENGTH = 250
@@ -209,6 +210,18 @@ def validate_manifest_path(path: object) -> str:
             field="path",
         )
     return path
+
+
+def checked_commit(name: str, new: NewVersion, tags: dict[str, str] | None) -> dict[str, str]:
+    """Check what `DatasetStore.commit_version` gets; returns the tags in stored form.
+
+    Raises:
+        InvalidInputError: the name, a manifest path or a tag is invalid.
+    """
+    validate_dataset_name(name)
+    for entry in new.files:
+        validate_manifest_path(entry.path)
+    return {validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()}
 
 
 def is_digest(text: str) -> bool:

@@ -10,6 +10,7 @@ and path, so routes added later are protected without registering anything. Firs
 | `/api/v1/users...`, `/api/v1/tokens...` (any method)            | global admin               |
 | `/api/v1/experiments/{id}/roles...` (any method)                | admin in that experiment   |
 | `POST .../search` (mloop and MLflow searches are POSTs)         | reader                     |
+| `POST /api/v1/blobs/missing` (a lookup of many digests)         | reader                     |
 | MLflow's `POST .../get-by-name`, `.../get` style reads in POSTs | reader                     |
 | any other `GET`, `HEAD`, `OPTIONS` (API, UI, `/metrics`, docs)  | reader                     |
 | any other method (`POST`, `PUT`, `PATCH`, `DELETE`)             | editor                     |
@@ -83,6 +84,8 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern[str], Requirement], ...] = 
     (None, re.compile(r"^/api/v1/(users|tokens)(/|$)"), GLOBAL_ADMIN),
     (None, re.compile(r"^/api/v1/experiments/\d+/roles(/|$)"), MANAGE),
     (frozenset({"POST"}), re.compile(r"/search/?$"), READ),
+    # Which blobs the server lacks: a lookup, sent as POST for its long list of digests.
+    (frozenset({"POST"}), re.compile(r"^/api/v1/blobs/missing/?$"), READ),
     # MLflow reads sent as POST by some clients (bulk metric history, trace searches ...).
     (frozenset({"POST"}), re.compile(r"^/(ajax-)?api/2\.0/mlflow/.*/get[-a-z]*/?$"), READ),
 )

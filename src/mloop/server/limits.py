@@ -1,7 +1,7 @@
 """Request body size limit: a body over `max_body_bytes` gets 413 and is never held in memory.
 
-Artifact uploads are exempt: they stream to the artifact store in bounded memory, whatever
-their size.
+Artifact and blob uploads (PUT) are exempt: they stream to the blob store in bounded memory,
+whatever their size.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ class BodySizeLimit:
 
 
 def _is_upload(scope: Scope) -> bool:
-    return scope["method"] == "PUT" and "/artifacts/" in scope["path"]
+    path: str = scope["path"]
+    return scope["method"] == "PUT" and ("/artifacts/" in path or path.startswith("/api/v1/blobs/"))
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mloop.errors import ArtifactNotFoundError, ConfigurationError, InvalidInputError
+from mloop.artifacts.paths import ArtifactEntry
+from mloop.errors import ArtifactNotFoundError, BlobNotFoundError, InvalidInputError
 from mloop.storage.rest import RestStore
 
 
@@ -88,11 +89,24 @@ def test_missing_artifacts_and_bad_paths_raise_the_local_errors(
         store.artifacts.log_file(run_id, tmp_path / "missing.bin")
     with pytest.raises(InvalidInputError):
         store.artifacts.log_dir(run_id, tmp_path / "missing")
-    with pytest.raises(ConfigurationError):
-        _ = store.artifacts.blobs
-    with pytest.raises(ConfigurationError):
-        store.artifacts.record(run_id, [])
+    with pytest.raises(BlobNotFoundError):
+        store.artifacts.record(run_id, [ArtifactEntry("env.txt", "e" * 64, 1)])
     assert store.artifacts.list_files(run_id) == []
+
+
+def test_blobs_uploaded_first_are_recorded_as_artifacts(store: RestStore, run_id: str) -> None:
+    info = store.artifacts.blobs.put_bytes(b"pandas==2\n")
+    store.artifacts.record(run_id, [])  # nothing to record: no request, no error
+    with pytest.raises(InvalidInputError, match="not 99"):
+        store.artifacts.record(run_id, [ArtifactEntry("environment/req.txt", info.digest, 99)])
+    with pytest.raises(InvalidInputError):
+        store.artifacts.record(run_id, [ArtifactEntry("../up.txt", info.digest, info.size)])
+    assert store.artifacts.list_files(run_id) == []
+    store.artifacts.record(run_id, [ArtifactEntry("environment/req.txt", info.digest, info.size)])
+    assert store.artifacts.read_bytes(run_id, "environment/req.txt") == b"pandas==2\n"
+    assert store.artifacts.list_files(run_id) == [
+        ArtifactEntry("environment/req.txt", info.digest, info.size)
+    ]
 
 
 def test_the_server_refuses_escaping_paths_and_unknown_runs(store: RestStore, run_id: str) -> None:

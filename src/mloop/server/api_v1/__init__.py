@@ -7,6 +7,8 @@ from fastapi import APIRouter
 from mloop.server.api_v1 import (
     artifacts,
     audit,
+    blobs,
+    datasets,
     deployments,
     experiments,
     logging,
@@ -30,4 +32,6 @@ def build_router() -> APIRouter:
     router.include_router(registry.router)
     router.include_router(validation_reports.router)
     router.include_router(deployments.router)
+    router.include_router(datasets.router)
+    router.include_router(blobs.router)
     return router

@@ -6,24 +6,24 @@ whatever its size (uploads are exempt from the request body limit for that reaso
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
-import anyio
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from mloop.artifacts.paths import ArtifactEntry, ArtifactInfo
+from mloop.errors import InvalidInputError
 from mloop.server.deps import StoreDep
 from mloop.server.schemas import ERROR_RESPONSES, ApiModel, RunId, Text
+from mloop.server.streaming import read_chunks, sync_chunks
 
 router = APIRouter(prefix="/runs/{run_id}/artifacts", tags=["artifacts"], responses=ERROR_RESPONSES)
 
 RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
 FilePath = Annotated[str, Path(description="The artifact file's path, relative to the run.")]
 FolderQuery = Annotated[Text | None, Query(description="A folder (default: the run's root).")]
-CHUNK_BYTES = 1024 * 1024
 
 
 class ArtifactFileOut(ApiModel):
@@ -32,6 +32,14 @@ class ArtifactFileOut(ApiModel):
     path: str
     digest: str
     size: int
+
+
+class ArtifactFileIn(ApiModel):
+    """An artifact file whose blob is stored already."""
+
+    path: Annotated[Text, Field(min_length=1, max_length=1000)]
+    digest: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size: Annotated[int, Field(ge=0, lt=2**63)]
 
 
 class ArtifactInfoOut(ApiModel):
@@ -90,6 +98,31 @@ def list_artifact_files(
     )
 
 
+class ArtifactFilesIn(ApiModel):
+    """Manifest entries for blobs already stored (uploaded through `/api/v1/blobs`)."""
+
+    files: Annotated[list[ArtifactFileIn], Field(max_length=100_000)]
+
+
+@router.post("/record", status_code=status.HTTP_204_NO_CONTENT)
+def record_artifacts(run_id: RunPath, body: ArtifactFilesIn, store: StoreDep) -> Response:
+    """Record stored blobs as the run's artifact files (replacing files at those paths).
+
+    Every blob must be in the server's blob store already, with the size given.
+    """
+    store.runs.get(run_id)
+    blobs = store.artifacts.blobs
+    for item in body.files:
+        if blobs.has(item.digest) and blobs.size(item.digest) != item.size:
+            raise InvalidInputError(
+                f"artifact {item.path!r}: blob {item.digest} holds {blobs.size(item.digest)} "
+                f"bytes, not {item.size}; send the size of the stored blob",
+                field="size",
+            )
+    store.artifacts.record(run_id, [ArtifactEntry(f.path, f.digest, f.size) for f in body.files])
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.delete("")
 def delete_artifacts(run_id: RunPath, store: StoreDep, path: FolderQuery = None) -> DeletedCount:
     """Remove a file or folder (every file without a path) from the run's artifacts."""
@@ -104,30 +137,9 @@ async def upload_artifact(
     """Store the request body as an artifact file (streamed; replaces a file at that path)."""
     await run_in_threadpool(store.runs.get, run_id)
     entry = await run_in_threadpool(
-        store.artifacts.write_stream, run_id, path, _sync_chunks(request.stream())
+        store.artifacts.write_stream, run_id, path, sync_chunks(request.stream())
     )
     return _file(entry)
-
-
-def _sync_chunks(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """The request body as a blocking iterator for the store, pulled chunk by chunk.
-
-    The store writes in a worker thread; each chunk is awaited on the event loop from there, so
-    at most one chunk is in memory at a time.
-    """
-
-    async def pull() -> bytes | None:
-        try:
-            return await anext(stream)
-        except StopAsyncIteration:
-            return None
-
-    while True:
-        chunk = anyio.from_thread.run(pull)
-        if chunk is None:
-            return
-        if chunk:
-            yield chunk
 
 
 @router.get(
@@ -141,13 +153,7 @@ def download_artifact(run_id: RunPath, path: FilePath, store: StoreDep) -> Strea
     entry = store.artifacts.get(run_id, path)
     handle = store.artifacts.open(run_id, path)
     return StreamingResponse(
-        _read_chunks(handle),
+        read_chunks(handle),
         media_type="application/octet-stream",
         headers={"content-length": str(entry.size), "x-mloop-digest": entry.digest},
     )
-
-
-def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            yield chunk

@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from mloop.artifacts.paths import ArtifactEntry, ArtifactInfo, clean_relative_path, file_path
 from mloop.entities.validation import validate_run_id
-from mloop.errors import ArtifactNotFoundError, ConfigurationError, InvalidInputError
+from mloop.errors import ArtifactNotFoundError, InvalidInputError
+from mloop.storage.rest.blobs import RestBlobStore
 from mloop.storage.rest.transport import Transport
 
 if TYPE_CHECKING:
@@ -31,18 +32,14 @@ class RestArtifactStore:
 
     def __init__(self, transport: Transport) -> None:
         self._http = transport
+        self._blobs: RestBlobStore | None = None
 
     @property
     def blobs(self) -> BlobStore:
-        """The server's blob store is not reachable through its API.
-
-        Raises:
-            ConfigurationError: always.
-        """
-        raise ConfigurationError(
-            f"the blob store of {self._http.base_url} is only reachable on the server: run "
-            "`mloop gc` there, with MLOOP_TRACKING_URI set to its database"
-        )
+        """The server's blob store, through `/api/v1/blobs` (upload, look up, download)."""
+        if self._blobs is None:
+            self._blobs = RestBlobStore(self._http)
+        return self._blobs
 
     def log_file(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
@@ -111,15 +108,15 @@ class RestArtifactStore:
         return self._upload(run_id, artifact_file, iter(chunks))
 
     def record(self, run_id: str, entries: Sequence[ArtifactEntry]) -> None:
-        """Manifest rows for blobs already stored are written on the server only.
+        """Record blobs already in the server's blob store as artifact files (see `blobs`).
 
         Raises:
-            ConfigurationError: always.
+            InvalidInputError: a path is invalid, or a size is not the stored blob's.
+            BlobNotFoundError: a digest names no blob the server holds.
         """
-        raise ConfigurationError(
-            "recording existing blobs needs direct access to the server's blob store; upload "
-            "the files (log_artifact) instead"
-        )
+        files = [{"path": file_path(e.path), "digest": e.digest, "size": e.size} for e in entries]
+        if files:
+            self._http.request("POST", f"{_base(run_id)}/record", body={"files": files})
 
     def list_files(self, run_id: str, path: str | None = None) -> list[ArtifactEntry]:
         """Every file at or under `path` (all files without one), sorted by path."""

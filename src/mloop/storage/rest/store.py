@@ -9,6 +9,7 @@ import httpx
 from mloop.errors import ConfigurationError
 from mloop.storage.rest.artifacts import RestArtifactStore
 from mloop.storage.rest.audit import RestAuditStore
+from mloop.storage.rest.datasets import RestDatasetStore
 from mloop.storage.rest.deployments import RestDeploymentStore
 from mloop.storage.rest.experiments import RestExperimentStore
 from mloop.storage.rest.registry import RestModelRegistryStore
@@ -18,7 +19,6 @@ from mloop.storage.rest.validation_reports import RestValidationReportStore
 
 if TYPE_CHECKING:
     from mloop.storage.protocols import (
-        DatasetStore,
         LoggedModelStore,
     )
 
@@ -58,6 +58,7 @@ class RestStore:
         self.registry = RestModelRegistryStore(self.transport)
         self.deployments = RestDeploymentStore(self.transport)
         self.validation_reports = RestValidationReportStore(self.transport)
+        self.datasets = RestDatasetStore(self.transport)
 
     @property
     def artifact_root(self) -> str:
@@ -72,15 +73,6 @@ class RestStore:
             ConfigurationError: always.
         """
         raise self._not_served("logged models")
-
-    @property
-    def datasets(self) -> DatasetStore:
-        """Not served over REST yet.
-
-        Raises:
-            ConfigurationError: always.
-        """
-        raise self._not_served("datasets")
 
     def _not_served(self, what: str) -> ConfigurationError:
         return ConfigurationError(

@@ -18,11 +18,9 @@ from mloop.entities.datasets import (
     LineageRun,
     ManifestEntry,
     NewVersion,
+    checked_commit,
     validate_alias,
-    validate_dataset_name,
-    validate_manifest_path,
 )
-from mloop.entities.validation import validate_key, validate_tag_value
 from mloop.errors import DatasetNotFoundError, DatasetVersionNotFoundError
 from mloop.storage.sql import schema
 from mloop.storage.sql.dialect import insert_ignore, upsert
@@ -97,12 +95,7 @@ class SqlDatasetStore:
         Raises:
             InvalidInputError: the name, a tag or a manifest path is invalid.
         """
-        validate_dataset_name(name)
-        for entry in new.files:
-            validate_manifest_path(entry.path)
-        clean_tags = {
-            validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()
-        }
+        clean_tags = checked_commit(name, new, tags)
 
         def run() -> tuple[DatasetVersion, bool]:
             with write_transaction(self._engine) as conn:

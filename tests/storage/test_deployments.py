@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from mloop.errors import (
     ModelNotFoundError,
     ModelVersionNotFoundError,
     NothingToRollBackError,
+    TargetInUseError,
 )
 from mloop.storage.protocols import Store
 
@@ -322,3 +324,36 @@ def test_a_rollback_from_a_named_revision_is_applied_once(filled: Store) -> None
     with pytest.raises(InvalidStateError):
         deployments.rollback("churn-api", actor="a", from_revision=2)
     assert deployments.get("churn-api").revision == 4
+
+
+def test_the_registry_keeps_what_a_deployment_serves(filled: Store) -> None:
+    filled.deployments.create(
+        "churn-api", "churn", routes={"champion": 90, "2": 10}, actor="a", shadows=["candidate"]
+    )
+    refusals: list[Callable[[], object]] = [
+        lambda: filled.registry.delete_alias("churn", "champion", actor="a"),
+        lambda: filled.registry.delete_alias("churn", "candidate", actor="a"),
+        lambda: filled.registry.delete_version("churn", 2, actor="a", force=True),
+        # Version 1 is pinned by no route, but `force` would delete its alias champion.
+        lambda: filled.registry.delete_version("churn", 1, actor="a", force=True),
+        lambda: filled.registry.delete_model("churn", actor="a", force=True),
+    ]
+    events = len(filled.audit.list())
+    for refused in refusals:
+        with pytest.raises(TargetInUseError) as caught:
+            refused()
+        assert caught.value.name == "churn"
+        assert "churn-api" in caught.value.message
+    assert len(filled.audit.list()) == events
+    assert filled.registry.get_model("churn").aliases == {
+        "champion": 1,
+        "challenger": 2,
+        "candidate": 3,
+    }
+    # Unused targets go as before; once the deployment moves on, so do the others.
+    filled.registry.delete_alias("churn", "challenger", actor="a")
+    filled.deployments.update("churn-api", actor="a", routes={"3": 100}, shadows=[])
+    filled.registry.delete_alias("churn", "champion", actor="a")
+    filled.registry.delete_version("churn", 2, actor="a")
+    filled.registry.delete_model("fraud", actor="a")
+    assert filled.registry.find_model("fraud") is None

@@ -41,6 +41,7 @@ MloopError
 │   ├── ProtectedAliasError          .name .alias .version   (needs an approved version)
 │   ├── AliasInUseError              .name .version .aliases (delete needs force)
 │   ├── NothingToRollBackError       .name   (a deployment at its first revision)
+│   ├── TargetInUseError             .name .target .deployments   (a deployment serves it)
 │   └── GatesFailedError             .name .version .alias .failures   (promotion refused)
 ├── StorageError
 │   ├── DatabaseLockedError
@@ -94,6 +95,7 @@ from mloop.errors.deployments import (
     DeploymentNotFoundError,
     DeploymentRevisionNotFoundError,
     NothingToRollBackError,
+    TargetInUseError,
 )
 from mloop.errors.gates import GatesFailedError, PolicyFileError
 from mloop.errors.models import (
@@ -176,6 +178,7 @@ __all__ = [
     "SchemaFileError",
     "SchemaOutdatedError",
     "StorageError",
+    "TargetInUseError",
     "TokenNotFoundError",
     "UnsupportedModelError",
     "UntrustedModelError",

@@ -48,3 +48,25 @@ class NothingToRollBackError(InvalidStateError):
             f"configuration to roll back to; change it with `mloop deploy update {name} ...`"
         )
         self.name = name
+
+
+class TargetInUseError(InvalidStateError):
+    """A registry change would leave deployments pointing at a model, version or alias that is gone.
+
+    Attributes:
+        name: the registered model.
+        target: what was to be deleted: "@alias", "/version", or "" for the whole model.
+        deployments: the deployments that use it, by name.
+    """
+
+    def __init__(self, name: str, target: str, deployments: list[str]) -> None:
+        what = f"model {name!r}" if not target else f"{target} of model {name!r}"
+        used = ", ".join(repr(d) for d in deployments)
+        super().__init__(
+            f"{what} is served by deployment(s) {used}; deleting it would leave them without a "
+            f"version to serve: move them first (`mloop deploy update {deployments[0]} --route "
+            "...`), then delete"
+        )
+        self.name = name
+        self.target = target
+        self.deployments = deployments

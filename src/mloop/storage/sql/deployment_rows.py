@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,11 @@ from sqlalchemy import Row, select
 from sqlalchemy.engine import Connection
 
 from mloop.entities.deployments import Deployment, DeploymentRevision, Route, Target
-from mloop.errors import DeploymentNotFoundError, DeploymentRevisionNotFoundError
+from mloop.errors import (
+    DeploymentNotFoundError,
+    DeploymentRevisionNotFoundError,
+    TargetInUseError,
+)
 from mloop.storage.sql.schema_deployments import deployment_revisions, deployments
 
 _d = deployments
@@ -110,6 +115,24 @@ def list_deployments(conn: Connection, *, model: str | None = None) -> list[Depl
     return [_deployment(row) for row in conn.execute(query)]
 
 
+def deployments_using(
+    conn: Connection, model: str, targets: Iterable[Target] | None = None
+) -> list[str]:
+    """The deployments whose current configuration serves `model` (through one of `targets`).
+
+    Args:
+        conn: the connection.
+        model: the registered model's name.
+        targets: only deployments that route to or shadow one of these; None for any.
+    """
+    wanted = None if targets is None else set(targets)
+    return [
+        d.name
+        for d in list_deployments(conn, model=model)
+        if wanted is None or wanted.intersection(d.targets)
+    ]
+
+
 def list_revisions(conn: Connection, name: str) -> list[DeploymentRevision]:
     """Every revision of a deployment, oldest first.
 
@@ -166,3 +189,16 @@ def _routes(text: str) -> tuple[Route, ...]:
 
 def _shadows(text: str) -> tuple[Target, ...]:
     return tuple(Target.parse(s) for s in json.loads(text))
+
+
+def check_unused(conn: Connection, model: str, targets: Iterable[Target] | None) -> None:
+    """Refuse a registry delete that would leave a deployment without a version to serve.
+
+    Raises:
+        TargetInUseError: deployments serve `model` through one of `targets` (any, when None).
+    """
+    chosen = None if targets is None else list(targets)
+    users = deployments_using(conn, model, chosen)
+    if users:
+        what = "" if not chosen else chosen[0].text
+        raise TargetInUseError(model, what, users)

@@ -38,6 +38,7 @@ from mloop.storage.sql import registry_aliases as aliases
 from mloop.storage.sql import registry_tags
 from mloop.storage.sql import registry_versions as versions
 from mloop.storage.sql.audit import append_event
+from mloop.storage.sql.deployment_rows import check_unused
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.registry_rows import (
     VERSION_COLUMNS,
@@ -161,6 +162,7 @@ class SqlModelRegistryStore:
         Raises:
             ModelNotFoundError: no such model.
             AliasInUseError: the model has aliases and `force` is False.
+            TargetInUseError: a deployment serves the model.
         """
 
         def run(conn: Connection) -> None:
@@ -172,6 +174,7 @@ class SqlModelRegistryStore:
             )
             if aliases and not force:
                 raise AliasInUseError(name, None, aliases)
+            check_unused(conn, name, None)
             versions = sorted(
                 conn.execute(
                     select(_versions.c.version).where(_versions.c.model_id == row.id)

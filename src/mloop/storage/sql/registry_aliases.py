@@ -11,8 +11,10 @@ from sqlalchemy.engine import Connection
 
 from mloop.entities import Approval
 from mloop.entities.clock import now_ms
+from mloop.entities.deployments import Target
 from mloop.errors import AliasNotFoundError, ProtectedAliasError
 from mloop.storage.sql.audit import append_event
+from mloop.storage.sql.deployment_rows import check_unused
 from mloop.storage.sql.dialect import insert_ignore, upsert
 from mloop.storage.sql.registry_rows import alias_version, model_row, touch_model, version_row
 from mloop.storage.sql.schema_registry import (
@@ -56,9 +58,11 @@ def delete_alias(conn: Connection, name: str, alias: str, *, actor: str) -> None
     Raises:
         ModelNotFoundError: no such model.
         AliasNotFoundError: the model has no such alias.
+        TargetInUseError: a deployment routes to or shadows the alias.
     """
     model = model_row(conn, name, lock=True)
     number = alias_version(conn, model.id, name, alias)
+    check_unused(conn, name, [Target(alias=alias)])
     conn.execute(
         delete(model_aliases).where(
             model_aliases.c.model_id == model.id, model_aliases.c.alias == alias

@@ -13,9 +13,11 @@ from sqlalchemy.engine import Connection
 
 from mloop.entities import ModelVersion
 from mloop.entities.clock import now_ms
+from mloop.entities.deployments import Target
 from mloop.errors import AliasInUseError, RunNotFoundError
 from mloop.storage.sql import registry_tags, schema
 from mloop.storage.sql.audit import append_event
+from mloop.storage.sql.deployment_rows import check_unused
 from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.registry_rows import (
     aliases_of_version,
@@ -112,12 +114,14 @@ def delete_version(conn: Connection, name: str, number: int, *, actor: str, forc
     Raises:
         ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
         AliasInUseError: aliases point at it and `force` is False.
+        TargetInUseError: a deployment serves it, directly or through one of its aliases.
     """
     model = model_row(conn, name, lock=True)
     row = version_row(conn, model.id, name, number)
     aliases = aliases_of_version(conn, row.id)
     if aliases and not force:
         raise AliasInUseError(name, number, aliases)
+    check_unused(conn, name, [Target(version=number), *(Target(alias=a) for a in aliases)])
     conn.execute(delete(_versions).where(_versions.c.id == row.id))
     touch_model(conn, model.id)
     append_event(

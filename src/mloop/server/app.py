@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from mloop.__about__ import __version__
 from mloop.server.config import ServerConfig
 from mloop.server.errors import install_error_handlers
+from mloop.server.lazy_routes import LazyRoutes
 from mloop.server.limits import BodySizeLimit
 from mloop.server.metrics import install_metrics
 from mloop.storage import Store, open_store
@@ -65,7 +66,21 @@ def _include_routers(app: FastAPI) -> None:
 
     app.include_router(health.router)
     app.include_router(build_router())
-    # --- MLflow-compatible API (H6): `app.include_router(mloop.server.mlflow.router)` goes here.
-    from mloop.server.mlflow import router as mlflow_router
+    # The MLflow-compatible API (outside the OpenAPI schema) is built on its first request.
+    app.router.routes.append(LazyRoutes(MLFLOW_PREFIXES, _mlflow_router))
 
-    app.include_router(mlflow_router)
+
+MLFLOW_PREFIXES = (
+    "/api/2.0/mlflow/",
+    "/ajax-api/2.0/mlflow/",
+    "/api/2.0/mlflow-artifacts/",
+    "/ajax-api/2.0/mlflow-artifacts/",
+    "/api/3.0/mlflow/",
+)
+"""Every path of the MLflow-compatible API starts with one of these."""
+
+
+def _mlflow_router() -> APIRouter:
+    from mloop.server.mlflow import build_router
+
+    return build_router()

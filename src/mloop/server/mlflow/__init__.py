@@ -26,14 +26,20 @@ from mloop.server.mlflow import (
 )
 from mloop.server.mlflow.routing import ENDPOINT_NOT_FOUND, mlflow_error, new_router
 
-__all__ = ["router"]
+__all__ = ["build_router"]
 
 _TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 _ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_SERVER_INFO = "/api/3.0/mlflow/server-info"
 
 
-def _build() -> APIRouter:
+def build_router() -> APIRouter:
+    """The MLflow-compatible API's routes (about 200 with the mirrors; built in ~0.3 s).
+
+    The server builds it on the first request under its prefixes (`mloop.server.app`), not at
+    start-up: most servers never see an MLflow client.
+    """
     tracking = new_router()
     for module in (experiments, runs, run_data, metrics, artifacts, logged_models, registry):
         tracking.include_router(module.router)
@@ -42,7 +48,7 @@ def _build() -> APIRouter:
         built.include_router(tracking, prefix=prefix)
     for prefix in _ARTIFACT_PREFIXES:
         built.include_router(artifacts.proxy_router, prefix=prefix)
-    built.add_api_route("/api/3.0/mlflow/server-info", _server_info, methods=["GET"])
+    built.add_api_route(_SERVER_INFO, _server_info, methods=["GET"])
     # Anything else under MLflow's prefixes answers as MLflow's server does for unknown routes.
     for prefix in _TRACKING_PREFIXES + _ARTIFACT_PREFIXES:
         built.add_api_route(f"{prefix}/{{rest:path}}", _not_found, methods=_METHODS)
@@ -66,6 +72,3 @@ def _not_found(request: Request) -> JSONResponse:
         f"{request.method} {request.url.path} is not an endpoint of mloop's MLflow-compatible API "
         "(docs/mlflow-compatibility.md lists the endpoints served)",
     )
-
-
-router = _build()

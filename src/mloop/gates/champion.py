@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mloop.errors import InvalidInputError
+from mloop.gates.bootstrap import Block, resample_blocks, weighted_scores
 from mloop.gates.metrics import direction, score
 from mloop.gates.report import GateResult
 
@@ -47,18 +48,11 @@ def paired_bootstrap(
     sign = -1.0 if direction(metric) == "lower" else 1.0
     mine = score(metric, truth, candidate, positive=positive)
     theirs = score(metric, truth, champion, positive=positive)
-    rng = np.random.default_rng(seed)
-    n = truth.size
-    differences = np.full(resamples, np.nan)
-    for i in range(resamples):
-        rows = rng.integers(0, n, n)
-        try:
-            differences[i] = sign * (
-                score(metric, truth, candidate, positive=positive, rows=rows)
-                - score(metric, truth, champion, positive=positive, rows=rows)
-            )
-        except InvalidInputError:
-            continue
+    blocks = [
+        _block_differences(metric, block, truth, candidate, champion, positive=positive)
+        for block in resample_blocks(truth.size, resamples, seed=seed)
+    ]
+    differences = sign * np.concatenate(blocks)
     usable = differences[np.isfinite(differences)]
     if usable.size == 0:
         raise InvalidInputError(f"{metric} is undefined on every resample", field="metric")
@@ -76,6 +70,32 @@ def paired_bootstrap(
         "resamples": int(usable.size),
         "undefined": int(resamples - usable.size),
     }
+
+
+def _block_differences(
+    metric: str,
+    block: Block,
+    truth: np.ndarray[Any, Any],
+    candidate: Predictions,
+    champion: Predictions,
+    *,
+    positive: Any,
+) -> np.ndarray[Any, Any]:
+    """Candidate minus champion on each resample of a block (NaN where undefined)."""
+    mine = weighted_scores(metric, block, truth, candidate, positive=positive)
+    theirs = weighted_scores(metric, block, truth, champion, positive=positive)
+    if mine is not None and theirs is not None:
+        return mine - theirs
+    # no count-weighted form: score the drawn rows of each resample
+    differences = np.full(block.size, np.nan)
+    for i, rows in enumerate(block.drawn):
+        try:
+            differences[i] = score(metric, truth, candidate, positive=positive, rows=rows) - score(
+                metric, truth, champion, positive=positive, rows=rows
+            )
+        except InvalidInputError:
+            continue
+    return differences
 
 
 def champion_gate(

@@ -12,7 +12,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
@@ -36,7 +34,7 @@ from mloop.server.auth import install_auth
 from mloop.server.config import ServerConfig
 from mloop.storage.sql.store import SqlStore
 from tests.conftest import postgres_url
-from tests.server.conftest import serve_in_thread
+from tests.server.conftest import serve_in_thread, wait_ready
 
 WRITER = Path(__file__).with_name("mlflow_writer.py")
 
@@ -394,16 +392,7 @@ def mlflow_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("mlflow server did not start")
-            time.sleep(0.5)
+        wait_ready(url, path="/health", timeout_s=180, interval_s=0.5, process=process)
         yield url
     finally:
         process.terminate()

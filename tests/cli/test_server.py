@@ -22,6 +22,7 @@ from mloop.entities import Metric
 from mloop.errors import ConfigurationError
 from mloop.server.runner import BindAddress, bind_socket
 from mloop.storage.rest import RestStore
+from tests.server.conftest import wait_ready
 
 URL_PATTERN = re.compile(r"mloop server on (http://127\.0\.0\.1:\d+)")
 
@@ -42,16 +43,12 @@ def start_server(env: dict[str, str], *args: str) -> tuple[subprocess.Popen[str]
         process.kill()
         raise AssertionError(f"no URL in the server's first line: {line!r}")
     url = found.group(1)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready").status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    process.kill()
-    raise AssertionError("the server did not become ready")
+    try:
+        wait_ready(url, process=process)
+    except AssertionError:
+        process.kill()
+        raise
+    return process, url
 
 
 def stop_server(process: subprocess.Popen[str]) -> bool:

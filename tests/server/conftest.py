@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +49,33 @@ def serve_in_thread(app: FastAPI) -> tuple[str, Callable[[], None]]:
         sock.close()
 
     return f"http://127.0.0.1:{port}", stop
+
+
+def wait_ready(
+    url: str,
+    *,
+    path: str = "/ready",
+    timeout_s: float = 30,
+    interval_s: float = 0.05,
+    process: subprocess.Popen[str] | subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Poll `GET url+path` until it answers 200 (connection errors mean: not up yet).
+
+    Raises:
+        AssertionError: no 200 within `timeout_s`, or `process` (the server) exited first.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{url}{path}", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not listening yet, or reset while starting: ask again
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the server at {url} exited with code {process.returncode}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server at {url} did not answer {path} in {timeout_s} s")
+        time.sleep(interval_s)
 
 
 @pytest.fixture

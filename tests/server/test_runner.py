@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 
 import httpx
 import psutil
@@ -14,18 +13,7 @@ import pytest
 from mloop.errors import ConfigurationError
 from mloop.server.config import ServerConfig
 from mloop.server.runner import BindAddress, bind_socket, serve
-
-
-def _wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the workers did not become ready")
+from tests.server.conftest import wait_ready
 
 
 def _kill_a_worker() -> None:
@@ -43,7 +31,7 @@ def test_several_workers_serve_and_stop_together_on_sigterm(server_config: Serve
     def ready(bound: BindAddress) -> None:
         def drive() -> None:
             url = f"http://127.0.0.1:{bound.port}"
-            _wait_ready(url)
+            wait_ready(url)
             with httpx.Client(base_url=url) as http:
                 answers.extend(http.get("/api/v1/experiments/0").status_code for _ in range(20))
             os.kill(os.getpid(), signal.SIGTERM)
@@ -59,7 +47,7 @@ def test_several_workers_serve_and_stop_together_on_sigterm(server_config: Serve
 def test_a_worker_that_dies_stops_the_others_and_fails(server_config: ServerConfig) -> None:
     def ready(bound: BindAddress) -> None:
         def kill_one() -> None:
-            _wait_ready(f"http://127.0.0.1:{bound.port}")
+            wait_ready(f"http://127.0.0.1:{bound.port}")
             _kill_a_worker()
 
         threading.Thread(target=kill_one, daemon=True).start()

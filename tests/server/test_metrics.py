@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import tempfile
+import threading
 import uuid
+from pathlib import Path
 
+import httpx
+import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server.conftest import LiveServer
+from mloop.server.config import ServerConfig
+from mloop.server.runner import BindAddress, serve
+from tests.server.conftest import LiveServer, wait_ready
 
 
 def _samples(live: LiveServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -48,3 +57,49 @@ def test_each_app_counts_only_its_own_requests(live_server: LiveServer) -> None:
     live_server.client.get("/health")
     assert _samples(live_server)[("mloop_http_requests_total", _labels("GET", "/health", "200"))]
     other.state.store.close()
+
+
+def _scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    # A new connection per scrape: with several workers, any of them may answer it.
+    answer = httpx.get(f"{url}/metrics")
+    assert answer.status_code == 200
+    found = {}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def test_with_two_workers_every_scrape_counts_the_requests_of_both(
+    server_config: ServerConfig,
+) -> None:
+    requests = 40
+    scrapes: list[dict[tuple[str, tuple[tuple[str, str], ...]], float]] = []
+    workers_seen: set[int] = set()
+
+    def ready(bound: BindAddress) -> None:
+        def drive() -> None:
+            url = f"http://127.0.0.1:{bound.port}"
+            try:
+                wait_ready(url)
+                # New connections: the kernel spreads them over both workers' sockets.
+                for _ in range(requests):
+                    answer = httpx.get(f"{url}/api/v1/experiments/0")
+                    assert answer.status_code == 200
+                children = {c.pid for c in psutil.Process().children()}
+                for directory in Path(tempfile.gettempdir()).glob("mloop-metrics-*"):
+                    workers_seen.update(int(s.stem) for s in directory.glob("*.sock"))
+                workers_seen.intersection_update(children)
+                scrapes.extend(_scrape(url) for _ in range(8))
+            finally:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=drive, daemon=True).start()
+
+    serve(server_config, BindAddress("127.0.0.1", 0), workers=2, on_ready=ready)
+    assert len(scrapes) == 8
+    answered = _labels("GET", "/api/v1/experiments/{experiment_id}", "200")
+    for samples in scrapes:
+        assert samples[("mloop_http_requests_total", answered)] == requests
+        assert samples[("mloop_http_request_duration_seconds_count", answered)] == requests
+    assert len(workers_seen) == 2  # both workers share their counts

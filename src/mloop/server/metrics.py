@@ -1,18 +1,22 @@
 """Prometheus metrics of the server: request counts and latencies by route template and status.
 
 Each application has its own `CollectorRegistry`, so two apps in one process (tests, several
-servers) never mix their counts. With several workers each process counts its own requests.
+servers) never mix their counts. With several workers each process counts its own requests,
+and a scrape answers with the sum over the workers (`metrics_peers`).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from mloop.server.metrics_peers import MetricPeers
 
 # Loopback requests take well under a millisecond; searches and uploads take seconds.
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -37,6 +41,20 @@ class RequestMetrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self.peers: MetricPeers | None = None
+
+    def join_peers(self, directory: str) -> None:
+        """Share counts with the other workers of this server (sockets in `directory`)."""
+        from mloop.server.metrics_peers import MetricPeers
+
+        self.peers = MetricPeers(directory, self.registry)
+        self.peers.start()
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of this worker's counts, or of every worker's, summed."""
+        if self.peers is not None:
+            return self.peers.exposition()
+        return generate_latest(self.registry)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
@@ -105,7 +123,7 @@ def install_metrics(app: FastAPI) -> RequestMetrics:
     @app.get("/metrics", response_class=Response, include_in_schema=False)
     def prometheus_metrics(request: Request) -> Response:
         """Request counts and latencies in the Prometheus text format."""
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     app.state.metrics = metrics
     return metrics

@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -102,11 +104,16 @@ def run_worker(
     *,
     log_level: str = "warning",
     app_factory: AppFactory | None = None,
+    metric_peers: str | None = None,
 ) -> None:
-    """Serve on `sock` in this process until SIGINT or SIGTERM."""
+    """Serve on `sock` in this process until SIGINT or SIGTERM.
+
+    `metric_peers` is the directory where the workers of one server meet to sum their metrics.
+    """
     import uvicorn
 
     app = app_factory() if app_factory is not None else _build_app(config)
+    _join_metric_peers(app, metric_peers)
     server = uvicorn.Server(uvicorn_config(app, log_level=log_level))
     server.run(sockets=[sock])
 
@@ -117,11 +124,15 @@ def _worker_main(
     log_level: str,
     app: Any,
     app_factory: AppFactory | None = None,
+    *,
+    metric_peers: str | None = None,
 ) -> None:
     # Each worker binds its own socket: SO_REUSEPORT lets the kernel balance between them.
     sock = bind_socket(address, reuse_port=True)
     if app is None:
-        run_worker(config, sock, log_level=log_level, app_factory=app_factory)
+        run_worker(
+            config, sock, log_level=log_level, app_factory=app_factory, metric_peers=metric_peers
+        )
         return
     import uvicorn
 
@@ -131,6 +142,7 @@ def _worker_main(
         after_fork()
     else:
         app.state.store.after_fork()
+    _join_metric_peers(app, metric_peers)
     uvicorn.Server(uvicorn_config(app, log_level=log_level)).run(sockets=[sock])
 
 
@@ -200,20 +212,33 @@ def _serve_many(
     # With fork, the app (routes, schemas, the store's schema check) is built once here and
     # inherited by every worker instead of being built by each: most of the start-up time.
     app = (app_factory() if app_factory is not None else _build_app(config)) if forking else None
+    # Where the workers meet to answer a scrape with the counts of all of them.
+    metric_peers = tempfile.mkdtemp(prefix="mloop-metrics-")
     processes = [
         context.Process(
             target=_worker_main,
             args=(config, bound, log_level, app, app_factory),
+            kwargs={"metric_peers": metric_peers},
             name=f"mloop-worker-{i}",
         )
         for i in range(workers)
     ]
-    for process in processes:
-        process.start()
-    holder.close()
-    if on_ready is not None:
-        on_ready(bound)
-    _supervise(processes)
+    try:
+        for process in processes:
+            process.start()
+        holder.close()
+        if on_ready is not None:
+            on_ready(bound)
+        _supervise(processes)
+    finally:
+        shutil.rmtree(metric_peers, ignore_errors=True)
+
+
+def _join_metric_peers(app: Any, directory: str | None) -> None:
+    """Let this worker's `/metrics` answer for every worker of the server (when it counts)."""
+    metrics = getattr(getattr(app, "state", None), "metrics", None)
+    if directory is not None and metrics is not None and hasattr(metrics, "join_peers"):
+        metrics.join_peers(directory)
 
 
 def _build_app(config: ServerConfig | None) -> Any:

@@ -82,8 +82,18 @@ def test_create_update_show_list_rollback_and_history(cli: CliRunner) -> None:
     assert [(d["name"], d["revision"]) for d in listed] == [("churn-api", 4)]
     assert "churn-api" in _ok(cli, "deploy", "list", "--model", "churn")
     assert _json(cli, "deploy", "list", "--model", "other") == {"deployments": []}
+    kept = cli.invoke(app, ["deploy", "delete", "churn-api"], input="n\n")
+    assert kept.exit_code == 1
+    assert get_store().deployments.find("churn-api") is not None
+    assert "deleted deployment churn-api" in _ok(cli, "deploy", "delete", "churn-api", "--yes")
+    assert get_store().deployments.find("churn-api") is None
     actions = [e.action for e in get_store().audit.list(entity=("deployment", "churn-api"))]
-    assert actions == ["deployment.create", "deployment.update", *["deployment.rollback"] * 2]
+    assert actions == [
+        "deployment.create",
+        "deployment.update",
+        *["deployment.rollback"] * 2,
+        "deployment.delete",
+    ]
 
 
 @pytest.mark.parametrize(

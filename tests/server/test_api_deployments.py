@@ -136,6 +136,8 @@ def test_readers_read_editors_write_and_the_audit_names_the_user(
         )
         assert client.post("/api/v1/deployments/churn-api/rollback").status_code == 403
         assert client.get("/api/v1/deployments/churn-api/history").status_code == 200
+    with auth_server.client(reader) as client:
+        assert client.delete("/api/v1/deployments/churn-api").status_code == 403
     with auth_server.client(editor) as client:
         assert client.post("/api/v1/deployments/churn-api/rollback").status_code == 200
     events = auth_server.store.audit.list(entity=("deployment", "churn-api"))
@@ -145,11 +147,16 @@ def test_readers_read_editors_write_and_the_audit_names_the_user(
         ("deployment.rollback", "eddie"),
     ]
     assert auth_server.store.deployments.get("churn-api").revision == 3
+    with auth_server.client(editor) as client:
+        assert client.delete("/api/v1/deployments/churn-api").status_code == 204
+        assert client.delete("/api/v1/deployments/churn-api").status_code == 404
+    last = auth_server.store.audit.list(entity=("deployment", "churn-api"))[-1]
+    assert (last.action, last.actor) == ("deployment.delete", "eddie")
 
 
 def test_the_endpoints_are_documented_in_openapi(served: LiveServer) -> None:
     paths = served.client.get("/openapi.json").json()["paths"]
     assert set(paths["/api/v1/deployments"]) == {"get", "post"}
-    assert set(paths["/api/v1/deployments/{name}"]) == {"get", "patch"}
+    assert set(paths["/api/v1/deployments/{name}"]) == {"get", "patch", "delete"}
     assert "post" in paths["/api/v1/deployments/{name}/rollback"]
     assert "get" in paths["/api/v1/deployments/{name}/history"]

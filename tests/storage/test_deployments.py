@@ -357,3 +357,22 @@ def test_the_registry_keeps_what_a_deployment_serves(filled: Store) -> None:
     filled.registry.delete_version("churn", 2, actor="a")
     filled.registry.delete_model("fraud", actor="a")
     assert filled.registry.find_model("fraud") is None
+
+
+def test_a_deleted_deployment_is_gone_but_its_story_stays_in_the_audit_log(
+    filled: Store,
+) -> None:
+    filled.deployments.create("churn-api", "churn", routes=SPLIT, actor="ana")
+    filled.deployments.update("churn-api", actor="ana", routes={"champion": 100})
+    filled.deployments.delete("churn-api", actor="bo")
+    assert filled.deployments.find("churn-api") is None
+    with pytest.raises(DeploymentNotFoundError):
+        filled.deployments.history("churn-api")
+    with pytest.raises(DeploymentNotFoundError):
+        filled.deployments.delete("churn-api", actor="bo")
+    assert _deployment_events(filled)[-1] == ("deployment.delete", "churn-api", "bo")
+    # Nothing serves the model any more; the name starts over at revision 1.
+    filled.registry.delete_alias("churn", "champion", actor="a")
+    again = filled.deployments.create("churn-api", "churn", routes={"2": 100}, actor="cy")
+    assert again.revision == 1
+    assert [h.revision for h in filled.deployments.history("churn-api")] == [1]

@@ -1,4 +1,4 @@
-"""`mloop deploy ...`: create, change, show, list, roll back deployments; Kubernetes manifests."""
+"""`mloop deploy ...`: create, change, show, list, roll back and delete deployments; k8s YAML."""
 
 from __future__ import annotations
 
@@ -241,6 +241,23 @@ def history(
             ", ".join(s.text for s in item.shadows) or "-",
         )
     console.print(table)
+
+
+@app.command("delete")
+def delete(
+    name: str = typer.Argument(..., help="Deployment name."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a deployment and its revisions (servers following it stop finding it)."""
+    store = _store()
+    item = store.get(name)
+    if not yes:
+        typer.confirm(
+            f"delete deployment {name} ({item.model} {_split(item)}, {item.revision} revision(s))?",
+            abort=True,
+        )
+    store.delete(name, actor=_actor())
+    console.print(f"deleted deployment {name}", highlight=False)
 
 
 @app.command("k8s")

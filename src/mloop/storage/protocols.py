@@ -391,6 +391,7 @@ class DeploymentStore(Protocol):
         to_revision: int | None = None,
         from_revision: int | None = None,
     ) -> Deployment: ...
+    def delete(self, name: str, *, actor: str) -> None: ...
 
 
 class Store(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from mloop.entities.deployments import Route, Target
 from mloop.server.deps import StoreDep, actor_of
@@ -88,6 +88,15 @@ def update_deployment(
         changes["routes"] = _routes(body.routes)
     updated = store.deployments.update(name, actor=actor_of(request, actor), **changes)
     return from_deployment(updated)
+
+
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_deployment(
+    name: NamePath, request: Request, store: StoreDep, actor: ActorQuery = None
+) -> Response:
+    """Delete a deployment with its revisions (the audit log keeps its history)."""
+    store.deployments.delete(name, actor=actor_of(request, actor))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{name}/rollback")

@@ -125,6 +125,10 @@ class RestDeploymentStore:
         )
         return _deployment(data)
 
+    def delete(self, name: str, *, actor: str) -> None:
+        """Delete a deployment with its revisions (see `SqlDeploymentStore.delete`)."""
+        self._http.request("DELETE", _path(name), params={"actor": actor})
+
 
 def _path(name: str) -> str:
     # Checked here: a name with `/` must never address another route.

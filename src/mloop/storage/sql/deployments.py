@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.engine import Connection
 
 from mloop.entities.clock import now_ms
@@ -255,6 +255,26 @@ class SqlDeploymentStore:
             )
 
         return self._write(run, what=f"rolling back deployment {name!r}")
+
+    def delete(self, name: str, *, actor: str) -> None:
+        """Delete a deployment with its revisions; the audit log keeps its whole story.
+
+        Raises:
+            DeploymentNotFoundError: no such deployment.
+        """
+
+        def run(conn: Connection) -> None:
+            current = load_deployment(conn, name, lock=True)
+            conn.execute(delete(_d).where(_d.c.name == name))
+            append_event(
+                conn,
+                actor=actor,
+                action="deployment.delete",
+                entity=("deployment", name),
+                details={"revision": current.revision, **config_of(current).facts()},
+            )
+
+        self._write(run, what=f"deleting deployment {name!r}")
 
     def history(self, name: str) -> builtins.list[DeploymentRevision]:
         """Every revision of a deployment, oldest first.

@@ -133,6 +133,7 @@ def load_package(
     trusted: bool = False,
     trusted_types: Iterable[str] = (),
     prefer_onnx: bool = True,
+    onnx_threads: int | None = None,
 ) -> LoadedModel:
     """Load the model package in a local folder.
 
@@ -141,6 +142,7 @@ def load_package(
         trusted: allow loading a pickle (the pyfunc flavor), which runs code from the file.
         trusted_types: extra types a skops file may hold, beyond the curated scikit-learn list.
         prefer_onnx: run on the verified ONNX export when there is one.
+        onnx_threads: ONNX Runtime's intra-op threads for the export (None: its default).
 
     Raises:
         ModelPackageNotFoundError: no package at `path`.
@@ -157,7 +159,7 @@ def load_package(
         predictor: Predictor = module.load(package, trusted=trusted, trusted_types=types)
         return predictor
 
-    onnx = _verified_export(package) if prefer_onnx else None
+    onnx = _verified_export(package, onnx_threads) if prefer_onnx else None
     if onnx is not None:
         return LoadedModel(package, native=native, onnx=onnx)
     loaded = LoadedModel(package, native=native)
@@ -165,7 +167,7 @@ def load_package(
     return loaded
 
 
-def _verified_export(package: ModelPackage) -> Predictor | None:
+def _verified_export(package: ModelPackage, threads: int | None = None) -> Predictor | None:
     """The ONNX Runtime predictor of the package's verified export, if it has one.
 
     Without onnxruntime installed the native model serves instead: the export is a speed-up,
@@ -178,7 +180,7 @@ def _verified_export(package: ModelPackage) -> Predictor | None:
     if export is None or not export.verified or not export.file:
         return None
     try:
-        session = make_session(str(package.file(export.file)))
+        session = make_session(str(package.file(export.file)), threads=threads)
     except MissingExtraError:
         return None
     return OnnxPredictor(session, classes=package.flavor_options.get("classes"))

@@ -104,7 +104,8 @@ def load_version(
 
     from mloop.models.loaded import load_package
 
-    loaded = load_package(folder, trusted=trusted, trusted_types=trusted_types)
+    # One ONNX Runtime thread: parallelism comes from worker processes (one per core).
+    loaded = load_package(folder, trusted=trusted, trusted_types=trusted_types, onnx_threads=1)
     options = options or BatchOptions()
     if loaded.package.flavor not in BATCHABLE_FLAVORS:
         options = replace(options, enabled=False)

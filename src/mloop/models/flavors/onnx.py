@@ -33,8 +33,14 @@ _TENSOR_DTYPES = {
 }
 
 
-def make_session(model: bytes | str) -> Any:
+def make_session(model: bytes | str, *, threads: int | None = None) -> Any:
     """An ONNX Runtime session on the CPU for a serialized model or a file path.
+
+    Args:
+        model: the serialized model or its path.
+        threads: ONNX Runtime's intra-op threads (None: its default, one per core). A server
+            with one process per core wants 1: small batches gain nothing from a thread pool
+            and its workers would fight over the cores.
 
     Raises:
         MissingExtraError: onnxruntime is not installed.
@@ -45,6 +51,9 @@ def make_session(model: bytes | str) -> Any:
         raise MissingExtraError("onnx", "onnxruntime") from exc
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: ORT's warnings are about graph optimisation
+    if threads is not None:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = threads
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 

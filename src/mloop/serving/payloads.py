@@ -172,7 +172,15 @@ def parse_mloop(body: bytes, signature: Signature | None) -> Columns:
     Raises:
         InvalidInputError, ModelInputError: the body is not of that shape.
     """
-    data = parse_json(body)
+    return read_mloop(parse_json(body), signature)
+
+
+def read_mloop(data: Any, signature: Signature | None) -> Columns:
+    """Columns of mloop's own body, already parsed from JSON (see `parse_mloop`).
+
+    Raises:
+        InvalidInputError, ModelInputError: the body is not of that shape.
+    """
     if not isinstance(data, Mapping) or "inputs" not in data:
         raise InvalidInputError(
             'the body must be {"inputs": {column: [values]}} or {"inputs": [records]}',

@@ -91,6 +91,10 @@ def test_sticky_keys_pin_callers_to_one_version(
         assert len(answers) == 1
         first[user] = answers.pop()
     assert set(first.values()) == {"1", "2"}
+    # the key may also come as a top-level field of the body
+    for user in range(10):
+        answer = live.client.post("/predict", json={**body, "x-user": f"u{user}"}).json()
+        assert answer["version"] == first[user]
 
 
 @pytest.mark.slow

@@ -70,6 +70,7 @@ class InferenceApp:
         self.metrics = InferenceMetrics()
         self.prediction_log = prediction_log
         self.sticky_header: bytes | None = None
+        self.sticky_field: str | None = None
         split_source = None
         if config.deployment is not None:
             split = self._deployment_split()
@@ -127,6 +128,7 @@ class InferenceApp:
         deployment = self.store.deployments.get(name)
         key = deployment.sticky_key
         self.sticky_header = key.lower().encode("latin-1") if key else None
+        self.sticky_field = key
         return deployment_split(deployment)
 
     def _load(self, resolved: Resolved) -> ServedVersion:
@@ -244,18 +246,26 @@ class InferenceApp:
             parts.append(chunk)
         return b"".join(parts)
 
-    def _pick(self, scope: Scope) -> ServedVersion:
-        """The version the router sends this request to (by its sticky header, if any)."""
+    def _pick(self, scope: Scope, key: str | None = None) -> ServedVersion:
+        """The version the router sends this request to (by its sticky key, if any).
+
+        The key is the request's header named by the deployment's sticky key, else the body's
+        top-level field of that name (mloop JSON), else there is none.
+        """
         header = self.sticky_header
-        key = None
         if header is not None:
-            key = _header(scope, header) or None
+            key = _header(scope, header) or key
         return self.service.pick(key)[1]
 
     async def _predict(self, scope: Scope, receive: Receive) -> Reply:
         body = await self._read(receive)
-        served = self._pick(scope)
-        columns = payloads.parse_mloop(body, served.signature)
+        data = payloads.parse_json(body)
+        key = None
+        if self.sticky_field is not None and isinstance(data, dict):
+            value = data.get(self.sticky_field)
+            key = None if value is None else str(value)
+        served = self._pick(scope, key)
+        columns = payloads.read_mloop(data, served.signature)
         answer = await self._answer(scope, columns, served)
         version = answer.served
         return json_reply(

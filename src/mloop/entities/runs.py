@@ -130,6 +130,8 @@ class Run:
         metrics: the latest value of each metric (highest step, then latest timestamp).
         tags: tags by key, including the `mloop.*` system tags.
         inputs: datasets the run consumed.
+        metric_steps: the step and time (ms) of each latest metric value, where the store
+            reports them (the SQL store does; left out of comparisons).
     """
 
     run_id: str
@@ -146,6 +148,7 @@ class Run:
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     inputs: tuple[RunInput, ...] = ()
+    metric_steps: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
 
 class RunPage(list[Run]):

@@ -75,10 +75,14 @@ def run_json(
     run: Run, artifact_root: str, links: tuple[LoggedModelLink, ...] = ()
 ) -> dict[str, Any]:
     """A `Run` message: info, data (latest metric values), inputs and outputs."""
-    # mloop keeps the latest value of each metric for runs; its step and time are in the
-    # history (get-history), so the run shows them as 0, as MLflow does for unknown fields.
+    steps = run.metric_steps
     metrics = [
-        {"key": k, "value": json_float(v), "timestamp": 0, "step": 0}
+        {
+            "key": k,
+            "value": json_float(v),
+            "timestamp": steps.get(k, (0, 0))[1],
+            "step": steps.get(k, (0, 0))[0],
+        }
         for k, v in run.metrics.items()
     ]
     return {

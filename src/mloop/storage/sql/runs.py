@@ -401,7 +401,14 @@ _CHILDREN = union_all(
     select(literal(1), _tags.c.run_id, _tags.c.key, _tags.c.value).where(_tags.c.run_id.in_(_PKS)),
 )
 _LATEST = (
-    select(_latest.c.run_id, _keys.c.key, _latest.c.value, _latest.c.is_nan)
+    select(
+        _latest.c.run_id,
+        _keys.c.key,
+        _latest.c.value,
+        _latest.c.is_nan,
+        _latest.c.step,
+        _latest.c.timestamp,
+    )
     .join(_keys, _keys.c.id == _latest.c.key_id)
     .where(_latest.c.run_id.in_(_PKS))
 )
@@ -424,14 +431,19 @@ def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
     params: dict[int, dict[str, str]] = {pk: {} for pk in pks}
     tags: dict[int, dict[str, str]] = {pk: {} for pk in pks}
     metrics: dict[int, dict[str, float]] = {pk: {} for pk in pks}
+    steps: dict[int, dict[str, tuple[int, int]]] = {pk: {} for pk in pks}
     inputs: dict[int, list[RunInput]] = {pk: [] for pk in pks}
     for kind, run_pk, key, value in conn.execute(_CHILDREN, {"pks": pks}).all():
         (tags if kind else params)[run_pk][key] = value
-    for run_pk, key, value, is_nan in conn.execute(_LATEST, {"pks": pks}).all():
+    for run_pk, key, value, is_nan, step, stamp in conn.execute(_LATEST, {"pks": pks}).all():
         metrics[run_pk][key] = math.nan if is_nan else value
+        steps[run_pk][key] = (step, stamp)
     for run_pk, name, digest, source, context in conn.execute(_INPUTS, {"pks": pks}).all():
         inputs[run_pk].append(RunInput(name, digest, source, context))
-    return [_run_entity(tuple(row), params, metrics, tags, inputs) for row in rows]
+    runs = [_run_entity(tuple(row), params, metrics, tags, inputs) for row in rows]
+    for row, run in zip(rows, runs, strict=True):
+        run.metric_steps.update(steps[row[0]])
+    return runs
 
 
 def _run_entity(

@@ -124,4 +124,5 @@ def predict(
         f"wrote {result.rows:,} predictions to {result.output} in {result.seconds:.2f}s "
         f"({rate:,.0f} rows/s, {result.workers} worker(s), {result.backend})",
         highlight=False,
+        soft_wrap=True,  # one line for logs and scripts, whatever the width
     )

@@ -16,7 +16,9 @@ Workloads (issue 8's table): LR single row at concurrency 1 (p50), LR at c32 (re
 single row at c32 (req/s), LR 100-row requests at c8 (rows/s), cold start (spawn to the first
 200 answer), resident memory of the server's process tree after the c32 run, alias rollback
 under load (mloop only: MLflow does not reload), and the cost of full prediction logging
-(mloop's /metrics is always on: logging off vs every request logged).
+(mloop's /metrics is always on: logging off vs every request logged). `batch` times the whole
+`mloop predict` command against `mlflow models predict` on the same 500,000-row CSV (and mloop on
+Parquet, with one and two workers).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ MLOOP_BIN = ROOT / ".venv" / "bin" / "mloop"
 MLFLOW_VENV = ROOT / "bench" / ".venv-mlflow"
 SERVER_CORE, WRK_CORE = "0", "1"
 FEATURES = [f"x{i}" for i in range(20)]
-WORKLOADS = ("lr_c1", "lr_c32", "rf_c32", "lr_rows100", "cold", "rollback", "logging")
+WORKLOADS = ("lr_c1", "lr_c32", "rf_c32", "lr_rows100", "cold", "rollback", "logging", "batch")
 # The issue's figures for MLflow 3.17.2 on this machine and its targets for mloop.
 TARGETS = {
     "lr_c1": "p50 <= 1 ms (MLflow 5.9 ms)",
@@ -311,16 +313,29 @@ def run_cold(paths: dict[str, dict[str, Path]], tools: list[str], repeat: int) -
     return results
 
 
-def run_logging(paths: dict[str, dict[str, Path]], seconds: float) -> dict[str, Any]:
-    """LR at c32 with prediction logging off, then with every request logged."""
+def run_logging(paths: dict[str, dict[str, Path]], seconds: float, rounds: int) -> dict[str, Any]:
+    """LR at c32 with prediction logging off, then with every request logged, `rounds` times.
+
+    The rounds alternate, so a change in the machine's load hits both sides; medians are kept.
+    """
     single = body(1)
-    results = {}
-    for label, extra in (
-        ("off", []),
-        ("on", ["--log-predictions", "--log-sample-rate", "1.0"]),
-    ):
-        with server("mloop", str(paths["lr"]["mloop"]), extra=extra) as srv:
-            results[label] = load(f"{srv.url}/invocations", single, 32, seconds)
+    runs: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
+    for _ in range(rounds):
+        for label, extra in (
+            ("off", []),
+            ("on", ["--log-predictions", "--log-sample-rate", "1.0"]),
+        ):
+            with server("mloop", str(paths["lr"]["mloop"]), extra=extra) as srv:
+                runs[label].append(load(f"{srv.url}/invocations", single, 32, seconds))
+    results: dict[str, Any] = {
+        label: {
+            "rps": statistics.median(r["rps"] for r in found),
+            "p99_us": statistics.median(r["p99_us"] for r in found),
+            "failed": sum(r["failed"] for r in found),
+            "all_rps": [r["rps"] for r in found],
+        }
+        for label, found in runs.items()
+    }
     results["cost"] = 1 - results["on"]["rps"] / results["off"]["rps"]
     print(f"logging: {json.dumps(results, default=str)}", flush=True)
     return results
@@ -387,6 +402,81 @@ def run_rollback(folder: Path, flips: int) -> dict[str, Any]:
     return result
 
 
+def run_batch(paths: dict[str, dict[str, Path]], folder: Path, rows: int) -> dict[str, Any]:
+    """`mloop predict` vs `mlflow models predict` on the same CSV (whole commands, start included).
+
+    mloop also reads the same rows from Parquet, and runs the forest on one and on two workers.
+    """
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(rng.normal(size=(rows, 20)), columns=FEATURES)
+    frame.to_parquet(folder / "batch.parquet")
+    frame.to_csv(folder / "batch.csv", index=False)
+    mlflow_env = {**os.environ, "PATH": f"{MLFLOW_VENV / 'bin'}:{os.environ['PATH']}"}
+    mloop_env = {k: v for k, v in os.environ.items() if not k.startswith("MLOOP_")}
+    mloop_env["MLOOP_HOME"] = str(folder / ".mloop")
+
+    def timed(command: list[str], env: dict[str, str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(command, check=True, env=env, capture_output=True)
+        return time.perf_counter() - started
+
+    results: dict[str, Any] = {"rows": rows}
+    for key in ("lr", "rf"):
+        mloop = [str(MLOOP_BIN), "predict", str(paths[key]["mloop"])]
+        runs = {
+            "mloop_csv": timed(
+                [*mloop, str(folder / "batch.csv"), str(folder / "o.csv"), "--overwrite"], mloop_env
+            ),
+            "mloop_parquet": timed(
+                [*mloop, str(folder / "batch.parquet"), str(folder / "o.parquet"), "--overwrite"],
+                mloop_env,
+            ),
+            "mloop_parquet_w1": timed(
+                [
+                    *mloop,
+                    str(folder / "batch.parquet"),
+                    str(folder / "o.parquet"),
+                    "--overwrite",
+                    "-w",
+                    "1",
+                ],
+                mloop_env,
+            ),
+            "mloop_parquet_w2": timed(
+                [
+                    *mloop,
+                    str(folder / "batch.parquet"),
+                    str(folder / "o.parquet"),
+                    "--overwrite",
+                    "-w",
+                    "2",
+                ],
+                mloop_env,
+            ),
+            "mlflow_csv": timed(
+                [
+                    str(MLFLOW_VENV / "bin" / "mlflow"),
+                    "models",
+                    "predict",
+                    "-m",
+                    str(paths[key]["mlflow"]),
+                    "-i",
+                    str(folder / "batch.csv"),
+                    "-t",
+                    "csv",
+                    "-o",
+                    str(folder / "o.json"),
+                    "--env-manager",
+                    "local",
+                ],
+                mlflow_env,
+            ),
+        }
+        results[key] = runs
+        print(f"batch {key}: {json.dumps(runs)}", flush=True)
+    return results
+
+
 # -- report ---------------------------------------------------------------------------------
 
 
@@ -442,6 +532,21 @@ def report(results: dict[str, Any]) -> None:
             f"median {r['switch_median_s'] * 1000:.0f} ms, max {r['switch_max_s'] * 1000:.0f} ms; "
             f"{r['requests']:.0f} requests, {r['failed']:.0f} failed ({TARGETS['rollback']})"
         )
+    if "batch" in results:
+        b = results["batch"]
+        print(f"\nbatch, {b['rows']:,} rows x 20 features (seconds, whole command):")
+        print(
+            "| model | mloop CSV | mloop Parquet (auto) | Parquet 1 worker | 2 workers | "
+            "MLflow CSV | MLflow / mloop (CSV) |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for key in ("lr", "rf"):
+            r = b[key]
+            print(
+                f"| {key} | {r['mloop_csv']:.2f} | {r['mloop_parquet']:.2f} | "
+                f"{r['mloop_parquet_w1']:.2f} | {r['mloop_parquet_w2']:.2f} | "
+                f"{r['mlflow_csv']:.2f} | {r['mlflow_csv'] / r['mloop_csv']:.1f}x |"
+            )
     if "logging" in results:
         g = results["logging"]
         print(
@@ -457,6 +562,8 @@ def main() -> None:
     parser.add_argument("--tools", default="mloop,mlflow")
     parser.add_argument("--cold-repeat", type=int, default=3)
     parser.add_argument("--flips", type=int, default=10)
+    parser.add_argument("--logging-rounds", type=int, default=2)
+    parser.add_argument("--batch-rows", type=int, default=500_000)
     parser.add_argument("--json", type=Path, help="write the raw results here")
     args = parser.parse_args()
     args.only = set(args.only.split(","))
@@ -474,9 +581,11 @@ def main() -> None:
     if "cold" in args.only:
         results["cold"] = run_cold(paths, tools, args.cold_repeat)
     if "logging" in args.only:
-        results["logging"] = run_logging(paths, args.duration)
+        results["logging"] = run_logging(paths, args.duration, args.logging_rounds)
     if "rollback" in args.only:
         results["rollback"] = run_rollback(OUT, args.flips)
+    if "batch" in args.only:
+        results["batch"] = run_batch(paths, OUT, args.batch_rows)
     results["load_average_after"] = os.getloadavg()
     print(f"load average after: {results['load_average_after']}")
     report(results)

@@ -167,3 +167,28 @@ def test_quickstart_promotes_its_champion_through_a_fairness_policy(quickstart_d
         store.close()
     card = (home / "quickstart" / "model_card.md").read_text()
     assert "| **Verdict** | every gate passed |" in card
+
+
+def test_quickstart_serves_the_champion_canaries_a_challenger_and_rolls_it_back(quickstart_dir):
+    folder, output = quickstart_dir
+    assert "registered a challenger: models:/quickstart-classifier/2" in output
+    accuracy = re.search(r"200 requests, accuracy (0\.\d+)", output)
+    assert accuracy is not None
+    assert float(accuracy.group(1)) > 0.9
+    canary = re.search(r"of 1000 requests, version 2 \(challenger\) answered (\d+)", output)
+    assert canary is not None
+    assert abs(int(canary.group(1)) - 100) <= 10  # 10% within 1% of 1000
+    assert "100 of 100 requests answered by the champion" in output
+    home = folder / ".mloop"
+    store = SqlStore(f"sqlite:///{home / 'mloop.db'}", artifact_root=str(home / "artifacts"))
+    try:
+        deployment = store.deployments.get("quickstart-api")
+        assert deployment.revision == 3
+        assert [(r.target.alias, r.weight) for r in deployment.routes] == [("champion", 100)]
+        assert [h.action for h in store.deployments.history("quickstart-api")] == [
+            "create",
+            "update",
+            "rollback",
+        ]
+    finally:
+        store.close()

@@ -18,6 +18,7 @@ STAGES = (
     "mloop.quickstart.tracking",
     "mloop.quickstart.registry",
     "mloop.quickstart.validation",
+    "mloop.quickstart.serving",
     "mloop.quickstart.monitoring",
 )
 

@@ -200,3 +200,14 @@ def test_a_second_store_on_the_same_database_sees_the_same_experiments(
         assert [e.name for e in other.experiments.list()] == ["Default", "shared"]
     finally:
         other.close()
+
+
+def test_an_artifact_location_past_its_column_or_with_nul_is_bad_input(store: SqlStore) -> None:
+    for location in ("s3://bucket/" + "x" * 900, "s3://bucket/a\x00b"):
+        with pytest.raises(InvalidInputError) as caught:
+            store.experiments.create("too-long", artifact_location=location)
+        assert caught.value.field == "artifact_location"
+    assert "too-long" not in _names(store, include_deleted=True)
+    longest = "s3://b/" + "x" * 893
+    created = store.experiments.create("longest", artifact_location=longest)
+    assert created.artifact_location == longest

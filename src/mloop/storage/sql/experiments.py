@@ -9,10 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from mloop.entities import Experiment, LifecycleStage
 from mloop.entities.clock import now_ms
 from mloop.entities.validation import (
+    MAX_ARTIFACT_LOCATION_LENGTH,
     validate_experiment_id,
     validate_key,
     validate_name,
     validate_tag_value,
+    validate_text,
 )
 from mloop.errors import ExperimentAlreadyExistsError, ExperimentNotFoundError, InvalidStateError
 from mloop.storage.sql import schema
@@ -46,9 +48,16 @@ class SqlExperimentStore:
 
         Raises:
             ExperimentAlreadyExistsError: the name is taken (also by a deleted experiment).
-            InvalidInputError: the name or a tag is invalid.
+            InvalidInputError: the name, the artifact location or a tag is invalid.
         """
         validate_name(name, kind="experiment")
+        if artifact_location is not None:
+            validate_text(
+                artifact_location,
+                what="artifact_location",
+                field="artifact_location",
+                limit=MAX_ARTIFACT_LOCATION_LENGTH,
+            )
         clean_tags = {
             validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()
         }

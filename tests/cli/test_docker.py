@@ -113,6 +113,40 @@ def test_dockerfile_is_complete_and_lints_clean(cli: CliRunner, tmp_path: Path) 
     assert (lint.returncode, lint.stdout, lint.stderr) == (0, "", "")
 
 
+def test_a_local_wheel_is_copied_in_and_installed_from(cli: CliRunner, tmp_path: Path) -> None:
+    _champion()
+    wheel = tmp_path / "mloop-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"a wheel's bytes")
+    out = tmp_path / "image"
+
+    summary = _build(cli, out, "--mloop-wheel", str(wheel), "--json")
+    refused = cli.invoke(
+        app,
+        ["models", "build-docker", "models:/churn/1", "-o", "z", "--mloop-wheel", "notes.txt"],
+    )
+
+    assert summary["requirements"][-1] == (
+        "mloop[server,onnx] @ file:///opt/mloop/wheels/mloop-0.1.0-py3-none-any.whl"
+    )
+    assert (out / "wheels" / wheel.name).read_bytes() == b"a wheel's bytes"
+    instructions = _instructions(out / "Dockerfile")
+    runs = [i for i, (kind, _) in enumerate(instructions) if kind == "RUN"]
+    wheel_copy = instructions.index(("COPY", "wheels/ ./wheels/"))
+    assert wheel_copy < runs[-1]  # in place before pip installs the requirements
+    assert "!wheels/" in (out / ".dockerignore").read_text().splitlines()
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "hadolint"), "--no-color", "Dockerfile"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (lint.returncode, lint.stdout) == (0, "")
+    assert refused.exit_code == 2
+    assert "is not a wheel of mloop" in refused.output
+    assert not (tmp_path / "z").exists()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -26,6 +26,11 @@ def build_docker(
         "--mloop-requirement",
         help="How the image installs mloop (default: mloop[server,...]==this version).",
     ),
+    mloop_wheel: Path | None = typer.Option(
+        None,
+        "--mloop-wheel",
+        help="A wheel of mloop to copy in and install (for an mloop not installed from PyPI).",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
@@ -43,6 +48,7 @@ def build_docker(
         name=name,
         port=port,
         mloop_requirement=mloop_requirement,
+        mloop_wheel=mloop_wheel,
         overwrite=overwrite,
     )
     if as_json:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mloop.models import ModelPackage
 
 MODEL_DIR = "/opt/mloop/model"
+WHEELS_DIR = "/opt/mloop/wheels"
 DATA_DIR = "/var/lib/mloop"  # MLOOP_HOME of the server: the only place it writes
 USER_ID = 10001  # numeric: hadolint DL3066, and Kubernetes runAsNonRoot can verify it
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -55,6 +56,7 @@ def write_docker_context(
     name: str | None = None,
     port: int = 8080,
     mloop_requirement: str | None = None,
+    mloop_wheel: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
 ) -> DockerContext:
     """Write a Docker build context that serves a model package with `mloop serve`.
@@ -69,14 +71,17 @@ def write_docker_context(
             the package folder's).
         port: the port the server listens on in the container.
         mloop_requirement: the line that installs mloop (default
-            `mloop[server,...]==<this version>`), e.g. a wheel's path inside the context.
+            `mloop[server,...]==<this version>`).
+        mloop_wheel: a wheel of mloop to copy into the context (`wheels/`) and install from,
+            for an mloop not installed from PyPI (a checkout: `pip wheel --no-deps -w dist .`).
         overwrite: replace the contents of a non-empty `out`.
 
     Returns:
         The context's paths and what it was built with.
 
     Raises:
-        InvalidInputError: a bad port, name or base image.
+        InvalidInputError: a bad port, name, base image or wheel, or both a wheel and a
+            requirement line.
         AlreadyExistsError: `out` is not empty and `overwrite` is false.
         NotFoundError, ModelPackageNotFoundError, CorruptModelPackageError: the model cannot
             be found, or a file of its package changed since it was saved.
@@ -99,15 +104,22 @@ def write_docker_context(
     image = base_image or f"python:{_python_minor(package)}-slim"
     if not image.strip() or any(c.isspace() for c in image):
         raise InvalidInputError(f"base image {image!r} is not an image name", field="base_image")
-    requirements = [*package.requirements, mloop_requirement or _mloop_line(package)]
+    wheel = _checked_wheel(mloop_wheel, mloop_requirement)
+    line = mloop_requirement or _mloop_line(package, wheel.name if wheel else None)
+    requirements = [*package.requirements, line]
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     _copy_package(package, target / "model")
+    if wheel is not None:
+        (target / "wheels").mkdir()
+        shutil.copy2(wheel, target / "wheels" / wheel.name)
     (target / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
-    (target / ".dockerignore").write_text("*\n!model/\n!requirements.txt\n", encoding="utf-8")
+    ignore = "*\n!model/\n!requirements.txt\n" + ("!wheels/\n" if wheel else "")
+    (target / ".dockerignore").write_text(ignore, encoding="utf-8")
     dockerfile = target / "Dockerfile"
-    dockerfile.write_text(dockerfile_text(image, model_name, port), encoding="utf-8")
+    text = dockerfile_text(image, model_name, port, wheels=wheel is not None)
+    dockerfile.write_text(text, encoding="utf-8")
     return DockerContext(target, dockerfile, image, requirements, model_name, port)
 
 
@@ -127,12 +139,31 @@ def _python_minor(package: ModelPackage) -> str:
     return "3.11"
 
 
-def _mloop_line(package: ModelPackage) -> str:
+def _checked_wheel(wheel: str | os.PathLike[str] | None, requirement: str | None) -> Path | None:
+    if wheel is None:
+        return None
+    if requirement is not None:
+        raise InvalidInputError(
+            "give --mloop-wheel or --mloop-requirement, not both", field="mloop_wheel"
+        )
+    path = Path(wheel)
+    if not (path.is_file() and path.name.startswith("mloop-") and path.suffix == ".whl"):
+        raise InvalidInputError(
+            f"{path} is not a wheel of mloop (mloop-<version>-...whl); build one with "
+            "`pip wheel --no-deps -w dist .` in the mloop checkout",
+            field="mloop_wheel",
+        )
+    return path
+
+
+def _mloop_line(package: ModelPackage, wheel: str | None) -> str:
     from mloop.__about__ import __version__
 
     extras = ["server"]
     if package.onnx is not None and package.onnx.verified:
         extras.append("onnx")
+    if wheel is not None:
+        return f"mloop[{','.join(extras)}] @ file://{WHEELS_DIR}/{wheel}"
     return f"mloop[{','.join(extras)}]=={__version__}"
 
 
@@ -149,8 +180,12 @@ def _copy_package(package: ModelPackage, folder: Path) -> None:
         shutil.copy2(source, destination)
 
 
-def dockerfile_text(base_image: str, model_name: str, port: int) -> str:
-    """The Dockerfile of a context (see the module docstring for what it does)."""
+def dockerfile_text(base_image: str, model_name: str, port: int, *, wheels: bool = False) -> str:
+    """The Dockerfile of a context (see the module docstring for what it does).
+
+    With `wheels`, the context's `wheels/` folder is copied in before the requirements install.
+    """
+    copy_wheels = "COPY wheels/ ./wheels/\n" if wheels else ""
     probe = (
         "import urllib.request; "
         f"urllib.request.urlopen('http://127.0.0.1:{port}/v2/health/ready', timeout=2)"
@@ -186,7 +221,7 @@ RUN groupadd --system --gid {USER_ID} mloop \\
 
 WORKDIR /opt/mloop
 COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
+{copy_wheels}RUN pip install --no-cache-dir -r requirements.txt
 
 # Owned by root and read-only to the server's user: the model cannot change under it.
 COPY model/ {MODEL_DIR}/

@@ -74,6 +74,10 @@ class BatchOptions:
 BatchHook = Callable[[int, int, float], None]
 """Called after each batch with (requests, rows, seconds): metrics hang here."""
 
+ResultHook = Callable[["Columns", Any, list[tuple[Any, int, float]]], None]
+"""Called after each batch with its merged columns, its output and, per request in order,
+(tag, rows, seconds from arrival to answer): the prediction log hangs here, once per batch."""
+
 
 @dataclass(slots=True)
 class _Pending:
@@ -81,6 +85,7 @@ class _Pending:
     rows: int
     future: asyncio.Future[Any]
     arrived: float
+    tag: Any = None
 
 
 class Batcher:
@@ -92,6 +97,7 @@ class Batcher:
         name: the model version, for error messages.
         options: batching knobs.
         on_batch: called after each batch (requests, rows, seconds).
+        on_result: called after each batch with its inputs and outputs (see `ResultHook`).
     """
 
     def __init__(
@@ -101,12 +107,14 @@ class Batcher:
         name: str,
         options: BatchOptions | None = None,
         on_batch: BatchHook | None = None,
+        on_result: ResultHook | None = None,
     ) -> None:
         self._run = run
         self.name = name
         self.options = options or BatchOptions()
         self.latency = LatencyModel()
         self._on_batch = on_batch
+        self.on_result = on_result
         self._queue: deque[_Pending] = deque()
         self._queued_rows = 0
         self._running = False
@@ -133,8 +141,13 @@ class Batcher:
             self._run(columns)
             self.latency.observe(rows, time.perf_counter() - start)
 
-    async def predict(self, columns: Columns, rows: int) -> Any:
+    async def predict(self, columns: Columns, rows: int, *, tag: Any = None) -> Any:
         """The model's output for one request's checked columns, batched with others.
+
+        Args:
+            columns: the request's checked columns.
+            rows: how many rows they hold.
+            tag: handed to the result hook with this request's rows (its id, say).
 
         Raises:
             ServingOverloadedError: the queue is past its bounds.
@@ -144,7 +157,7 @@ class Batcher:
         loop = self._loop = asyncio.get_running_loop()
         now = time.monotonic()
         self.latency.arrived(now)
-        pending = _Pending(columns, rows, loop.create_future(), now)
+        pending = _Pending(columns, rows, loop.create_future(), now, tag)
         self._queue.append(pending)
         self._queued_rows += rows
         if self._running:
@@ -232,6 +245,9 @@ class Batcher:
         if self._on_batch is not None:
             self._on_batch(len(batch), rows, seconds)
         _deliver(batch, output)
+        if self.on_result is not None:
+            done = time.monotonic()
+            self.on_result(merged, output, [(p.tag, p.rows, done - p.arrived) for p in batch])
 
     def _thread(self) -> ThreadPoolExecutor:
         if self._executor is None:

@@ -68,9 +68,13 @@ class ServedVersion:
         """The method served (`predict` or `predict_proba`)."""
         return self.loaded.serve_method
 
-    async def predict(self, columns: Columns, rows: int) -> Any:
-        """Predictions for checked columns, batched with concurrent requests."""
-        return await self.batcher.predict(columns, rows)
+    async def predict(self, columns: Columns, rows: int, *, tag: Any = None) -> Any:
+        """Predictions for checked columns, batched with concurrent requests.
+
+        `tag` reaches the batcher's result hook with these rows (the prediction log's request
+        id and role).
+        """
+        return await self.batcher.predict(columns, rows, tag=tag)
 
 
 def load_version(

@@ -135,6 +135,16 @@ def _names_for_rows(signature: Signature | None, field: str) -> list[str]:
 def _rows(rows: list[Any], names: list[str], signature: Signature | None) -> Columns:
     """Rows of values into columns: one float matrix when every column is floating point."""
     width = len(names)
+    if signature is not None and all(
+        (spec := signature.input(n)) is not None and spec.type in ("float", "double")
+        for n in names
+    ):
+        try:
+            matrix = np.asarray(rows, dtype=np.float64)
+        except (TypeError, ValueError):
+            matrix = None  # a string among numbers, or ragged rows: checked below
+        if matrix is not None and matrix.ndim == 2 and matrix.shape[1] == width:
+            return {name: matrix[:, i] for i, name in enumerate(names)}
     for index, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != width:
             size = len(row) if isinstance(row, list) else "no"
@@ -143,15 +153,6 @@ def _rows(rows: list[Any], names: list[str], signature: Signature | None) -> Col
                 f"row #{index} has {size} values but there are {width} columns "
                 f"({', '.join(names)})",
             )
-    if signature is not None and all(
-        (spec := signature.input(n)) is not None and spec.type in ("float", "double") for n in names
-    ):
-        try:
-            matrix = np.asarray(rows, dtype=np.float64)
-        except (TypeError, ValueError):
-            pass  # a string or null among numbers: the column check names it below
-        else:
-            return {name: matrix[:, i] for i, name in enumerate(names)}
     table = np.empty((len(rows), width), dtype=object)
     table[:] = rows
     return {name: _tighten(table[:, i]) for i, name in enumerate(names)}

@@ -96,14 +96,15 @@ def open_sink(artifact_root: str) -> PredictionSink:
 
 @dataclass(frozen=True, slots=True)
 class _Record:
-    request_id: str
+    """One model call's rows: a batch of requests, or a single request."""
+
     at: float
     model: str
     version: str
-    role: str
-    latency_ms: float
     columns: Columns
     output: Any
+    rows: int
+    requests: list[tuple[Any, int, float]]  # (tag, rows, seconds) per request, in row order
     output_names: tuple[str, ...]
 
 
@@ -169,19 +170,40 @@ class PredictionLog:
         output_names: tuple[str, ...] = (),
     ) -> None:
         """Log one answered request (if sampled); returns at once."""
+        self.record_batch(
+            model=model,
+            version=version,
+            columns=columns,
+            output=output,
+            requests=[((request_id, role), rows, latency_ms / 1000)],
+            output_names=output_names,
+        )
+
+    def record_batch(
+        self,
+        *,
+        model: str,
+        version: str,
+        columns: Columns,
+        output: Any,
+        requests: list[tuple[Any, int, float]],
+        output_names: tuple[str, ...] = (),
+    ) -> None:
+        """Log one model call's requests (if sampled); returns at once.
+
+        Args:
+            model: the model name.
+            version: its version.
+            columns: the call's input columns (the requests' rows back to back).
+            output: the call's output, one row per input row.
+            requests: per request in row order: (tag, rows, seconds from arrival to answer),
+                where a tag is `(request_id, role)` or None.
+            output_names: names of a 2-D output's columns.
+        """
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:  # noqa: S311 - sampling, not security
             return
-        record = _Record(
-            request_id,
-            time.time(),
-            model,
-            version,
-            role,
-            latency_ms,
-            columns,
-            output,
-            output_names,
-        )
+        rows = sum(r[1] for r in requests)
+        record = _Record(time.time(), model, version, columns, output, rows, requests, output_names)
         with self._lock:
             if self._pending_rows + rows > self.max_pending_rows:
                 self.dropped_rows += rows
@@ -229,11 +251,7 @@ class PredictionLog:
             name = f"{model}/date={day}/{stamp}-{os.getpid()}-{uuid.uuid4().hex[:12]}.parquet"
             self.sink.write(name, data)
             self.files_written += 1
-            self.written_rows += sum(_rows(r) for r in group)
-
-
-def _rows(record: _Record) -> int:
-    return len(np.asarray(record.output))
+            self.written_rows += sum(r.rows for r in group)
 
 
 def _parquet(records: list[_Record]) -> bytes:
@@ -241,29 +259,41 @@ def _parquet(records: list[_Record]) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    counts = [_rows(r) for r in records]
+    ids: list[str] = []
+    roles: list[str] = []
+    latencies: list[float] = []
+    counts: list[int] = []
+    stamps: list[int] = []
+    for record in records:
+        stamp = int(record.at * 1000)
+        for tag, rows, seconds in record.requests:
+            request_id, role = tag if isinstance(tag, tuple) else ("", "primary")
+            ids.append(request_id)
+            roles.append(role)
+            latencies.append(seconds * 1000)
+            counts.append(rows)
+            stamps.append(stamp)
+    total = sum(counts)
 
-    def repeat(values: list[Any]) -> np.ndarray[Any, Any]:
-        return np.repeat(np.asarray(values, dtype=object), counts)
+    def per_row(values: list[Any], dtype: Any = object) -> np.ndarray[Any, Any]:
+        return np.repeat(np.asarray(values, dtype=dtype), counts)
 
+    first = records[0]
     table: dict[str, Any] = {
-        "request_id": pa.array(repeat([r.request_id for r in records]), pa.string()),
-        "timestamp": pa.array(
-            np.repeat(np.asarray([r.at * 1000 for r in records], dtype="int64"), counts),
-            pa.timestamp("ms", tz="UTC"),
-        ),
-        "model": pa.array(repeat([r.model for r in records]), pa.string()),
-        "version": pa.array(repeat([r.version for r in records]), pa.string()),
-        "role": pa.array(repeat([r.role for r in records]), pa.string()),
-        "latency_ms": np.repeat(np.asarray([r.latency_ms for r in records]), counts),
+        "request_id": pa.array(per_row(ids), pa.string()),
+        "timestamp": pa.array(per_row(stamps, "int64"), pa.timestamp("ms", tz="UTC")),
+        "model": pa.array(np.full(total, first.model, dtype=object), pa.string()),
+        "version": pa.array(np.full(total, first.version, dtype=object), pa.string()),
+        "role": pa.array(per_row(roles), pa.string()),
+        "latency_ms": per_row(latencies, "float64"),
     }
-    for name in records[0].columns:
-        table[f"input.{name}"] = _arrow(np.concatenate([r.columns[name] for r in records]))
-    outputs = np.concatenate([np.asarray(r.output) for r in records])
+    for name in first.columns:
+        table[f"input.{name}"] = _arrow(_concatenate([r.columns[name] for r in records]))
+    outputs = _concatenate([np.asarray(r.output) for r in records])
     if outputs.ndim == 1:
         table["prediction"] = _arrow(outputs)
     else:
-        names = records[0].output_names
+        names = first.output_names
         if len(names) != outputs.shape[1]:
             names = tuple(str(i) for i in range(outputs.shape[1]))
         for index, name in enumerate(names):
@@ -271,6 +301,10 @@ def _parquet(records: list[_Record]) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(pa.table(table), buffer, compression="zstd")
     return buffer.getvalue()
+
+
+def _concatenate(parts: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _arrow(values: np.ndarray[Any, Any]) -> Any:

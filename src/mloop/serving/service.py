@@ -301,7 +301,7 @@ class ModelService:
         if rows == 0:
             raise InvalidInputError("the request has no rows to predict", field="inputs")
         started = time.perf_counter()
-        output = await served.predict(checked, rows)
+        output = await served.predict(checked, rows, tag=(request_id, "primary"))
         latency_s = time.perf_counter() - started
         shadows = self._router.shadows
         if shadows:
@@ -327,7 +327,7 @@ class ModelService:
                 else check_request(request.columns, shadow.signature)
             )
             started = time.perf_counter()
-            output = await shadow.predict(checked, request.rows)
+            output = await shadow.predict(checked, request.rows, tag=(request.request_id, "shadow"))
             latency_s = time.perf_counter() - started
         except MloopError as exc:  # overloaded, or input it cannot take: never hurts the answer
             logger.debug("shadow %s failed: %s", shadow.label, exc)

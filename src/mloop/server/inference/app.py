@@ -133,7 +133,7 @@ class InferenceApp:
 
     def _load(self, resolved: Resolved) -> ServedVersion:
         config = self.config
-        return load_version(
+        served = load_version(
             resolved.fetch(),
             model=resolved.model,
             version=resolved.version,
@@ -143,6 +143,23 @@ class InferenceApp:
             trusted_types=config.trusted_types,
             on_batch=self.metrics.batch_hook(resolved.model, resolved.version),
         )
+        log = self.prediction_log
+        if log is not None:
+            # Once per model call, not per request: the batch's columns are already merged.
+            model, version, names = served.model, served.version, _output_names(served)
+
+            def record(columns: Columns, output: Any, requests: list[Any]) -> None:
+                log.record_batch(
+                    model=model,
+                    version=version,
+                    columns=columns,
+                    output=output,
+                    requests=requests,
+                    output_names=names,
+                )
+
+            served.batcher.on_result = record
+        return served
 
     # -- ASGI ------------------------------------------------------------------------------
 
@@ -322,22 +339,11 @@ class InferenceApp:
         served: ServedVersion,
         request_id: str = "",
     ) -> Any:
-        request_id = request_id or _header(scope, REQUEST_ID) or uuid.uuid4().hex
-        answer = await self.service.predict(columns, served=served, request_id=request_id)
-        log = self.prediction_log
-        if log is not None:
-            version = answer.served
-            log.record(
-                request_id=request_id,
-                model=version.model,
-                version=version.version,
-                columns=answer.columns,
-                output=answer.output,
-                latency_ms=answer.latency_s * 1000,
-                rows=answer.rows,
-                output_names=_output_names(version),
-            )
-        return answer
+        if not request_id:
+            request_id = _header(scope, REQUEST_ID)
+            if not request_id and self.prediction_log is not None:
+                request_id = uuid.uuid4().hex  # only the prediction log needs one
+        return await self.service.predict(columns, served=served, request_id=request_id)
 
     def _shadowed(
         self,
@@ -356,18 +362,6 @@ class InferenceApp:
         labels = (primary.model, primary.version, shadow.version)
         counter.labels(*labels, "true").inc(agreed)
         counter.labels(*labels, "false").inc(request.rows - agreed)
-        if self.prediction_log is not None:
-            self.prediction_log.record(
-                request_id=request.request_id,
-                model=shadow.model,
-                version=shadow.version,
-                columns=columns,
-                output=output,
-                latency_ms=latency_s * 1000,
-                rows=request.rows,
-                role="shadow",
-                output_names=_output_names(shadow),
-            )
 
     def _find(self, name: str, version: str) -> ServedVersion | None:
         """The version an OIP path pins (None: let the router pick).

@@ -52,6 +52,7 @@ def test_counts_draw_n_rows_per_resample_across_blocks() -> None:
 def test_the_interval_is_reproducible_and_brackets_the_improvement() -> None:
     truth, better = _classifier(2000, seed=5)
     rng = np.random.default_rng(9)
+    assert better.probability is not None
     noisy = np.clip(better.probability + rng.normal(0, 0.3, truth.size), 0, 1)
     worse = Predictions((noisy > 0.5).astype(np.int64), noisy)
     args: dict[str, Any] = {"positive": 1, "resamples": 300, "confidence": 0.9, "seed": 4}

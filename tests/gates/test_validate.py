@@ -25,9 +25,26 @@ def test_a_good_model_passes_every_gate_and_the_report_is_stored(world: World) -
             size={"max_mb": 5},
         )
     )
-    validation = validate_version(world.store, "churn/1", policy, actor="ci")
+    steps: list[tuple[str, int, int]] = []
+    validation = validate_version(
+        world.store,
+        "churn/1",
+        policy,
+        actor="ci",
+        progress=lambda step, done, total: steps.append((step, done, total)),
+    )
     report = validation.report
     assert report.passed, report.failures
+    assert [s for s, _, _ in steps[2:]] == [
+        "metrics",
+        "fairness",
+        "drift",
+        "latency",
+        "size",
+        "done",
+    ]
+    assert [d for _, d, _ in steps] == list(range(8))
+    assert {t for _, _, t in steps} == {7}
     assert list(report.statuses()) == ["schema", "metrics", "fairness", "drift", "latency", "size"]
     assert report.gate("metrics").details["overall"]["roc_auc"] > 0.8
     checks = report.gate("metrics").details["checks"]

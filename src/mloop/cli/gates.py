@@ -7,12 +7,15 @@ when one does not, so a CI step fails on a model that is not good enough.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich import box
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from mloop.cli.errors import GATES_FAILED_EXIT_CODE
@@ -39,6 +42,19 @@ def _policy(path: Path | None) -> Policy | None:
     if path is None and DEFAULT_POLICY.is_file():
         path = DEFAULT_POLICY
     return load_policy(path) if path is not None else None
+
+
+@contextmanager
+def _bar(model: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A transient progress bar over the validation's steps (gates)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"validating {model}", total=None)
+
+        def update(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"validating {model}: {step}", completed=done, total=total)
+
+        yield update
 
 
 def gates_table(report: ValidationReport) -> Table:
@@ -86,7 +102,7 @@ def validate(
             f"no policy: pass --policy PATH (or put {DEFAULT_POLICY} in this folder)",
             field="--policy",
         )
-    with console.status(f"validating {model} ...", spinner="dots"):
+    with _bar(model) as progress:
         validation = validate_version(
             get_store(),
             model,
@@ -94,6 +110,7 @@ def validate(
             actor=_actor(),
             alias=alias,
             loader=version_loader(trusted),
+            progress=progress,
         )
     report = validation.report
     if summary_md is not None:
@@ -147,9 +164,16 @@ def promote(
     if parsed is None:
         console.print("[yellow]no policy: no gates checked[/]", highlight=False)
     else:
-        with console.status(f"validating {model} ...", spinner="dots"):
+        with _bar(model) as progress:
             checked = validate_version(
-                store, model, parsed, actor=actor, alias=alias, reuse=True, loader=loader
+                store,
+                model,
+                parsed,
+                actor=actor,
+                alias=alias,
+                reuse=True,
+                loader=loader,
+                progress=progress,
             )
         console.print(gates_table(checked.report))
         if checked.reused:

@@ -25,6 +25,9 @@ from mloop.gates.metrics import metrics_gate
 from mloop.gates.report import GateResult, ValidationReport, clean
 from mloop.gates.schema import schema_gate
 
+Progress = Callable[[str, int, int], None]
+"""Called with the step about to run, the steps done and the steps in all."""
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -82,6 +85,7 @@ def validate_version(
     reuse: bool = False,
     loader: ModelLoader | None = None,
     trusted: bool = False,
+    progress: Progress | None = None,
 ) -> Validation:
     """Evaluate every gate of `policy` on a model version, store and return the report.
 
@@ -96,6 +100,8 @@ def validate_version(
             digest instead of evaluating again, when there is one.
         loader: loads a version's package (default: download it from the store).
         trusted: allow loading pickled models (with the default loader).
+        progress: called as `progress(step, done, total)` before each step (the CLI draws a
+            progress bar with it).
 
     Returns:
         The validation: report, stored row, whether it was reused.
@@ -116,7 +122,7 @@ def validate_version(
     started = time.perf_counter()
     with ExitStack() as stack:
         load = loader or evaluation.store_loader(store, stack, trusted=trusted)
-        gates = _evaluate(store, inputs, policy, load)
+        gates = _evaluate(store, inputs, policy, load, progress)
     report = ValidationReport(
         model=version.name,
         version=version.version,
@@ -185,29 +191,64 @@ class _Evaluated:
     blocker: str | None = None
 
 
-def _evaluate(store: Store, inputs: Inputs, policy: Policy, load: ModelLoader) -> list[GateResult]:
+def _evaluate(
+    store: Store, inputs: Inputs, policy: Policy, load: ModelLoader, progress: Progress | None
+) -> list[GateResult]:
     from mloop.data.loading import load as load_table
 
+    names = [name for name, wanted in _wanted(policy) if wanted]
+    total = len(names) + 2
+    tick = progress or _quiet
+    tick("loading the holdout and the model", 0, total)
     frame = load_table(store, inputs.holdout.uri)
     state = _Evaluated(frame, load(inputs.version))
+    tick("checking the schema and predicting", 1, total)
     fit = schema_gate(frame, state.model.signature, policy)
-    gates = [fit] if policy.schema else []
     _predict(state, policy, fit)
-    planned: list[tuple[str, Callable[[], GateResult]]] = []
-    if policy.metrics:
-        planned.append(("metrics", lambda: _metrics(state, policy)))
-    if policy.champion is not None:
-        planned.append(("champion", lambda: _champion(state, inputs, policy, load)))
-    if policy.fairness is not None:
-        planned.append(("fairness", lambda: _fairness(state, policy)))
-    gates += [_guarded(name, run, blocker=state.blocker) for name, run in planned]
-    if policy.drift is not None:
-        gates.append(_guarded("drift", lambda: _drift(store, state, inputs, policy), blocker=None))
-    gates += _budget_gates(state, policy, fit_blocker=None if fit.passed else state.blocker)
+    runners = _runners(store, state, inputs, policy, load)
+    gates = [fit] if policy.schema else []
+    for done, name in enumerate(names, start=2):
+        tick(name, done, total)
+        run, needs_predictions = runners[name]
+        blocker = state.blocker if needs_predictions else None
+        if name == "latency" and not fit.passed:
+            blocker = state.blocker
+        gates.append(_guarded(name, run, blocker=blocker))
+    tick("done", total, total)
     approval = approval_gate(
         policy.approval, inputs.version, alias=inputs.alias, is_protected=inputs.is_protected
     )
     return [*gates, approval] if approval is not None else gates
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    """No progress display."""
+
+
+def _wanted(policy: Policy) -> list[tuple[str, bool]]:
+    """The gates after `schema`, in evaluation order, and whether the policy names each."""
+    return [
+        ("metrics", bool(policy.metrics)),
+        ("champion", policy.champion is not None),
+        ("fairness", policy.fairness is not None),
+        ("drift", policy.drift is not None),
+        ("latency", policy.latency is not None),
+        ("size", policy.max_size_mb is not None),
+    ]
+
+
+def _runners(
+    store: Store, state: _Evaluated, inputs: Inputs, policy: Policy, load: ModelLoader
+) -> dict[str, tuple[Callable[[], GateResult], bool]]:
+    """Gate name -> (how to run it, whether it needs the holdout's predictions)."""
+    return {
+        "metrics": (lambda: _metrics(state, policy), True),
+        "champion": (lambda: _champion(state, inputs, policy, load), True),
+        "fairness": (lambda: _fairness(state, policy), True),
+        "drift": (lambda: _drift(store, state, inputs, policy), False),
+        "latency": (lambda: _latency(state, policy), False),
+        "size": (lambda: _size(state, policy), False),
+    }
 
 
 def _predict(state: _Evaluated, policy: Policy, fit: GateResult) -> None:
@@ -222,21 +263,17 @@ def _predict(state: _Evaluated, policy: Policy, fit: GateResult) -> None:
         state.blocker = f"the model could not predict the holdout: {exc}"
 
 
-def _budget_gates(
-    state: _Evaluated, policy: Policy, *, fit_blocker: str | None
-) -> list[GateResult]:
-    gates = []
-    latency = policy.latency
-    if latency is not None:
-        names = evaluation.feature_names(state.model, state.frame, policy)
+def _latency(state: _Evaluated, policy: Policy) -> GateResult:
+    if policy.latency is None:  # pragma: no cover - planned only with a latency gate
+        raise RuntimeError("no latency gate")
+    names = evaluation.feature_names(state.model, state.frame, policy)
+    return latency_gate(policy.latency, state.model, state.frame[names])
 
-        def timed() -> GateResult:
-            return latency_gate(latency, state.model, state.frame[names])
 
-        gates.append(_guarded("latency", timed, blocker=fit_blocker))
-    if policy.max_size_mb is not None:
-        gates.append(size_gate(policy.max_size_mb, evaluation.package_size(state.model)))
-    return gates
+def _size(state: _Evaluated, policy: Policy) -> GateResult:
+    if policy.max_size_mb is None:  # pragma: no cover - planned only with a size gate
+        raise RuntimeError("no size gate")
+    return size_gate(policy.max_size_mb, evaluation.package_size(state.model))
 
 
 def _guarded(name: str, run: Callable[[], GateResult], *, blocker: str | None) -> GateResult:

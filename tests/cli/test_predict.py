@@ -91,7 +91,7 @@ def test_missing_column_exits_2_naming_it(cli: CliRunner, tmp_path: Path) -> Non
 def test_the_console_script_off_a_terminal_prints_clean_json_and_text(
     tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
-    """Run as users do, stdout and stderr piped (no terminal): no bar leaks into either."""
+    """Run as users do: piped, no bar leaks into stdout or stderr; on a terminal, only stderr."""
     _champion()
     _rows(2_000).to_csv(tmp_path / "in.csv", index=False)
     env = {**os.environ, **cli_env}
@@ -114,11 +114,23 @@ def test_the_console_script_off_a_terminal_prints_clean_json_and_text(
         timeout=120,
     )
 
+    on_a_terminal = subprocess.run(  # rich treats stderr as a terminal with TTY_COMPATIBLE=1
+        [*command, str(tmp_path / "in.csv"), str(tmp_path / "c.csv"), "--chunk-rows", "500"],
+        capture_output=True,
+        text=True,
+        env={**env, "TTY_COMPATIBLE": "1"},
+        check=False,
+        timeout=120,
+    )
+
     assert as_json.returncode == 0, as_json.stderr
     assert json.loads(as_json.stdout)["rows"] == 2_000
     assert as_json.stderr == ""
     assert as_text.returncode == 0, as_text.stderr
     assert as_text.stdout.startswith("wrote 2,000 predictions to ")
     assert as_text.stderr == ""
+    assert on_a_terminal.returncode == 0, on_a_terminal.stderr
+    assert "predicting" in on_a_terminal.stderr  # the bar, drawn where it belongs
+    assert on_a_terminal.stdout.startswith("wrote 2,000 predictions to ")
     assert pd.read_csv(tmp_path / "a.csv")["customer"].tolist() == _rows(2_000)["customer"].tolist()
     assert len(pd.read_parquet(tmp_path / "b.parquet")) == 2_000

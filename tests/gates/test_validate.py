@@ -121,3 +121,32 @@ def test_a_worse_model_fails_the_margin_with_the_interval(world: World) -> None:
     assert "lower bound" in champion.failures[0]
     # the champion itself passes the same gate: it already holds the alias
     assert validate_version(world.store, "churn/1", policy, actor="ci").report.passed
+
+
+def test_a_regression_policy_checks_errors_and_beats_the_champion_on_rmse(world: World) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    weak = LinearRegression().fit(world.train[["x3"]], world.train["amount"])
+    world.register(weak, ["x3"], name="spend")
+    world.store.registry.set_alias("spend", "champion", 1, actor="ana")
+    strong = LinearRegression().fit(world.train[FEATURES], world.train["amount"])
+    world.register(strong, FEATURES, name="spend")
+    document = policy_document(
+        world.holdout_uri,
+        metrics=[{"metric": "rmse", "max": 0.6}, {"metric": "r2", "min": 0.9}],
+        champion={"resamples": 200, "margin": 1.0},
+    )
+    document.update(label="amount", task="regression", sensitive_attributes=[])
+    report = validate_version(world.store, "spend/2", parse_policy(document), actor="ci").report
+    assert report.passed, report.failures
+    champion = report.gate("champion").details
+    assert (champion["metric"], champion["direction"]) == ("rmse", "lower")
+    assert champion["improvement"] > champion["low"] >= 1.0  # rmse fell by more than 1
+    assert report.gate("metrics").details["overall"]["rmse"] < 0.6
+    # the weak model fails both thresholds, each named with its number
+    weak_report = validate_version(world.store, "spend/1", parse_policy(document), actor="ci")
+    failures = weak_report.report.gate("metrics").failures
+    assert failures[0].startswith("rmse ")
+    assert "> max 0.6" in failures[0]
+    assert failures[1].startswith("r2 ")
+    assert "< min 0.9" in failures[1]

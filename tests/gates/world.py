@@ -36,6 +36,7 @@ def make_frame(rows: int, *, seed: int, shift: float = 0.0) -> pd.DataFrame:
     frame["is_b"] = (frame["group"] == "B").astype(np.float64)
     logit = 2.0 * (frame["x1"] - shift) - 1.5 * frame["x2"] + 0.5 * frame["x3"]
     frame["label"] = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    frame["amount"] = 3.0 * frame["x1"] + frame["x2"] + rng.normal(0.0, 0.5, rows)
     return frame
 
 

@@ -136,8 +136,7 @@ def _rows(rows: list[Any], names: list[str], signature: Signature | None) -> Col
     """Rows of values into columns: one float matrix when every column is floating point."""
     width = len(names)
     if signature is not None and all(
-        (spec := signature.input(n)) is not None and spec.type in ("float", "double")
-        for n in names
+        (spec := signature.input(n)) is not None and spec.type in ("float", "double") for n in names
     ):
         try:
             matrix = np.asarray(rows, dtype=np.float64)

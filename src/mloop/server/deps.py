@@ -12,13 +12,17 @@ from mloop.storage import Store
 ANONYMOUS = "anonymous"
 
 
-def store_of(request: Request) -> Store:
+# The dependencies are `async` though they never wait: FastAPI runs a plain function in the
+# thread pool, a hop that costs more than the rest of a small request.
+
+
+async def store_of(request: Request) -> Store:
     """The store this server process serves."""
     store: Store = request.app.state.store
     return store
 
 
-def config_of(request: Request) -> ServerConfig:
+async def config_of(request: Request) -> ServerConfig:
     """The configuration this server process runs with."""
     config: ServerConfig = request.app.state.config
     return config

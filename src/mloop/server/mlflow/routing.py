@@ -189,8 +189,8 @@ class KeyValue(Message):
     value: str = ""
 
 
-def store_of(request: Request) -> Store:
-    """The store this server process serves."""
+async def store_of(request: Request) -> Store:
+    """The store this server process serves (async: no thread-pool hop to read a field)."""
     store: Store = request.app.state.store
     return store
 

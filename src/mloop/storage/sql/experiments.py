@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +23,10 @@ from mloop.storage.sql.engine import read_transaction, with_retries, write_trans
 
 _experiments = schema.experiments
 _tags = schema.experiment_tags
+
+# Built once: building a statement costs more than running it (the server reads by id often).
+_BY_ID = select(_experiments).where(_experiments.c.experiment_id == bindparam("id"))
+_TAGS_OF_ONE = select(_tags.c.key, _tags.c.value).where(_tags.c.experiment_id == bindparam("id"))
 
 
 class SqlExperimentStore:
@@ -110,12 +114,11 @@ class SqlExperimentStore:
         """
         numeric = validate_experiment_id(experiment_id)
         with read_transaction(self._engine) as conn:
-            row = conn.execute(
-                select(_experiments).where(_experiments.c.experiment_id == numeric)
-            ).one_or_none()
+            row = conn.execute(_BY_ID, {"id": numeric}).one_or_none()
             if row is None:
                 raise ExperimentNotFoundError(experiment_id)
-            return _to_entity(row, _load_tags(conn, [numeric]).get(numeric, {}))
+            tags: dict[str, str] = dict(conn.execute(_TAGS_OF_ONE, {"id": numeric}).all())
+            return _to_entity(row, tags)
 
     def find_by_name(self, name: str) -> Experiment | None:
         """The experiment with this name, or None."""

@@ -19,7 +19,13 @@ from mloop.client.context import (
 )
 from mloop.client.writer import KIND_METRIC, KIND_TAG
 from mloop.entities import Metric, Run, RunStatus, RunTag
-from mloop.errors import ConfigurationError, InvalidStateError, MloopError, RunNotActiveError
+from mloop.errors import (
+    ConfigurationError,
+    InvalidStateError,
+    MloopError,
+    RunNotActiveError,
+    RunNotFoundError,
+)
 from mloop.tracking.artifacts import ArtifactEntry, RunArtifacts
 from mloop.tracking.names import generate_run_name
 
@@ -139,10 +145,11 @@ def start_run(
                 "mloop.end_run() or pass nested=True to start a child run"
             )
         parent = STATE.runs[-1].run_id if nested and STATE.runs else None
+        recorded = False
         if run_id is not None:
             run = _resume(run_id)
         else:
-            run = _create(
+            run, recorded = _create(
                 experiment_id=experiment_id,
                 run_name=run_name,
                 parent=parent,
@@ -156,7 +163,7 @@ def start_run(
         active = ActiveRun(run, sampler=_start_sampler(run.run_id) if sampling else None)
         STATE.runs.append(active)
         STATE.params.setdefault(run.run_id, {})
-    if run_id is None:
+    if run_id is None and not recorded:
         environment().add_done_callback(lambda future: _record_environment(active, future))
     else:
         active.environment_recorded.set()
@@ -165,19 +172,45 @@ def start_run(
 
 def _create(
     *, experiment_id: str | None, run_name: str | None, parent: str | None, tags: dict[str, str]
-) -> Run:
+) -> tuple[Run, bool]:
+    """Create a run; also return whether its environment was recorded with it.
+
+    Once this process has recorded its environment's files in one run, later runs get the
+    environment tags and a link to those files in their create call (one transaction, one
+    request), instead of queued tags and stored files.
+    """
     from mloop.client.experiments import current_experiment_id
     from mloop.entities.validation import validate_key, validate_tag_value
     from mloop.tracking.environment import current_user
 
-    clean = [RunTag(validate_key(k, kind="tag"), validate_tag_value(k, v)) for k, v in tags.items()]
-    return get_store().runs.create(
-        experiment_id or current_experiment_id(),
-        run_name=run_name or generate_run_name(),
+    clean = {validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in tags.items()}
+    store = get_store()
+    experiment = experiment_id or current_experiment_id()
+    name = run_name or generate_run_name()
+    source, env = STATE.environment_run, environment()
+    if source is not None and env.done() and env.exception() is None:
+        env_tags = {key: value[:8000] for key, value in env.result().as_tags().items()}
+        try:
+            run = store.runs.create(
+                experiment,
+                run_name=name,
+                user_id=current_user(),
+                parent_run_id=parent,
+                tags=[RunTag(k, v) for k, v in (env_tags | clean).items()],
+                share_artifacts=(source, "environment"),
+            )
+            return run, True
+        except RunNotFoundError:
+            # The run holding the files is gone (purged): record them again with this run.
+            STATE.environment_run = None
+    run = store.runs.create(
+        experiment,
+        run_name=name,
         user_id=current_user(),
         parent_run_id=parent,
-        tags=clean,
+        tags=[RunTag(k, v) for k, v in clean.items()],
     )
+    return run, False
 
 
 def _resume(run_id: str) -> Run:
@@ -212,7 +245,11 @@ def _record_environment(active: ActiveRun, future: Future[Environment]) -> None:
         queue = get_queue()
         for key, value in env.as_tags().items():
             queue.put(active.run_id, KIND_TAG, RunTag(key, value[:8000]))
+        store = get_store()
         _store_environment(active.run_id, env)
+        with STATE.lock:
+            if STATE.store is store:  # not re-pointed meanwhile
+                STATE.environment_run = active.run_id
     except (MloopError, OSError):
         # The environment is a convenience: failing to record it must not fail the run; the
         # missing tags show it.
@@ -263,18 +300,13 @@ def end_run(
         active = STATE.runs.pop()
     active.stop_sampling()
     active.environment_recorded.wait(_ENVIRONMENT_WAIT_S)
-    queue = get_queue()
     if error is not None:
         _record_error(active, error)
-    pending: MloopError | None = None
     try:
-        queue.flush()
-    except MloopError as exc:
-        pending = exc
-    get_store().runs.update(active.run_id, status=RunStatus(status))
-    STATE.params.pop(active.run_id, None)
-    if pending is not None:
-        raise pending
+        # Everything queued and the end status in one store call: acknowledged when it returns.
+        get_queue().end_run(active.run_id, RunStatus(status))
+    finally:
+        STATE.params.pop(active.run_id, None)
 
 
 def _record_error(active: ActiveRun, error: BaseException) -> None:

@@ -39,6 +39,9 @@ class ClientState:
     experiment_id: str | None = None
     runs: list[ActiveRun] = field(default_factory=list)
     environment: Future[Environment] | None = None
+    # A run of the current store whose `environment/` files this process recorded: later runs
+    # link them by digest at creation instead of storing them again.
+    environment_run: str | None = None
     params: dict[str, dict[str, str]] = field(default_factory=dict)
     uncaught: BaseException | None = None
     settings: Settings | None = None
@@ -145,6 +148,7 @@ def close_store() -> None:
             STATE.store = None
             STATE.queue = None
             STATE.settings = None
+            STATE.environment_run = None
             STATE.params.clear()
 
 

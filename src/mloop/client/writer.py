@@ -8,10 +8,11 @@ nothing is ever dropped. A failed write is kept and raised on the caller's next 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mloop.entities import Metric, Param, RunTag
+from mloop.entities import Metric, Param, RunStatus, RunTag
 from mloop.errors import MloopError, ParamConflictError, StorageError
 from mloop.storage import RunStore
 
@@ -22,6 +23,8 @@ KIND_TAG = 2
 DEFAULT_CAPACITY = 200_000
 DEFAULT_BATCH_SIZE = 20_000
 DEFAULT_LINGER_S = 0.05
+# Empty looks (one per linger period) before the writer sleeps until an item wakes it.
+_IDLE_LOOKS = 20
 
 Item = tuple[str, int, Any]
 
@@ -56,6 +59,13 @@ class WriteQueue:
         self._errors: list[MloopError] = []
         self._thread: threading.Thread | None = None
         self._closing = False
+        # Callers ending a run write the queue themselves: while one does, the writer thread
+        # takes nothing, and only one batch is ever being written at a time.
+        self._paused = 0
+        self._writing = False
+        # Who waits on `_cond`: the writer on an empty queue, callers on a full one.
+        self._idle = False
+        self._room_waiters = 0
 
     def put(self, run_id: str, kind: int, item: Metric | Param | RunTag) -> None:
         """Queue one item; waits while the queue is full.
@@ -67,12 +77,17 @@ class WriteQueue:
         with self._cond:
             while len(self._items) >= self._capacity:
                 self._cond.notify_all()
-                self._cond.wait()
+                self._room_waiters += 1
+                try:
+                    self._cond.wait()
+                finally:
+                    self._room_waiters -= 1
             self._items.append((run_id, kind, item))
             self._enqueued += 1
-            if len(self._items) == 1 or len(self._items) >= self._batch_size:
-                if self._thread is None:
-                    self._start()
+            if self._thread is None:
+                self._start()
+            elif self._idle or len(self._items) == self._batch_size:
+                self._idle = False  # woken once, not by every item until it runs
                 self._cond.notify_all()
             if self._errors:
                 self._raise_errors()
@@ -107,6 +122,48 @@ class WriteQueue:
                     "unreachable or locked"
                 )
 
+    def end_run(self, run_id: str, status: RunStatus, *, end_time_ms: int | None = None) -> None:
+        """Write everything queued, and end `run_id` with its last items in one store call.
+
+        The caller's thread does the writing (no hand-over to the writer thread): the run's
+        items go with its end status in one `finish` (one transaction), other runs' items in
+        their own batches. When it returns, everything queued before it and the run's end are
+        stored: this is the acknowledgement `flush` gives.
+
+        Raises:
+            MloopError: a write failed (this one or an earlier one). The run is ended even when
+                its last items failed, unless the store itself failed.
+        """
+        with self._cond:
+            # Pausing needs no notify: the writer checks before it takes anything.
+            self._paused += 1
+            try:
+                self._cond.wait_for(lambda: not self._writing)
+            except BaseException:
+                self._paused -= 1
+                raise
+            self._writing = True
+            batch, self._items = self._items, []
+            if self._room_waiters:
+                self._cond.notify_all()
+        errors: list[MloopError] = []
+        try:
+            mine = [item for item in batch if item[0] == run_id]
+            others = [item for item in batch if item[0] != run_id] if len(mine) < len(batch) else []
+            errors.extend(write_batch(self._store, others))
+            _finish_run(self._store, run_id, mine, (status, end_time_ms), errors.append)
+        finally:
+            with self._cond:
+                self._errors.extend(errors)
+                self._written += len(batch)
+                self._writing = False
+                self._paused -= 1
+                if self._flushing or self._paused or (self._items and not self._idle):
+                    # Flushers, other runs' ends, or a writer that skipped items it found
+                    # while this one wrote.
+                    self._cond.notify_all()
+        self.check()
+
     def check(self) -> None:
         """Raise a pending write error, if any.
 
@@ -127,10 +184,13 @@ class WriteQueue:
         """In a forked child: start empty, with fresh locks; the parent writes its own items."""
         self._cond = threading.Condition()
         self._items = []
-        self._enqueued = self._written = self._flushing = 0
+        self._enqueued = self._written = self._flushing = self._paused = 0
         self._errors = []
         self._thread = None
         self._closing = False
+        self._writing = False
+        self._idle = False
+        self._room_waiters = 0
 
     def _raise_errors(self) -> None:
         errors, self._errors = self._errors, []
@@ -159,22 +219,58 @@ class WriteQueue:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout=5)
 
+    def _ready(self) -> bool:
+        return bool(self._items) and not self._paused and not self._writing
+
     def _take(self) -> list[Item] | None:
+        """The next batch, once it is due; None when the queue is closed and empty.
+
+        A batch is due when it is full, when someone flushes, or when its first item has
+        waited about `linger_s`: a training loop logs steadily, so a short wait makes far
+        fewer, larger transactions. The writer looks at the queue once per linger period, and
+        sleeps until woken only after a second of empty looks, so logging calls rarely wake
+        it: waking a thread costs the caller a GIL hand-over, which under load costs more than
+        the call itself.
+        """
         with self._cond:
-            self._cond.wait_for(lambda: bool(self._items) or self._closing)
-            if not self._items:
-                self._thread = None
-                return None
-            if len(self._items) < self._batch_size and not self._flushing:
-                # Linger: a training loop logs steadily, so a short wait makes far fewer,
-                # larger transactions.
-                self._cond.wait_for(
-                    lambda: len(self._items) >= self._batch_size or self._flushing > 0,
-                    timeout=self._linger_s,
+            deadline: float | None = None
+            empty_looks = 0
+            while True:
+                if not self._items:
+                    if self._closing:
+                        self._thread = None
+                        return None
+                    deadline = None
+                    empty_looks += 1
+                    if empty_looks <= _IDLE_LOOKS:
+                        # While runs come and go, look every linger period rather than be
+                        # woken by every first item.
+                        self._cond.wait(self._linger_s)
+                    else:
+                        self._idle = True
+                        self._cond.wait()  # `put` wakes an idle writer
+                        self._idle = False  # also when woken by something else
+                        empty_looks = 0  # woken: logging has started again
+                    continue
+                empty_looks = 0
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self._linger_s
+                due = (
+                    now >= deadline
+                    or self._flushing > 0
+                    or self._closing
+                    or len(self._items) >= self._batch_size
                 )
+                if due and self._ready():
+                    break
+                # Not due yet, or a run's end is writing: look again at the linger's end.
+                self._cond.wait(max(deadline - now, 0.001) if not due else self._linger_s)
             batch = self._items[: self._batch_size]
             del self._items[: self._batch_size]
-            self._cond.notify_all()  # wake callers waiting for room
+            self._writing = True
+            if self._room_waiters:
+                self._cond.notify_all()
             return batch
 
     def _loop(self) -> None:
@@ -182,11 +278,15 @@ class WriteQueue:
             batch = self._take()
             if batch is None:
                 return
-            errors = write_batch(self._store, batch)
-            with self._cond:
-                self._errors.extend(errors)
-                self._written += len(batch)
-                self._cond.notify_all()
+            errors: list[MloopError] = []
+            try:
+                errors = write_batch(self._store, batch)
+            finally:
+                with self._cond:
+                    self._errors.extend(errors)
+                    self._written += len(batch)
+                    self._writing = False
+                    self._cond.notify_all()
 
 
 def write_batch(store: RunStore, batch: Sequence[Item]) -> list[MloopError]:
@@ -202,6 +302,50 @@ def write_batch(store: RunStore, batch: Sequence[Item]) -> list[MloopError]:
     for run_id, (metrics, params, tags) in by_run.items():
         _write_run(store, run_id, (metrics, params, tags), errors.append)
     return errors
+
+
+def _finish_run(
+    store: RunStore,
+    run_id: str,
+    items: Sequence[Item],
+    end: tuple[RunStatus, int | None],
+    report: Callable[[MloopError], None],
+) -> None:
+    """End a run with its last items in one `finish`; a param conflict drops only that param.
+
+    When the items fail for another reason (reported), the run is still ended without them.
+    """
+    parts: tuple[list[Metric], list[Param], list[RunTag]] = ([], [], [])
+    for _, kind, item in items:
+        parts[kind].append(item)
+    metrics, params, tags = parts
+    status, end_time_ms = end
+    while True:
+        try:
+            store.finish(
+                run_id,
+                status=status,
+                end_time_ms=end_time_ms,
+                metrics=metrics,
+                params=params,
+                tags=tags,
+            )
+            return
+        except ParamConflictError as exc:
+            report(exc)
+            params = [p for p in params if p.key != exc.key]
+        except MloopError as exc:
+            if not (metrics or params or tags):
+                raise
+            report(exc)
+            metrics, params, tags = [], [], []
+        except Exception as exc:
+            if not (metrics or params or tags):
+                raise
+            error = StorageError(f"writing to run {run_id} failed: {exc!r}")
+            error.__cause__ = exc
+            report(error)
+            metrics, params, tags = [], [], []
 
 
 def _write_run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from mloop.entities.runs import RunStatus
 from mloop.errors import InvalidInputError
 
 MAX_KEY_LENGTH = 250
@@ -198,6 +199,23 @@ def validate_run_id(run_id: object) -> str:
             f"run id must be 32 lowercase hex characters, got {run_id!r}", field="run_id"
         )
     return run_id
+
+
+def validate_end_status(status: object) -> RunStatus:
+    """Check the status a run ends with: FINISHED, FAILED or KILLED.
+
+    Raises:
+        InvalidInputError: it is another status, or none.
+    """
+    try:
+        final = RunStatus(status) if isinstance(status, str) else None
+    except ValueError:
+        final = None
+    if final is None or not final.is_terminal:
+        raise InvalidInputError(
+            f"a run ends FINISHED, FAILED or KILLED, not {status!r}", field="status"
+        )
+    return final
 
 
 def validate_experiment_id(experiment_id: object) -> int:

@@ -22,7 +22,8 @@ names any, else against the global role. A request names experiments by (`scope_
   (`/mlflow-artifacts/artifacts/{id}/...`, with the run id after it for run artifacts);
 - `experiment_id` / `experiment_ids` in the query string or the JSON body;
 - a run id in the path (`/runs/{run_id}`), or `run_id` / `run_uuid` in the query string or the
-  JSON body: the run's experiment;
+  JSON body (also `share_artifacts_run_id`, a run whose files a new run links): the run's
+  experiment;
 - `experiment_name` in the query string or JSON body (MLflow's get-by-name), or `name` in the
   query of `/experiments/by-name`: that experiment;
 - an MLflow 3 logged model id (`m-<32 hex>`) in the path (`/logged-models/{id}`) or `model_id`
@@ -179,7 +180,7 @@ def _collect(scope: Scope, pairs: Iterable[tuple[str, str]]) -> None:
     for key, value in pairs:
         if key in ("experiment_id", "experiment_ids"):
             scope.experiment_ids.add(value)
-        elif key in ("run_id", "run_uuid"):
+        elif key in ("run_id", "run_uuid", "share_artifacts_run_id"):
             scope.run_ids.add(value)
         elif key == "experiment_name":
             scope.experiment_names.add(value)

@@ -38,6 +38,12 @@ class RunCreate(ApiModel):
     user_id: Annotated[str, Field(max_length=256)] = ""
     parent_run_id: RunId | None = None
     tags: Annotated[list[TagIn], Field(max_length=MAX_BATCH_TAGS)] = Field(default_factory=list)
+    share_artifacts_run_id: RunId | None = Field(
+        default=None,
+        description="Link this run's files under `share_artifacts_folder` into the new run, "
+        "by digest (the client's environment files, uploaded once per process).",
+    )
+    share_artifacts_folder: Annotated[str, Field(min_length=1, max_length=1000)] = "environment"
 
 
 class RunUpdate(ApiModel):
@@ -74,6 +80,13 @@ class BatchIn(ApiModel):
         default_factory=list
     )
     tags: Annotated[list[TagIn], Field(max_length=MAX_BATCH_TAGS)] = Field(default_factory=list)
+
+
+class FinishIn(BatchIn):
+    """A run's last batch and its end, written in one transaction."""
+
+    status: RunStatus = Field(description="FINISHED, FAILED or KILLED.")
+    end_time_ms: Millis | None = None
 
 
 class InputsIn(ApiModel):

@@ -64,6 +64,7 @@ class ExperimentStore(Protocol):
     def delete(self, experiment_id: str) -> None: ...
     def restore(self, experiment_id: str) -> None: ...
     def set_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+    def delete_tag(self, experiment_id: str, key: str) -> None: ...
 
 
 class RunStore(Protocol):
@@ -79,6 +80,7 @@ class RunStore(Protocol):
         user_id: str = "",
         parent_run_id: str | None = None,
         tags: Sequence[RunTag] = (),
+        share_artifacts: tuple[str, str] | None = None,
     ) -> Run: ...
     def get(self, run_id: str) -> Run: ...
     def update(
@@ -93,6 +95,16 @@ class RunStore(Protocol):
         self,
         run_id: str,
         *,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None: ...
+    def finish(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        end_time_ms: int | None = None,
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
@@ -149,6 +161,7 @@ class ModelRegistryStore(Protocol):
     def get_model(self, name: str) -> RegisteredModel: ...
     def find_model(self, name: str) -> RegisteredModel | None: ...
     def update_model(self, name: str, *, actor: str, description: str) -> RegisteredModel: ...
+    def rename_model(self, name: str, new_name: str, *, actor: str) -> RegisteredModel: ...
     def delete_model(self, name: str, *, actor: str, force: bool = False) -> None: ...
     def search_models(
         self,

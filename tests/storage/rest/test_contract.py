@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tests.storage.sql import test_batches, test_experiments, test_runs, test_search
+from tests.storage.sql import (
+    test_batches,
+    test_experiments,
+    test_run_finish,
+    test_runs,
+    test_search,
+)
 
 _TAKEN: dict[ModuleType, list[str]] = {
     test_experiments: [
@@ -58,6 +64,22 @@ _TAKEN: dict[ModuleType, list[str]] = {
         "test_search_refuses_max_results_out_of_bounds",
         "test_search_refuses_malformed_experiment_ids",
         "test_search_reports_latest_metric_values",
+    ],
+    test_run_finish: [
+        "test_finish_writes_the_last_batch_and_ends_the_run",
+        "test_finish_without_a_batch_only_ends_the_run_now",
+        "test_finishing_twice_with_the_same_batch_stores_it_once",
+        "test_finish_refuses_a_status_that_does_not_end_a_run",
+        "test_a_param_conflict_writes_nothing_and_leaves_the_run_running",
+        "test_finish_of_an_unknown_run_raises_not_found",
+        "test_a_deleted_run_can_end_but_takes_no_last_batch",
+        "test_finish_takes_a_batch_past_one_requests_limits",
+        "test_finish_checks_keys_and_values_and_writes_nothing",
+        "test_a_new_run_shares_another_runs_files_by_digest",
+        "test_sharing_a_folder_with_wildcard_characters_matches_it_literally",
+        "test_sharing_from_an_unknown_run_creates_nothing",
+        "test_sharing_a_run_without_such_files_links_nothing",
+        "test_sharing_the_root_or_outside_it_is_refused",
     ],
     test_batches: [
         "run_id",

@@ -13,6 +13,7 @@ from mloop.server.deps import StoreDep
 from mloop.server.schemas import ERROR_RESPONSES, Key, RunId, TagIn, encode_float
 from mloop.server.schemas_runs import (
     BatchIn,
+    FinishIn,
     InputsIn,
     MetricColumnsOut,
     MetricHistoryOut,
@@ -40,6 +41,20 @@ def log_batch(run_id: RunPath, body: BatchIn, store: StoreDep) -> Response:
     """Write metrics, params and tags in one transaction (re-sending a batch is a no-op)."""
     store.runs.log_batch(
         run_id,
+        metrics=_metrics(body.metrics),
+        params=[Param(p.key, p.value) for p in body.params],
+        tags=[RunTag(t.key, t.value) for t in body.tags],
+    )
+    return Response(status_code=_NO_CONTENT)
+
+
+@router.post("/finish", status_code=_NO_CONTENT)
+def finish_run(run_id: RunPath, body: FinishIn, store: StoreDep) -> Response:
+    """Write the run's last batch and end it (status and end time) in one transaction."""
+    store.runs.finish(
+        run_id,
+        status=body.status,
+        end_time_ms=body.end_time_ms,
         metrics=_metrics(body.metrics),
         params=[Param(p.key, p.value) for p in body.params],
         tags=[RunTag(t.key, t.value) for t in body.tags],

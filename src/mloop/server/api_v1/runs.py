@@ -35,6 +35,11 @@ def create_run(body: RunCreate, store: StoreDep, request: Request) -> RunOut:
         user_id=authenticated_name(request) or body.user_id,
         parent_run_id=body.parent_run_id,
         tags=[RunTag(t.key, t.value) for t in body.tags],
+        share_artifacts=(
+            None
+            if body.share_artifacts_run_id is None
+            else (body.share_artifacts_run_id, body.share_artifacts_folder)
+        ),
     )
     return from_run(run)
 

@@ -20,6 +20,7 @@ from mloop.entities.validation import (
     MAX_BATCH_METRICS,
     MAX_BATCH_PARAMS,
     MAX_BATCH_TAGS,
+    validate_end_status,
     validate_run_id,
 )
 from mloop.storage.rest import codec
@@ -48,14 +49,19 @@ class RestRunStore:
         user_id: str = "",
         parent_run_id: str | None = None,
         tags: Sequence[RunTag] = (),
+        share_artifacts: tuple[str, str] | None = None,
     ) -> Run:
         """Create a run; the id is chosen here so a retried request cannot create two.
 
+        `share_artifacts` (run id, folder) links that run's files under the folder into the new
+        run on the server, by digest: nothing is uploaded again (see `SqlRunStore.create`).
+
         Raises:
             ExperimentNotFoundError: the experiment does not exist or is deleted.
-            InvalidInputError: the run id or name is malformed.
+            InvalidInputError: the run id, name or shared folder is malformed.
+            RunNotFoundError: the run named by `share_artifacts` does not exist.
         """
-        body = {
+        body: dict[str, Any] = {
             "experiment_id": experiment_id,
             "run_id": run_id if run_id is not None else uuid.uuid4().hex,
             "run_name": run_name,
@@ -64,6 +70,8 @@ class RestRunStore:
             "parent_run_id": parent_run_id,
             "tags": [{"key": t.key, "value": t.value} for t in tags],
         }
+        if share_artifacts is not None:
+            body["share_artifacts_run_id"], body["share_artifacts_folder"] = share_artifacts
         return codec.run(self._http.request("POST", _BASE, body=body))
 
     def get(self, run_id: str) -> Run:
@@ -118,6 +126,36 @@ class RestRunStore:
         path = f"{_path(run_id)}/batch"
         for part in _split(metrics, params, tags):
             self._http.request("POST", path, body=codec.batch(*part))
+
+    def finish(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        end_time_ms: int | None = None,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """End a run with its last batch in one request (one transaction on the server).
+
+        A batch past the server's per-request limits sends its first parts as batches; the
+        last part goes with the end status.
+
+        Raises:
+            RunNotFoundError: no such run.
+            RunNotActiveError: the run is deleted and the batch is not empty.
+            ParamConflictError: a param exists with another value.
+            InvalidInputError: the status is not terminal.
+        """
+        final = validate_end_status(status)
+        parts = list(_split(metrics, params, tags)) or [((), (), ())]
+        for part in parts[:-1]:
+            self._http.request("POST", f"{_path(run_id)}/batch", body=codec.batch(*part))
+        body = codec.batch(*parts[-1])
+        body["status"] = final.value
+        body["end_time_ms"] = end_time_ms
+        self._http.request("POST", f"{_path(run_id)}/finish", body=body)
 
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
         """Record datasets a run consumed.

@@ -11,14 +11,23 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, tuple_
+from sqlalchemy import BigInteger, Engine, String, bindparam, select, tuple_
 from sqlalchemy.engine import Connection
 
-from mloop.entities import Metric, Param, RunInput, RunTag
-from mloop.errors import ParamConflictError, RunNotActiveError
+from mloop.artifacts.paths import clean_relative_path
+from mloop.entities import Metric, Param, RunInput, RunStatus, RunTag
+from mloop.entities.clock import now_ms
+from mloop.entities.validation import validate_end_status, validate_run_id
+from mloop.errors import (
+    InvalidInputError,
+    ParamConflictError,
+    RunNotActiveError,
+    RunNotFoundError,
+)
 from mloop.storage import metric_chunks
 from mloop.storage.sql import schema
 from mloop.storage.sql.dialect import insert_ignore, upsert
+from mloop.storage.sql.schema_artifacts import artifact_manifests
 
 _runs = schema.runs
 _params = schema.params
@@ -47,6 +56,76 @@ def lookup_run(conn: Connection, run_uuid: str, *, allow_deleted: bool = False) 
     if stage != "active" and not allow_deleted:
         raise RunNotActiveError(run_uuid, "deleted")
     return int(pk)
+
+
+def end_values(status: RunStatus | str, end_time_ms: int | None) -> dict[str, Any]:
+    """The column values that end a run: a terminal status and its end time (default now).
+
+    Raises:
+        InvalidInputError: the status is not FINISHED, FAILED or KILLED.
+    """
+    final = validate_end_status(status)
+    return {"status": final.value, "end_time": end_time_ms if end_time_ms is not None else now_ms()}
+
+
+def check_shared_folder(run_id: str, folder: str) -> tuple[str, str]:
+    """Check a `(run id, folder)` whose artifact files a new run shares; returns them clean.
+
+    Raises:
+        InvalidInputError: the run id is malformed, or the folder is the root or escapes it.
+    """
+    clean = str(clean_relative_path(folder))
+    if clean == ".":
+        raise InvalidInputError(
+            "name the folder of artifacts to share (e.g. 'environment'), not the root",
+            field="folder",
+        )
+    return validate_run_id(run_id), clean
+
+
+_manifest = artifact_manifests
+_LINK_ARTIFACTS = (
+    _manifest.insert()
+    .from_select(
+        ["owner_id", "path", "digest", "size", "creation_time"],
+        select(
+            bindparam("owner_id", type_=String),
+            _manifest.c.path,
+            _manifest.c.digest,
+            _manifest.c.size,
+            bindparam("now", type_=BigInteger),
+        ).where(
+            _manifest.c.owner_id == bindparam("source"),
+            _manifest.c.path.like(bindparam("pattern"), escape="!"),
+        ),
+    )
+    .returning(_manifest.c.path)
+)
+
+
+def link_artifacts(conn: Connection, run_uuid: str, source: str, folder: str) -> None:
+    """Give a new run the manifest rows of `source`'s files under `folder` (same blobs).
+
+    Raises:
+        RunNotFoundError: `source` does not exist.
+    """
+    escaped = folder.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    # Counted from RETURNING: an INSERT's rowcount is not kept by every driver (psycopg: -1).
+    linked = len(
+        conn.execute(
+            _LINK_ARTIFACTS,
+            {"owner_id": run_uuid, "now": now_ms(), "source": source, "pattern": f"{escaped}/%"},
+        ).all()
+    )
+    # Checked only when nothing was linked: the usual case costs one statement.
+    if linked == 0 and lookup_run(conn, source, allow_deleted=True) is None:
+        raise RunNotFoundError(source)
+
+
+# Built once: constructing a statement costs more than running it for a small batch.
+_EXISTING_PARAMS = select(_params.c.key, _params.c.value).where(
+    _params.c.run_id == bindparam("run_id"), _params.c.key.in_(bindparam("keys", expanding=True))
+)
 
 
 class BatchWriter:
@@ -113,11 +192,7 @@ class BatchWriter:
         for p in params:
             if wanted.setdefault(p.key, p.value) != p.value:
                 raise ParamConflictError(run_uuid, p.key, wanted[p.key], p.value)
-        existing = conn.execute(
-            select(_params.c.key, _params.c.value).where(
-                _params.c.run_id == run_pk, _params.c.key.in_(list(wanted))
-            )
-        ).all()
+        existing = conn.execute(_EXISTING_PARAMS, {"run_id": run_pk, "keys": list(wanted)}).all()
         for key, old in existing:
             if old != wanted[key]:
                 raise ParamConflictError(run_uuid, key, old, wanted[key])

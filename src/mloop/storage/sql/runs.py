@@ -31,11 +31,23 @@ from mloop.entities.validation import (
     validate_tag_value,
     validate_text,
 )
-from mloop.errors import ExperimentNotFoundError, InvalidInputError, RunNotFoundError
+from mloop.errors import (
+    ExperimentNotFoundError,
+    InvalidInputError,
+    RunNotActiveError,
+    RunNotFoundError,
+)
 from mloop.storage.search.parser import parse_filter, parse_order_by
 from mloop.storage.sql import history, schema
 from mloop.storage.sql.audit import append_event
-from mloop.storage.sql.batches import BatchWriter, lookup_run
+from mloop.storage.sql.batches import (
+    BatchWriter,
+    check_shared_folder,
+    end_values,
+    link_artifacts,
+    lookup_run,
+)
+from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.search import (
     compile_filter,
@@ -80,12 +92,26 @@ class SqlRunStore:
         user_id: str = "",
         parent_run_id: str | None = None,
         tags: Sequence[RunTag] = (),
+        share_artifacts: tuple[str, str] | None = None,
     ) -> Run:
         """Create a run, or return it unchanged when a run with this id exists (a retry).
 
+        Args:
+            experiment_id: the experiment.
+            run_id: a client-chosen id (32 hex); a new one when omitted.
+            run_name: the run's name.
+            start_time_ms: when it started (default now).
+            user_id: who runs it.
+            parent_run_id: the parent of a nested run.
+            tags: tags set in the same transaction.
+            share_artifacts: `(run id, folder)`: the new run's artifacts get that run's files
+                under the folder, by digest (no bytes are copied), in the same transaction.
+                The client links the environment files it recorded once per process this way.
+
         Raises:
             ExperimentNotFoundError: the experiment does not exist or is deleted.
-            InvalidInputError: the run id or name is malformed.
+            InvalidInputError: the run id, name or shared folder is malformed.
+            RunNotFoundError: the run named by `share_artifacts` does not exist.
         """
         run_uuid = validate_run_id(run_id) if run_id is not None else uuid.uuid4().hex
         validate_name(run_name, kind="run")
@@ -93,6 +119,7 @@ class SqlRunStore:
         if parent_run_id is not None:
             validate_run_id(parent_run_id)
         experiment_pk = validate_experiment_id(experiment_id)
+        shared = None if share_artifacts is None else check_shared_folder(*share_artifacts)
 
         start = start_time_ms if start_time_ms is not None else now_ms()
 
@@ -103,11 +130,9 @@ class SqlRunStore:
                 ).scalar_one_or_none()
                 if location is None:
                     raise ExperimentNotFoundError(experiment_id)
-                if lookup_run(conn, run_uuid, allow_deleted=True) is not None:
-                    return None  # a retry of a create that committed: read it back below
                 uri = f"{location.rstrip('/')}/{run_uuid}/artifacts"
                 pk = conn.execute(
-                    _INSERT_RUN,
+                    _insert_run(conn),
                     {
                         "run_uuid": run_uuid,
                         "experiment_id": experiment_pk,
@@ -121,8 +146,12 @@ class SqlRunStore:
                         "user_id": user_id,
                         "parent_run_uuid": parent_run_id,
                     },
-                ).scalar_one()
+                ).scalar_one_or_none()
+                if pk is None:
+                    return None  # a retry of a create that committed: read it back below
                 self._writer.write(conn, int(pk), run_uuid, tags=tags)
+                if shared is not None:
+                    link_artifacts(conn, run_uuid, *shared)
             return Run(
                 run_id=run_uuid,
                 experiment_id=str(experiment_pk),
@@ -215,6 +244,55 @@ class SqlRunStore:
                 )
 
         self._writer.remember_keys(with_retries(run, what=f"logging to run {run_id}"))
+
+    def finish(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus,
+        end_time_ms: int | None = None,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """End a run: write its last batch and set its end status and time in one transaction.
+
+        Either both are stored or neither is, so a client acknowledges the end of a run with a
+        single commit. Re-sending the same call is harmless.
+
+        Args:
+            run_id: the run.
+            status: FINISHED, FAILED or KILLED.
+            end_time_ms: when it ended (default now).
+            metrics: the last metric points.
+            params: the last params.
+            tags: the last tags.
+
+        Raises:
+            RunNotFoundError: no such run.
+            RunNotActiveError: the run is deleted and the batch is not empty (a deleted run
+                can still be ended with an empty batch, as with `update`).
+            ParamConflictError: a param exists with another value; nothing is written.
+            InvalidInputError: the status is not terminal, or a key or value is malformed.
+        """
+        end = {f"b_{k}": v for k, v in end_values(status, end_time_ms).items()}
+        validate_run_id(run_id)
+        _validate_batch(metrics, params, tags)
+        has_batch = bool(metrics or params or tags)
+
+        def run() -> dict[str, int]:
+            with write_transaction(self._engine) as conn:
+                # Ending first finds the run too: one statement fewer than a lookup.
+                row = conn.execute(_END_RUN, {"b_run_uuid": run_id, **end}).one_or_none()
+                if row is None:
+                    raise RunNotFoundError(run_id)
+                if has_batch and row.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                    raise RunNotActiveError(run_id, "deleted")  # rolls the end back too
+                return self._writer.write(
+                    conn, int(row.id), run_id, metrics=metrics, params=params, tags=tags
+                )
+
+        self._writer.remember_keys(with_retries(run, what=f"ending run {run_id}"))
 
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:
         """Record datasets a run consumed; recording the same one again is a no-op.
@@ -420,7 +498,23 @@ _ACTIVE_EXPERIMENT_LOCATION = select(_experiments.c.artifact_location).where(
     _experiments.c.experiment_id == bindparam("experiment_id"),
     _experiments.c.lifecycle_stage == "active",
 )
-_INSERT_RUN = _runs.insert().returning(_runs.c.id)
+_INSERT_RUN: dict[str, Any] = {}
+
+
+def _insert_run(conn: Connection) -> Any:
+    """Insert a run unless its id exists (a retried create), returning its key when inserted."""
+    stmt = _INSERT_RUN.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _INSERT_RUN[conn.dialect.name] = insert_ignore(conn, _runs).returning(_runs.c.id)
+    return stmt
+
+
+_END_RUN = (
+    update(_runs)
+    .where(_runs.c.run_uuid == bindparam("b_run_uuid"))
+    .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
+    .returning(_runs.c.id, _runs.c.lifecycle_stage)
+)
 
 
 def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:

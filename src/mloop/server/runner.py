@@ -212,6 +212,9 @@ def _serve_many(
     # With fork, the app (routes, schemas, the store's schema check) is built once here and
     # inherited by every worker instead of being built by each: most of the start-up time.
     app = (app_factory() if app_factory is not None else _build_app(config)) if forking else None
+    if forking:
+        # Load uvicorn (loop, HTTP parser, protocols) once here rather than in every worker.
+        uvicorn_config(app, log_level=log_level).load()
     # Where the workers meet to answer a scrape with the counts of all of them.
     metric_peers = tempfile.mkdtemp(prefix="mloop-metrics-")
     processes = [

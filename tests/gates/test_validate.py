@@ -150,3 +150,13 @@ def test_a_regression_policy_checks_errors_and_beats_the_champion_on_rmse(world:
     assert "> max 0.6" in failures[0]
     assert failures[1].startswith("r2 ")
     assert "< min 0.9" in failures[1]
+
+
+def test_a_positive_label_absent_from_the_holdout_is_named(world: World) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    document = policy_document(world.holdout_uri, fairness=FAIRNESS)
+    document["positive_label"] = "yes"
+    report = validate_version(world.store, "churn/1", parse_policy(document), actor="ci").report
+    fairness = report.gate("fairness")
+    assert fairness.status == "error"
+    assert "positive_label 'yes' is not among the holdout's labels (0, 1)" in fairness.summary

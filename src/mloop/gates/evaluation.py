@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mloop.errors import InvalidInputError, ModelPackageNotFoundError
+from mloop.errors import ArtifactNotFoundError, InvalidInputError, ModelPackageNotFoundError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,7 +64,7 @@ def store_loader(store: Store, stack: ExitStack, *, trusted: bool = False) -> Mo
         stack.callback(shutil.rmtree, folder, ignore_errors=True)
         try:
             fetched = store.artifacts.download(run_id, path.strip("/"), folder)
-        except Exception as exc:
+        except ArtifactNotFoundError as exc:
             raise ModelPackageNotFoundError(source) from exc
         return load_package(fetched, trusted=trusted)
 
@@ -121,11 +121,20 @@ def labels(frame: pd.DataFrame, policy: Policy) -> np.ndarray[Any, Any]:
     """The holdout's label column.
 
     Raises:
-        InvalidInputError: the holdout has no such column.
+        InvalidInputError: the holdout has no such column, or (classification) no row has the
+            positive label.
     """
     if policy.label not in frame.columns:
         raise InvalidInputError(
             f"the holdout has no label column {policy.label!r} (it has {list(frame.columns)})",
             field="label",
         )
-    return frame[policy.label].to_numpy()
+    values = frame[policy.label].to_numpy()
+    if policy.task == "classification" and not np.any(values == policy.positive_label):
+        seen = sorted({str(v) for v in values[:10_000]})[:10]
+        raise InvalidInputError(
+            f"positive_label {policy.positive_label!r} is not among the holdout's labels "
+            f"({', '.join(seen)}); set positive_label in the policy",
+            field="positive_label",
+        )
+    return values

@@ -331,3 +331,36 @@ def test_tampering_with_a_registry_event_is_detected(store: SqlStore) -> None:
     result = store.audit.verify()
     assert not result.is_intact
     assert result.first_bad_seq == approval.seq
+
+
+def test_a_renamed_model_keeps_its_versions_tags_aliases_and_approvals(store: SqlStore) -> None:
+    for _ in range(2):
+        store.registry.create_version("churn", "s3://b/m", actor="a", tags={"k": "v"})
+    store.registry.set_tag("churn", "team", "ml", actor="a")
+    store.registry.approve("churn", 2, actor="boss", comment="ok")
+    store.registry.set_alias_protection("churn", "champion", actor="admin")
+    store.registry.set_alias("churn", "champion", 2, actor="a")
+    store.registry.create_model("taken", actor="a")
+    with pytest.raises(ModelAlreadyExistsError):
+        store.registry.rename_model("churn", "taken", actor="a")
+    with pytest.raises(InvalidInputError):
+        store.registry.rename_model("churn", "bad/name", actor="a")
+    with pytest.raises(ModelNotFoundError):
+        store.registry.rename_model("nope", "other", actor="a")
+    assert store.registry.get_model("churn").aliases == {"champion": 2}  # nothing changed
+    renamed = store.registry.rename_model("churn", "churn-v2", actor="renamer")
+    assert renamed.name == "churn-v2"
+    assert (renamed.tags, renamed.aliases) == ({"team": "ml"}, {"champion": 2})
+    assert store.registry.find_model("churn") is None
+    champion = store.registry.get_version_by_alias("churn-v2", "champion")
+    assert (champion.name, champion.version, champion.tags) == ("churn-v2", 2, {"k": "v"})
+    assert [a.actor for a in champion.approvals] == ["boss"]
+    assert [v.version for v in store.registry.search_versions("name = 'churn-v2'")] == [2, 1]
+    # Still protected under the new name; numbering continues.
+    assert store.registry.create_version("churn-v2", "s3://b/m", actor="a").version == 3
+    with pytest.raises(ProtectedAliasError):
+        store.registry.set_alias("churn-v2", "champion", 3, actor="a")
+    renames = [e for e in store.audit.list() if e.action == "model.rename"]
+    assert [(e.actor, e.entity_id, e.details) for e in renames] == [
+        ("renamer", "churn", {"new_name": "churn-v2"})
+    ]

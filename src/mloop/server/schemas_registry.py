@@ -20,6 +20,12 @@ class ModelCreate(ApiModel):
     tags: dict[Key, TagValue] = Field(default_factory=dict)
 
 
+class RenameIn(ApiModel):
+    """A model's new name."""
+
+    new_name: Annotated[Text, Field(min_length=1, max_length=250)]
+
+
 class DescriptionIn(ApiModel):
     """A new description."""
 

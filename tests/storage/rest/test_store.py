@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mloop.errors import ConfigurationError
+from mloop.errors import ConfigurationError, NotFoundError
 from mloop.settings import Settings
 from mloop.storage import open_store
 from mloop.storage.rest import RestStore
@@ -75,3 +75,11 @@ def test_the_authenticated_user_wins_over_the_claimed_actor() -> None:
     assert actor_of(request, "claimed") == "claimed"
     request.state.user = "ann"
     assert actor_of(request, "claimed") == "ann"
+
+
+def test_experiment_tags_are_deleted_through_the_server(store: RestStore) -> None:
+    experiment = store.experiments.create("tagged", tags={"a/b": "1", "keep": "2"})
+    store.experiments.delete_tag(experiment.experiment_id, "a/b")
+    assert store.experiments.get(experiment.experiment_id).tags == {"keep": "2"}
+    with pytest.raises(NotFoundError, match="has no tag 'a/b'"):
+        store.experiments.delete_tag(experiment.experiment_id, "a/b")

@@ -11,6 +11,7 @@ from mloop.errors import (
     ExperimentAlreadyExistsError,
     ExperimentNotFoundError,
     InvalidInputError,
+    NotFoundError,
 )
 from mloop.storage.sql.store import SqlStore
 
@@ -211,3 +212,16 @@ def test_an_artifact_location_past_its_column_or_with_nul_is_bad_input(store: Sq
     longest = "s3://b/" + "x" * 893
     created = store.experiments.create("longest", artifact_location=longest)
     assert created.artifact_location == longest
+
+
+def test_experiment_tags_are_deleted_one_key_at_a_time(store: SqlStore) -> None:
+    experiment = store.experiments.create("tagged", tags={"team": "ml", "stage": "dev"})
+    store.experiments.delete_tag(experiment.experiment_id, "stage")
+    assert store.experiments.get(experiment.experiment_id).tags == {"team": "ml"}
+    with pytest.raises(NotFoundError, match="has no tag 'stage'"):
+        store.experiments.delete_tag(experiment.experiment_id, "stage")
+    with pytest.raises(ExperimentNotFoundError):
+        store.experiments.delete_tag("424242", "team")
+    with pytest.raises(InvalidInputError):
+        store.experiments.delete_tag(experiment.experiment_id, "bad\x00key")
+    assert store.experiments.get(experiment.experiment_id).tags == {"team": "ml"}

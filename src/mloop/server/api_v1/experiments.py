@@ -15,6 +15,7 @@ from mloop.server.schemas import (
     ExperimentList,
     ExperimentOut,
     ExperimentRename,
+    Key,
     Name,
     TagIn,
     from_experiment,
@@ -82,4 +83,13 @@ def restore_experiment(experiment_id: IdPath, store: StoreDep) -> Response:
 def set_experiment_tag(experiment_id: IdPath, body: TagIn, store: StoreDep) -> Response:
     """Set or overwrite a tag of an experiment."""
     store.experiments.set_tag(experiment_id, body.key, body.value)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/{experiment_id}/tags/{key:path}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_experiment_tag(
+    experiment_id: IdPath, key: Annotated[Key, Path(description="The tag's key.")], store: StoreDep
+) -> Response:
+    """Remove a tag of an experiment (404 when it has none of this key)."""
+    store.experiments.delete_tag(experiment_id, key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

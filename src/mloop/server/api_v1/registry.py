@@ -19,6 +19,7 @@ from mloop.server.schemas_registry import (
     ProtectionIn,
     RegistrySearchIn,
     RegistryTagIn,
+    RenameIn,
     VersionCreate,
     VersionOut,
     VersionPageOut,
@@ -93,6 +94,15 @@ def update_model(
         name, actor=actor_of(request, actor), description=body.description
     )
     return from_model(updated)
+
+
+@router.post("/models/{name}/rename")
+def rename_model(
+    name: NamePath, body: RenameIn, request: Request, store: StoreDep, actor: ActorQuery = None
+) -> ModelOut:
+    """Give a model a new name (409 when taken); versions, tags and aliases stay with it."""
+    renamed = store.registry.rename_model(name, body.new_name, actor=actor_of(request, actor))
+    return from_model(renamed)
 
 
 @router.delete("/models/{name}", status_code=_NO_CONTENT)

@@ -175,6 +175,19 @@ def set_experiment_tag(body: SetExperimentTag, store: StoreDep) -> dict[str, Any
     return {}
 
 
+class DeleteExperimentTag(Message):
+    experiment_id: str
+    key: str
+
+
+@router.post("/experiments/delete-experiment-tag")
+def delete_experiment_tag(body: DeleteExperimentTag, store: StoreDep) -> dict[str, Any]:
+    """Remove a tag of an active experiment (RESOURCE_DOES_NOT_EXIST when it has none)."""
+    _active(store, body.experiment_id)
+    store.experiments.delete_tag(body.experiment_id, body.key)
+    return {}
+
+
 @router.post("/experiments/search")
 def search_experiments(body: SearchExperiments, store: StoreDep) -> dict[str, Any]:
     """Experiments matching a filter, in order, one page at a time."""

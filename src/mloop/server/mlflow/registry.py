@@ -205,6 +205,17 @@ def update_model(body: ModelUpdate, request: Request, store: StoreDep) -> dict[s
     return {"registered_model": model_json(store, model)}
 
 
+class ModelRename(ModelRef):
+    new_name: str
+
+
+@router.post("/registered-models/rename")
+def rename_model(body: ModelRename, request: Request, store: StoreDep) -> dict[str, Any]:
+    """Give a model a new name; its versions, aliases and tags stay with it (audited)."""
+    model = store.registry.rename_model(body.name, body.new_name, actor=actor_of(request))
+    return {"registered_model": model_json(store, model)}
+
+
 @router.delete("/registered-models/delete")
 def delete_model(body: ModelRef, request: Request, store: StoreDep) -> dict[str, Any]:
     """Delete a model with its versions and aliases, as MLflow does."""

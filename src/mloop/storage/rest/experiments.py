@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from mloop.entities import Experiment
 from mloop.entities.validation import validate_experiment_id
 from mloop.errors import ExperimentNotFoundError
@@ -103,6 +105,16 @@ class RestExperimentStore:
         """
         path = f"{_BASE}/{_segment(experiment_id)}/tags"
         self._http.request("POST", path, body={"key": key, "value": value})
+
+    def delete_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment.
+
+        Raises:
+            ExperimentNotFoundError: no such experiment.
+            NotFoundError: the experiment has no tag `key`.
+        """
+        path = f"{_BASE}/{_segment(experiment_id)}/tags/{quote(key, safe='')}"
+        self._http.request("DELETE", path)
 
 
 def _segment(experiment_id: str) -> str:

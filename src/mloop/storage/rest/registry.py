@@ -66,6 +66,12 @@ class RestModelRegistryStore:
         body = {"description": description}
         return _model(self._call("PATCH", _model_path(name, api=False), actor, body=body))
 
+    def rename_model(self, name: str, new_name: str, *, actor: str) -> RegisteredModel:
+        """Give a model a new name (versions, tags and aliases stay with it)."""
+        validate_model_name(new_name)
+        path = f"{_model_path(name, api=False)}/rename"
+        return _model(self._call("POST", path, actor, body={"new_name": new_name}))
+
     def delete_model(self, name: str, *, actor: str, force: bool = False) -> None:
         """Delete a model and its versions (aliases need `force`)."""
         self._call("DELETE", _model_path(name, api=False), actor, force=force)

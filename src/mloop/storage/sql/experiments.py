@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -16,7 +16,12 @@ from mloop.entities.validation import (
     validate_tag_value,
     validate_text,
 )
-from mloop.errors import ExperimentAlreadyExistsError, ExperimentNotFoundError, InvalidStateError
+from mloop.errors import (
+    ExperimentAlreadyExistsError,
+    ExperimentNotFoundError,
+    InvalidStateError,
+    NotFoundError,
+)
 from mloop.storage.sql import schema
 from mloop.storage.sql.dialect import upsert
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
@@ -217,6 +222,31 @@ class SqlExperimentStore:
                 )
 
         with_retries(run, what=f"tagging experiment {experiment_id}")
+
+    def delete_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment.
+
+        Raises:
+            ExperimentNotFoundError: no such experiment.
+            NotFoundError: the experiment has no tag `key`.
+            InvalidInputError: the key is malformed.
+        """
+        validate_key(key, kind="tag")
+        numeric = validate_experiment_id(experiment_id)
+
+        def run() -> None:
+            with write_transaction(self._engine) as conn:
+                self._touch(conn, numeric)
+                gone = conn.execute(
+                    delete(_tags).where(_tags.c.experiment_id == numeric, _tags.c.key == key)
+                ).rowcount
+                if not gone:
+                    raise NotFoundError(
+                        f"experiment {experiment_id} has no tag {key!r}; "
+                        f"`mloop experiments show {experiment_id}` lists its tags"
+                    )
+
+        with_retries(run, what=f"removing tag {key!r} of experiment {experiment_id}")
 
     def _set_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
         numeric = validate_experiment_id(experiment_id)

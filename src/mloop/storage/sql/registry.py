@@ -156,6 +156,37 @@ class SqlModelRegistryStore:
 
         return self._write(run, what=f"updating model {name!r}")
 
+    def rename_model(self, name: str, new_name: str, *, actor: str) -> RegisteredModel:
+        """Give a model a new name; its versions, tags, aliases and approvals stay with it.
+
+        References by the old name (`models:/OLD/...`) stop resolving; the audit log keeps the
+        rename, so the old name's history can be followed.
+
+        Raises:
+            ModelNotFoundError: no such model.
+            ModelAlreadyExistsError: `new_name` is taken.
+            InvalidInputError: `new_name` is malformed.
+        """
+        validate_model_name(new_name)
+
+        def run(conn: Connection) -> RegisteredModel:
+            row = model_row(conn, name, lock=True)
+            if new_name != name:
+                taken = conn.execute(select(_models.c.id).where(_models.c.name == new_name)).first()
+                if taken is not None:
+                    raise ModelAlreadyExistsError(new_name)
+                touch_model(conn, row.id, name=new_name)
+                append_event(
+                    conn,
+                    actor=actor,
+                    action="model.rename",
+                    entity=("model", name),
+                    details={"new_name": new_name},
+                )
+            return load_models(conn, [model_row(conn, new_name)])[0]
+
+        return self._write(run, what=f"renaming model {name!r} to {new_name!r}")
+
     def delete_model(self, name: str, *, actor: str, force: bool = False) -> None:
         """Delete a model with all its versions, tags, aliases and approvals.
 

@@ -3,7 +3,8 @@
 A scikit-learn wrapper (`LGBMClassifier`, `LGBMRegressor`) is saved as its booster plus, for a
 classifier, its class labels; loading gives the `Booster` back and answers `predict` and
 `predict_proba` the way the wrapper does (labels are the class with the highest probability,
-the first among ties). Needs the `boosting` extra.
+the first among ties). Saving and loading are shared with XGBoost (`boosters`). Needs the
+`boosting` extra.
 """
 
 from __future__ import annotations
@@ -12,24 +13,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mloop.errors import InvalidInputError, MissingExtraError
-from mloop.models.flavors import SavedFlavor, qualified_name
+from mloop.errors import InvalidInputError
+from mloop.models.flavors import Predictor, SavedFlavor, qualified_name
+from mloop.models.flavors.boosters import NativeBooster, Prepared
 from mloop.models.inputs import to_columns, to_matrix
-from mloop.models.package import OnnxExport
 
 if TYPE_CHECKING:
     from mloop.models.inputs import Columns
     from mloop.models.package import ModelPackage
 
 MODEL_FILE = "model.txt"
-
-
-def _lightgbm() -> Any:
-    try:
-        import lightgbm
-    except ImportError as exc:
-        raise MissingExtraError("boosting", "lightgbm") from exc
-    return lightgbm
 
 
 class LightGBMPredictor:
@@ -69,21 +62,7 @@ class LightGBMPredictor:
         return np.asarray(self.classes)[scores.argmax(axis=1)]
 
 
-def save(
-    model: Any,
-    folder: Path,
-    *,
-    example: Columns | None,
-    method: str,
-    export_onnx: bool = True,
-) -> SavedFlavor:
-    """Write the booster as `model.txt` (and a classifier's labels into the options).
-
-    Raises:
-        InvalidInputError: the model is neither a LightGBM wrapper nor a `Booster`, or it
-            cannot serve `method`.
-    """
-    lightgbm = _lightgbm()
+def _prepare(lightgbm: Any, model: Any) -> Prepared:
     if isinstance(model, lightgbm.Booster):
         booster, classes = model, None
     elif isinstance(model, lightgbm.LGBMModel):
@@ -98,33 +77,42 @@ def save(
             f"{qualified_name(type(model))}",
             field="model",
         )
-    predictor = LightGBMPredictor(booster, classes)
-    if not predictor.has_method(method):
-        raise InvalidInputError(
-            f"{type(model).__name__} has no {method} method to serve", field="method"
-        )
-    booster.save_model(str(folder / MODEL_FILE))
-    output = predictor.run(method, example, None) if example is not None else None
-    return SavedFlavor(
-        model_class=qualified_name(type(model)),
-        modules={"lightgbm", "numpy", "scipy"},
-        options={"file": MODEL_FILE, "classes": classes},
-        onnx=OnnxExport(reason="mloop exports scikit-learn models to ONNX, not LightGBM's")
-        if export_onnx
-        else None,
-        output=output,
-        output_names=[str(c) for c in classes]
-        if method == "predict_proba" and classes is not None
-        else None,
+    return Prepared(
+        predictor=LightGBMPredictor(booster, classes),
+        native=booster,
+        options={"classes": classes},
+        classes=classes,
     )
+
+
+def _restore(lightgbm: Any, options: dict[str, Any], path: Path, where: str) -> LightGBMPredictor:
+    del where
+    return LightGBMPredictor(lightgbm.Booster(model_file=str(path)), options.get("classes"))
+
+
+FLAVOR = NativeBooster("lightgbm", "LightGBM", MODEL_FILE, _prepare, _restore)
+
+
+def save(
+    model: Any,
+    folder: Path,
+    *,
+    example: Columns | None,
+    method: str,
+    export_onnx: bool = True,
+) -> SavedFlavor:
+    """Write the booster as `model.txt` (and a classifier's labels into the options).
+
+    Raises:
+        InvalidInputError: the model is neither a LightGBM wrapper nor a `Booster`, or it
+            cannot serve `method`.
+    """
+    return FLAVOR.save(model, folder, example=example, method=method, export_onnx=export_onnx)
 
 
 def load(
     package: ModelPackage, *, trusted: bool = False, trusted_types: Iterable[str] = ()
-) -> LightGBMPredictor:
+) -> Predictor:
     """Load the booster from its text file (LightGBM's format holds no code)."""
     del trusted, trusted_types
-    lightgbm = _lightgbm()
-    path = package.file(str(package.flavor_options.get("file", MODEL_FILE)))
-    booster = lightgbm.Booster(model_file=str(path))
-    return LightGBMPredictor(booster, package.flavor_options.get("classes"))
+    return FLAVOR.load(package)

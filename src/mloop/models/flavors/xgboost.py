@@ -3,7 +3,8 @@
 The scikit-learn wrappers (`XGBClassifier`, `XGBRegressor`, `XGBRFClassifier`,
 `XGBRFRegressor`) and plain `Booster`s are saved with `save_model` and loaded into a fresh
 instance of the same class, chosen from a fixed list (a name read from the package never
-imports anything else). Needs the `boosting` extra.
+imports anything else). Saving and loading are shared with LightGBM (`boosters`). Needs the
+`boosting` extra.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mloop.errors import InvalidInputError, InvalidModelPackageError, MissingExtraError
-from mloop.models.flavors import SavedFlavor, qualified_name
+from mloop.errors import InvalidInputError, InvalidModelPackageError
+from mloop.models.flavors import Predictor, SavedFlavor, qualified_name
+from mloop.models.flavors.boosters import NativeBooster, Prepared
 from mloop.models.flavors.onnx_export import native_input
 from mloop.models.inputs import to_columns, to_matrix
-from mloop.models.package import OnnxExport
 
 if TYPE_CHECKING:
     from mloop.models.inputs import Columns
@@ -26,19 +27,12 @@ MODEL_FILE = "model.ubj"
 WRAPPERS = ("XGBClassifier", "XGBRegressor", "XGBRFClassifier", "XGBRFRegressor", "Booster")
 
 
-def _xgboost() -> Any:
-    try:
-        import xgboost
-    except ImportError as exc:
-        raise MissingExtraError("boosting", "xgboost") from exc
-    return xgboost
-
-
 class XGBoostPredictor:
     """An XGBoost model fed a data frame (when fitted on one) or a matrix."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, xgboost: Any) -> None:
         self._model = model
+        self._xgboost = xgboost
 
     @property
     def model(self) -> Any:
@@ -55,10 +49,40 @@ class XGBoostPredictor:
             if columns is None:
                 columns = to_columns(raw)
             names = list(columns) if self._model.feature_names is not None else None
-            features = _xgboost().DMatrix(to_matrix(columns), feature_names=names)
+            features = self._xgboost.DMatrix(to_matrix(columns), feature_names=names)
         else:
             features = raw if columns is None else native_input(self._model, columns)
         return getattr(self._model, method)(features)
+
+
+def _prepare(xgboost: Any, model: Any) -> Prepared:
+    wrapper = type(model).__name__
+    if wrapper not in WRAPPERS or getattr(xgboost, wrapper, None) is not type(model):
+        raise InvalidInputError(
+            f"the xgboost flavor saves {', '.join(WRAPPERS)}, not {qualified_name(type(model))}",
+            field="model",
+        )
+    classes = getattr(model, "classes_", None)
+    return Prepared(
+        predictor=XGBoostPredictor(model, xgboost),
+        native=model,
+        options={"wrapper": wrapper},
+        classes=None if classes is None else list(classes),
+    )
+
+
+def _restore(xgboost: Any, options: dict[str, Any], path: Path, where: str) -> XGBoostPredictor:
+    wrapper = options.get("wrapper")
+    if wrapper not in WRAPPERS:
+        raise InvalidModelPackageError(
+            where, f"xgboost class {wrapper!r} is not one of {', '.join(WRAPPERS)}"
+        )
+    model = getattr(xgboost, wrapper)()
+    model.load_model(str(path))
+    return XGBoostPredictor(model, xgboost)
+
+
+FLAVOR = NativeBooster("xgboost", "XGBoost", MODEL_FILE, _prepare, _restore)
 
 
 def save(
@@ -74,48 +98,16 @@ def save(
     Raises:
         InvalidInputError: the model is not one of the supported classes, or lacks `method`.
     """
-    xgboost = _xgboost()
-    wrapper = type(model).__name__
-    if wrapper not in WRAPPERS or getattr(xgboost, wrapper, None) is not type(model):
-        raise InvalidInputError(
-            f"the xgboost flavor saves {', '.join(WRAPPERS)}, not {qualified_name(type(model))}",
-            field="model",
-        )
-    predictor = XGBoostPredictor(model)
-    if not predictor.has_method(method):
-        raise InvalidInputError(f"{wrapper} has no {method} method to serve", field="method")
-    model.save_model(str(folder / MODEL_FILE))
-    output = predictor.run(method, example, None) if example is not None else None
-    classes = getattr(model, "classes_", None)
-    return SavedFlavor(
-        model_class=qualified_name(type(model)),
-        modules={"xgboost", "numpy", "scipy"},
-        options={"file": MODEL_FILE, "wrapper": wrapper},
-        onnx=OnnxExport(reason="mloop exports scikit-learn models to ONNX, not XGBoost's")
-        if export_onnx
-        else None,
-        output=output,
-        output_names=[str(c) for c in classes]
-        if method == "predict_proba" and classes is not None
-        else None,
-    )
+    return FLAVOR.save(model, folder, example=example, method=method, export_onnx=export_onnx)
 
 
 def load(
     package: ModelPackage, *, trusted: bool = False, trusted_types: Iterable[str] = ()
-) -> XGBoostPredictor:
+) -> Predictor:
     """Load the model into a fresh instance of its class (XGBoost's format holds no code).
 
     Raises:
         InvalidModelPackageError: the package names a class outside the supported list.
     """
     del trusted, trusted_types
-    xgboost = _xgboost()
-    wrapper = package.flavor_options.get("wrapper")
-    if wrapper not in WRAPPERS:
-        raise InvalidModelPackageError(
-            str(package.path), f"xgboost class {wrapper!r} is not one of {', '.join(WRAPPERS)}"
-        )
-    model = getattr(xgboost, wrapper)()
-    model.load_model(str(package.file(str(package.flavor_options.get("file", MODEL_FILE)))))
-    return XGBoostPredictor(model)
+    return FLAVOR.load(package)

@@ -102,6 +102,27 @@ def test_pool_over_several_chunks_matches_the_model_and_keeps_row_order(
     assert not list(tmp_path.glob(".*partial"))
 
 
+def test_left_to_choose_it_starts_workers_only_when_the_first_chunk_says_they_pay(
+    forest: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import mloop.client.predict as batch
+
+    frame = _frame(1_200)
+    frame.to_parquet(tmp_path / "in.parquet")
+
+    quick = predict_file(forest, tmp_path / "in.parquet", tmp_path / "a.parquet", chunk_rows=300)
+    monkeypatch.setattr(batch, "_POOL_WORTH_S", 0.0)  # any remaining work pays for a pool
+    pooled = predict_file(forest, tmp_path / "in.parquet", tmp_path / "b.parquet", chunk_rows=300)
+
+    assert quick.workers == 1  # a fast model on a small file stays in this process
+    assert pooled.workers == len(os.sched_getaffinity(0))
+    expected = load_package(forest).predict(frame[FEATURES])
+    for name in ("a.parquet", "b.parquet"):
+        np.testing.assert_array_equal(pd.read_parquet(tmp_path / name)["prediction"], expected)
+
+
 def test_probabilities_are_named_after_the_classes(forest: Path, tmp_path: Path) -> None:
     frame = _frame(300)
     frame.to_parquet(tmp_path / "in.parquet")
@@ -191,6 +212,7 @@ def test_an_error_in_a_worker_comes_back_with_its_type_and_column(
         ({"keep_columns": ["f0"]}, InvalidInputError, None),
         ({"method": "transform"}, InvalidInputError, "predict or predict_proba"),
         ({"chunk_rows": 0}, InvalidInputError, "chunk_rows must be at least 1"),
+        ({"workers": 0}, InvalidInputError, "workers must be at least 1"),
     ],
 )
 def test_bad_options_are_refused(

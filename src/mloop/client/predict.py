@@ -97,7 +97,8 @@ def predict_file(
         keep_columns: input columns to copy next to the predictions (an id, say); `*` keeps
             every input column.
         method: `predict` or `predict_proba` (default: the method the signature serves).
-        workers: processes predicting in parallel (default: one per core).
+        workers: processes predicting in parallel (default: one per usable core, started only
+            when the first chunk's time says the rest would take over ~2 s in this process).
         chunk_rows: rows per chunk; memory use is about (2 x workers + 1) chunks.
         overwrite: replace `output_path` when it exists.
         trusted: allow loading a pickled (pyfunc) model, which runs code from the file.
@@ -122,6 +123,8 @@ def predict_file(
     _check_paths(source, target, overwrite=overwrite)
     if chunk_rows < 1:
         raise InvalidInputError(f"chunk_rows must be at least 1, got {chunk_rows}", field="chunk")
+    if workers is not None and workers < 1:
+        raise InvalidInputError(f"workers must be at least 1, got {workers}", field="workers")
     folder = resolve_package_folder(model_uri)
     model = load_package(folder, trusted=trusted, prefer_onnx=prefer_onnx)
     reader = open_input(source, model.signature, chunk_rows)
@@ -253,9 +256,11 @@ class _Schedule:
         if first is None:
             return
         started = time.perf_counter()
-        yield first.select(self.plan.keep), _run(self.model, first, self.plan)
-        if self.requested is None and self._pool_pays(time.perf_counter() - started, chunk_rows):
-            self.workers = os.cpu_count() or 1
+        predictions = _run(self.model, first, self.plan)
+        seconds = time.perf_counter() - started
+        yield first.select(self.plan.keep), predictions
+        if self.requested is None and self._pool_pays(seconds, chunk_rows):
+            self.workers = _usable_cores()
             if self.workers > 1:
                 yield from _predict_pool(chunks, self.loader, self.plan, self.workers)
                 return
@@ -267,6 +272,13 @@ class _Schedule:
             return seconds * 4 > _POOL_WORTH_S
         remaining = max(0, self.total_rows - chunk_rows) / chunk_rows
         return seconds * remaining > _POOL_WORTH_S
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (a container's or taskset's limit, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - macOS and Windows
 
 
 # -- the worker pool ----------------------------------------------------------------------------

@@ -9,6 +9,8 @@ Every change here needs an Alembic migration in `storage/migrations/versions/` a
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -43,8 +45,37 @@ AutoId = BigInteger().with_variant(Integer(), "sqlite")
 Ref = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def owner_key(name: str, target: str, type_: Any = Ref) -> Column[Any]:
+    """The owner column of a child table: part of its primary key, deleted with its owner."""
+    return Column(name, type_, ForeignKey(target, ondelete="CASCADE"), primary_key=True)
+
+
+def key_value_table(
+    name: str, owner: Column[Any], *, value_length: int, extra: tuple[Index, ...] = ()
+) -> Table:
+    """An owner's key-value pairs, one row per (owner, key): its tags or params."""
+    return Table(
+        name,
+        metadata,
+        owner,
+        Column("key", String(250), primary_key=True),
+        Column("value", String(value_length), nullable=False),
+        *extra,
+    )
+
+
+def tag_table(name: str, owner: Column[Any]) -> Table:
+    """An owner's tags (values up to 8,000 characters, the last write wins)."""
+    return key_value_table(name, owner, value_length=8000)
+
+
+def param_table(name: str, owner: Column[Any], *, extra: tuple[Index, ...] = ()) -> Table:
+    """An owner's params (values up to 6,000 characters)."""
+    return key_value_table(name, owner, value_length=6000, extra=extra)
+
+
 def _run_ref() -> Column[int]:
-    return Column("run_id", Ref, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    return owner_key("run_id", "runs.id")
 
 
 def _key_ref() -> Column[int]:
@@ -63,17 +94,8 @@ experiments = Table(
     Column("last_update_time", BigInteger, nullable=False),
 )
 
-experiment_tags = Table(
-    "experiment_tags",
-    metadata,
-    Column(
-        "experiment_id",
-        Ref,
-        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("key", String(250), primary_key=True),
-    Column("value", String(8000), nullable=False),
+experiment_tags = tag_table(
+    "experiment_tags", owner_key("experiment_id", "experiments.experiment_id")
 )
 
 # A run. `id` is a compact surrogate the large child tables use; `run_uuid` is the public id.
@@ -137,14 +159,7 @@ latest_metrics = Table(
 # attached by `use_postgresql_options` when a PostgreSQL engine is made: naming it here would
 # import SQLAlchemy's PostgreSQL dialect in every process, a large part of opening a SQLite store.
 params_value_index = Index(None, "value")
-params = Table(
-    "params",
-    metadata,
-    _run_ref(),
-    Column("key", String(250), primary_key=True),
-    Column("value", String(6000), nullable=False),
-    params_value_index,
-)
+params = param_table("params", _run_ref(), extra=(params_value_index,))
 
 
 def use_postgresql_options() -> None:
@@ -153,13 +168,7 @@ def use_postgresql_options() -> None:
 
 
 # Tags; the last write wins.
-tags = Table(
-    "tags",
-    metadata,
-    _run_ref(),
-    Column("key", String(250), primary_key=True),
-    Column("value", String(8000), nullable=False),
-)
+tags = tag_table("tags", _run_ref())
 
 # Datasets a run consumed.
 run_inputs = Table(

@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
 )
 
-from mloop.storage.sql.schema import AutoId, Ref
+from mloop.storage.sql.schema import AutoId, Ref, owner_key, tag_table
 from mloop.storage.sql.schema import metadata as metadata
 
 # --- Run artifacts (storage/sql/artifacts.py) ---
@@ -53,13 +53,7 @@ datasets = Table(
     Column("last_version", Integer, nullable=False, default=0),
 )
 
-dataset_tags = Table(
-    "dataset_tags",
-    metadata,
-    Column("dataset_id", Ref, ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
-    Column("key", String(250), primary_key=True),
-    Column("value", String(8000), nullable=False),
-)
+dataset_tags = tag_table("dataset_tags", owner_key("dataset_id", "datasets.id"))
 
 # One immutable version. `digest` is the manifest's BLAKE3 digest: the content's identity,
 # indexed so a dataset can be named by digest and so lineage can join run inputs on it.

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Double, ForeignKey, Index, String, Table
 
-from mloop.storage.sql.schema import Ref
+from mloop.storage.sql.schema import Ref, owner_key, param_table, tag_table
 from mloop.storage.sql.schema import metadata as metadata
 
 
 def _model_ref() -> Column[str]:
-    return Column(
-        "model_id",
-        String(64),
-        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
-        primary_key=True,
-    )
+    return owner_key("model_id", "logged_models.model_id", String(64))
 
 
 # A model an MLflow client logged (`m-` + 32 hex); its files live under `artifact_location`.
@@ -40,21 +35,9 @@ logged_models = Table(
     Index(None, "source_run_id"),
 )
 
-logged_model_params = Table(
-    "logged_model_params",
-    metadata,
-    _model_ref(),
-    Column("key", String(250), primary_key=True),
-    Column("value", String(6000), nullable=False),
-)
+logged_model_params = param_table("logged_model_params", _model_ref())
 
-logged_model_tags = Table(
-    "logged_model_tags",
-    metadata,
-    _model_ref(),
-    Column("key", String(250), primary_key=True),
-    Column("value", String(8000), nullable=False),
-)
+logged_model_tags = tag_table("logged_model_tags", _model_ref())
 
 # Metric points logged with a model id (by a run, possibly on a dataset). NaN is stored as 0
 # with `is_nan` set, since SQLite would turn it into NULL.

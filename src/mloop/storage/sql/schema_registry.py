@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from mloop.storage.sql.schema import AutoId, Ref
+from mloop.storage.sql.schema import AutoId, Ref, owner_key, tag_table
 from mloop.storage.sql.schema import metadata as metadata
 
 
@@ -26,6 +26,11 @@ def _model_ref() -> Column[int]:
     return Column(
         "model_id", Ref, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False
     )
+
+
+def _model_key() -> Column[int]:
+    """`model_id` as part of a child table's primary key."""
+    return owner_key("model_id", "registered_models.id")
 
 
 def _version_ref() -> Column[int]:
@@ -48,18 +53,7 @@ registered_models = Table(
     Column("last_updated_time", BigInteger, nullable=False),
 )
 
-registered_model_tags = Table(
-    "registered_model_tags",
-    metadata,
-    Column(
-        "model_id",
-        Ref,
-        ForeignKey("registered_models.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("key", String(250), primary_key=True),
-    Column("value", String(8000), nullable=False),
-)
+registered_model_tags = tag_table("registered_model_tags", _model_key())
 
 # One version: the package it points at and the run it came from (lineage to the run's inputs).
 model_versions = Table(
@@ -80,29 +74,13 @@ model_versions = Table(
     Index(None, "run_id"),
 )
 
-model_version_tags = Table(
-    "model_version_tags",
-    metadata,
-    Column(
-        "version_id",
-        Ref,
-        ForeignKey("model_versions.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("key", String(250), primary_key=True),
-    Column("value", String(8000), nullable=False),
-)
+model_version_tags = tag_table("model_version_tags", owner_key("version_id", "model_versions.id"))
 
 # An alias points at one version; moving it is one UPDATE, so readers never see it missing.
 model_aliases = Table(
     "model_aliases",
     metadata,
-    Column(
-        "model_id",
-        Ref,
-        ForeignKey("registered_models.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _model_key(),
     Column("alias", String(250), primary_key=True),
     _version_ref(),
     Index(None, "version_id"),
@@ -113,12 +91,7 @@ model_aliases = Table(
 protected_aliases = Table(
     "protected_aliases",
     metadata,
-    Column(
-        "model_id",
-        Ref,
-        ForeignKey("registered_models.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _model_key(),
     Column("alias", String(250), primary_key=True),
 )
 

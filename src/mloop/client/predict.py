@@ -299,8 +299,13 @@ _WORKER_MODEL: list[LoadedModel] = []
 def _start_worker(loader: _Loader) -> None:
     from mloop.models import load_package
 
+    # One ONNX Runtime thread per worker: the processes are the parallelism, and per-session
+    # thread pools (which spin while they wait) fought over the cores, two to three times
+    # slower for a forest on two workers (bench/RESULTS.md, Serving).
     _WORKER_MODEL.append(
-        load_package(loader.folder, trusted=loader.trusted, prefer_onnx=loader.prefer_onnx)
+        load_package(
+            loader.folder, trusted=loader.trusted, prefer_onnx=loader.prefer_onnx, onnx_threads=1
+        )
     )
 
 

@@ -173,3 +173,30 @@ def test_the_fluent_api_validates_and_promotes(world: World, tmp_path: Path) -> 
     assert promotion.validation is not None
     assert promotion.validation.reused
     assert world.store.registry.get_version_by_alias("churn", "champion").version == 1
+
+
+def test_report_shows_lists_and_exports_stored_reports(
+    cli: CliRunner, world: World, tmp_path: Path
+) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    none_yet = cli.invoke(app, ["models", "report", "churn/1"])
+    assert none_yet.exit_code == 3
+    assert "models:/churn/1 has no validation report yet" in _flat(none_yet.output)
+    assert "mloop models validate churn/1" in _flat(none_yet.output)
+    policy = _policy(tmp_path, world, fairness=FAIRNESS)
+    for _ in range(2):
+        cli.invoke(app, ["models", "validate", "churn/1", "--policy", str(policy)])
+    listed = cli.invoke(app, ["models", "report", "churn/1", "--list"])
+    assert listed.exit_code == 0, listed.output
+    assert _flat(listed.output).count("all pass") == 2  # one row per stored report
+    page = tmp_path / "first.html"
+    oldest = str(world.store.validation_reports.list("churn", 1)[-1].id)
+    first = cli.invoke(app, ["models", "report", "churn/1", "--id", oldest, "--html", str(page)])
+    assert first.exit_code == 0, first.output
+    assert f"report #{oldest} on datasets:/churn-holdout/1" in _flat(first.output)
+    assert "Validation of churn/1" in page.read_text(encoding="utf-8")
+    as_json = cli.invoke(app, ["models", "report", "churn/1", "--json"])
+    assert json.loads(as_json.stdout)["gates"][0]["gate"] == "schema"
+    missing = cli.invoke(app, ["models", "report", "churn/1", "--id", "999999"])
+    assert missing.exit_code == 3
+    assert "has no report #999999" in _flat(missing.output)

@@ -216,3 +216,58 @@ def print_latest_validation(name: str, version: int) -> None:
         f"{format_ms(latest.created_at_ms)} by {latest.actor} (report #{latest.id})",
         highlight=False,
     )
+
+
+def report(
+    model: str = typer.Argument(..., help="The version: NAME/VERSION, e.g. churn/7."),
+    report_id: int | None = typer.Option(None, "--id", help="A report number (default: newest)."),
+    html: Path | None = typer.Option(None, "--html", help="Write the stored HTML page here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored JSON report."),
+    list_all: bool = typer.Option(False, "--list", help="List every stored report instead."),
+) -> None:
+    """Show a stored validation report of a version (the newest, or --id), or --list them."""
+    from mloop.cli.output import format_ms
+    from mloop.client.context import get_store
+    from mloop.errors import NotFoundError
+    from mloop.gates import read_report, read_report_html
+    from mloop.gates.validate import resolve_version
+
+    store = get_store()
+    version = resolve_version(store, model)
+    stored = store.validation_reports.list(version.name, version.version)
+    if list_all:
+        table = Table(box=box.SIMPLE_HEAD)
+        for column in ("#", "passed", "holdout", "not passed", "when (UTC)", "by"):
+            table.add_column(column, overflow="fold")
+        for item in stored:
+            failing = [g for g, status in item.gates.items() if status != "pass"]
+            table.add_row(
+                str(item.id),
+                "[green]yes[/]" if item.passed else "[red]no[/]",
+                escape(item.holdout),
+                escape(", ".join(failing) or "all pass"),
+                format_ms(item.created_at_ms),
+                escape(item.actor),
+            )
+        console.print(table)
+        return
+    chosen = next((r for r in stored if report_id in (None, r.id)), None)
+    if chosen is None:
+        which = f"report #{report_id}" if report_id is not None else "validation report yet"
+        raise NotFoundError(
+            f"{version.uri} has no {which}; run `mloop models validate "
+            f"{version.name}/{version.version} --policy ...` (`--list` shows the stored ones)"
+        )
+    if html is not None:
+        html.write_text(read_report_html(store, chosen), encoding="utf-8")
+    found = read_report(store, chosen)
+    if as_json:
+        print_json(found.to_dict())
+        return
+    console.print(gates_table(found))
+    _print_failures(found)
+    console.print(
+        f"report #{chosen.id} on {chosen.holdout}, {format_ms(chosen.created_at_ms)} by "
+        f"{chosen.actor}",
+        highlight=False,
+    )

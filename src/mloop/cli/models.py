@@ -386,7 +386,9 @@ def card(
 
 # The validation gates live in cli/gates.py (this module stays about the registry itself).
 from mloop.cli.gates import promote as _promote  # noqa: E402
+from mloop.cli.gates import report as _report  # noqa: E402
 from mloop.cli.gates import validate as _validate  # noqa: E402
 
 app.command("validate")(_validate)
 app.command("promote")(_promote)
+app.command("report")(_report)

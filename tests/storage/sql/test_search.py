@@ -475,3 +475,26 @@ def test_hostile_text_is_matched_literally(pop: Population) -> None:
     like = like.replace("\\", "\\\\").replace("'", "''")
     assert pop.found(f"params.q LIKE '{like}'") == {"nasty"}
     assert pop.found("params.q LIKE 'x''; DROP%'") == {"nasty"}
+
+
+def test_a_repeated_search_reuses_its_plan_and_still_sees_new_and_changed_runs(
+    pop: Population,
+) -> None:
+    # The statements of a search are cached (runs._search_plan); the rows never are.
+    def names() -> list[str]:
+        found = pop.store.runs.search(
+            [pop.exp], filter_string="metrics.acc > 0.6", order_by=["metrics.acc DESC"]
+        )
+        return [pop.names[r.run_id] for r in found]
+
+    assert names() == ["c", "a"]
+    pop.add(pop.exp, "late", 9000, metrics={"acc": 0.8})
+    assert names() == ["c", "a", "late"]
+    pop.store.runs.delete(pop.ids["a"], actor="test")
+    assert names() == ["c", "late"]
+    assert names() == ["c", "late"]
+
+
+def test_unhashable_arguments_are_refused_as_bad_filters_not_crashes(pop: Population) -> None:
+    with pytest.raises(InvalidFilterError):
+        pop.store.runs.search([pop.exp], order_by=[{"metrics.acc": "DESC"}])  # type: ignore[list-item]

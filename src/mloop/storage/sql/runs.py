@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from collections.abc import Iterable, Sequence
@@ -50,12 +51,12 @@ from mloop.storage.sql.batches import (
 from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.search import (
-    compile_filter,
+    SearchPlan,
     decode_token,
     encode_token,
     equality_conditions,
-    ordered_query,
     page_rows,
+    plan_search,
     query_fingerprint,
 )
 
@@ -409,36 +410,21 @@ class SqlRunStore:
         ids = (
             None if experiment_ids is None else [validate_experiment_id(e) for e in experiment_ids]
         )
-        condition = equality_conditions(parse_filter(filter_string), params, tags, status)
-        keys = parse_order_by(order_by)
-        scope = [_runs.c.lifecycle_stage == "active"] if not include_deleted else []
-        if ids is not None:
-            scope.append(_runs.c.experiment_id.in_(ids))
-        generic, sort = ordered_query(
-            select(_runs.c.id).select_from(_runs).where(compile_filter(condition), *scope), keys
-        )
+        request = (filter_string, order_by, params, tags, status, include_deleted)
+        plan = _search_plan(ids, request)
         fingerprint = query_fingerprint(
             ids, filter_string, list(order_by or ()), params, tags, status, include_deleted
         )
-        last = decode_token(page_token, fingerprint, sort) if page_token else None
+        last = decode_token(page_token, fingerprint, plan.sort) if page_token else None
         with read_transaction(self._engine) as conn:
-            rows = page_rows(
-                conn,
-                generic=generic,
-                sort=sort,
-                keys=keys,
-                condition=condition,
-                scope=scope,
-                last=last,
-                max_results=max_results,
-            )
+            rows = page_rows(conn, plan, last=last, max_results=max_results)
             page = rows[:max_results]
             pks = [row[0] for row in page]
             by_pk = {r.id: r for r in conn.execute(select(_runs).where(_runs.c.id.in_(pks)))}
             runs = _load_runs(conn, [by_pk[pk] for pk in pks])
         token = None
         if len(rows) > max_results:
-            token = encode_token([page[-1][i + 1] for i in range(len(sort))], fingerprint)
+            token = encode_token([page[-1][i + 1] for i in range(len(plan.sort))], fingerprint)
         return RunPage(runs, token)
 
     def _set_stage(self, run_id: str, stage: LifecycleStage, *, actor: str) -> None:
@@ -468,6 +454,59 @@ class SqlRunStore:
                 conn.execute(update(_runs).where(_runs.c.run_uuid == run_id).values(**values))
 
         with_retries(run, what=f"updating run {run_id}")
+
+
+def _search_plan(ids: list[int] | None, request: tuple[Any, ...]) -> SearchPlan:
+    """The statements of a search, reused when the same search comes again.
+
+    A UI refreshing, a script polling and the next pages repeat searches; building the
+    statements costs about as much as running them on a thousand runs.
+
+    Args:
+        ids: the experiments searched (None: all).
+        request: filter string, order-by, params, tags, status and include_deleted.
+    """
+    filter_string, order_by, params, tags, status, include_deleted = request
+    try:
+        key = (
+            None if ids is None else tuple(ids),
+            filter_string,
+            (order_by,) if isinstance(order_by, str) else tuple(order_by or ()),
+            None if params is None else tuple(sorted(params.items())),
+            None if tags is None else tuple(sorted(tags.items())),
+            status,
+            include_deleted,
+        )
+        hash(key)
+    except (TypeError, AttributeError):  # malformed arguments: let the parser explain them
+        return _build_search_plan((ids, *request))
+    return _cached_search_plan(key)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_search_plan(key: tuple[Any, ...]) -> SearchPlan:
+    ids, filter_string, order_by, params, tags, status, include_deleted = key
+    return _build_search_plan(
+        (
+            None if ids is None else list(ids),
+            filter_string,
+            list(order_by),
+            None if params is None else dict(params),
+            None if tags is None else dict(tags),
+            status,
+            include_deleted,
+        )
+    )
+
+
+def _build_search_plan(search: tuple[Any, ...]) -> SearchPlan:
+    ids, filter_string, order_by, params, tags, status, include_deleted = search
+    condition = equality_conditions(parse_filter(filter_string), params, tags, status)
+    keys = parse_order_by(order_by)
+    scope = [_runs.c.lifecycle_stage == "active"] if not include_deleted else []
+    if ids is not None:
+        scope.append(_runs.c.experiment_id.in_(ids))
+    return plan_search(condition, keys, scope)
 
 
 _PKS: Any = bindparam("pks", expanding=True)

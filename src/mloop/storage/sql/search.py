@@ -348,16 +348,42 @@ def equality_conditions(
     return items[0] if len(items) == 1 else BoolOp("AND", tuple(items))
 
 
+@dataclass(frozen=True)
+class SearchPlan:
+    """The statements of one search (filter, order and scope), built once and reused per page.
+
+    Attributes:
+        generic: ids and sort values of every matching run, sorted.
+        sort: the sort columns of `generic` (what page tokens hold).
+        led: with a metric as first order key, the metric-led statement (`lead_query`).
+        led_sort: the sort columns of `led`.
+    """
+
+    generic: Any
+    sort: list[SortColumn]
+    led: Any | None = None
+    led_sort: list[SortColumn] | None = None
+
+
+def plan_search(condition: Node | None, keys: list[OrderKey], scope: list[Any]) -> SearchPlan:
+    """Build the statements of a search; they hold no page position, so a plan is reusable.
+
+    Raises:
+        InvalidFilterError: a value in the filter does not fit its key.
+    """
+    base = select(_runs.c.id).select_from(_runs).where(compile_filter(condition), *scope)
+    generic, sort = ordered_query(base, keys)
+    if not (keys and keys[0].entity is Entity.METRIC):
+        return SearchPlan(generic, sort)
+    lead, joined = lead_query(keys[0])
+    led, led_sort = ordered_query(
+        lead.where(compile_filter(condition, correlated=True), *scope), keys, lead=joined
+    )
+    return SearchPlan(generic, sort, led, led_sort)
+
+
 def page_rows(
-    conn: Connection,
-    *,
-    generic: Any,
-    sort: list[SortColumn],
-    keys: list[OrderKey],
-    condition: Node | None,
-    scope: list[Any],
-    last: list[Any] | None,
-    max_results: int,
+    conn: Connection, plan: SearchPlan, *, last: list[Any] | None, max_results: int
 ) -> list[Any]:
     """The next `max_results + 1` (id, sort values...) rows of a search.
 
@@ -366,19 +392,13 @@ def page_rows(
     milliseconds); runs lacking it, which sort after them, are read only to fill a page.
     """
     wanted = max_results + 1
-    rows: list[Any] = []
-    if keys and keys[0].entity is Entity.METRIC and (last is None or last[0] == 0):
-        lead, joined = lead_query(keys[0])
-        led, led_sort = ordered_query(
-            lead.where(compile_filter(condition, correlated=True), *scope), keys, lead=joined
-        )
-        if last is not None:
-            led = led.where(after_cursor(led_sort, last))
+    if plan.led is not None and plan.led_sort is not None and (last is None or last[0] == 0):
+        led = plan.led if last is None else plan.led.where(after_cursor(plan.led_sort, last))
         rows = list(conn.execute(led.limit(wanted)).all())
         if len(rows) == wanted:
             return rows
-        missing_only = sort[0].expression.element == 1
-        return rows + list(conn.execute(generic.where(missing_only).limit(wanted - len(rows))))
-    if last is not None:
-        generic = generic.where(after_cursor(sort, last))
+        missing_only = plan.sort[0].expression.element == 1
+        rest = plan.generic.where(missing_only).limit(wanted - len(rows))
+        return rows + list(conn.execute(rest))
+    generic = plan.generic if last is None else plan.generic.where(after_cursor(plan.sort, last))
     return list(conn.execute(generic.limit(wanted)).all())

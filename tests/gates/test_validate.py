@@ -160,3 +160,27 @@ def test_a_positive_label_absent_from_the_holdout_is_named(world: World) -> None
     fairness = report.gate("fairness")
     assert fairness.status == "error"
     assert "positive_label 'yes' is not among the holdout's labels (0, 1)" in fairness.summary
+
+
+def test_metric_problems_are_named_not_crashed_on(world: World) -> None:
+    from sklearn.svm import LinearSVC
+
+    world.register(LinearSVC().fit(world.train[FEATURES], world.train["label"]), FEATURES)
+    policy = parse_policy(
+        policy_document(
+            world.holdout_uri,
+            metrics=[{"metric": "roc_auc", "min": 0.5}, {"metric": "accuracy", "min": 0.5}],
+        )
+    )
+    metrics = validate_version(world.store, "churn/1", policy, actor="ci").report.gate("metrics")
+    assert metrics.failures == (
+        "roc_auc needs predicted probabilities (the model has no predict_proba)",
+    )
+    segmented = parse_policy(
+        policy_document(
+            world.holdout_uri, metrics=[{"metric": "f1", "min": 0.5, "per_segment": "region"}]
+        )
+    )
+    gate = validate_version(world.store, "churn/1", segmented, actor="ci").report.gate("metrics")
+    assert gate.status == "error"
+    assert gate.summary == "the holdout has no per_segment column(s) region"

@@ -100,8 +100,12 @@ def performance(
     )
 
 
-def _violation(threshold: MetricThreshold, value: float | None, where: str) -> str | None:
+def _violation(
+    threshold: MetricThreshold, value: float | None, where: str, *, has_probability: bool
+) -> str | None:
     name = f"{threshold.metric}{where}"
+    if value is None and threshold.metric in PROBABILITY_METRICS and not has_probability:
+        return f"{name} needs predicted probabilities (the model has no predict_proba)"
     if value is None:
         return f"{name} is undefined on the holdout"
     if threshold.min is not None and value < threshold.min:
@@ -124,23 +128,30 @@ def metrics_gate(
     frame: pd.DataFrame, truth: np.ndarray[Any, Any], predictions: Predictions, policy: Policy
 ) -> GateResult:
     """Check every metric threshold of the policy."""
+    columns = sorted({t.per_segment for t in policy.metrics if t.per_segment})
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        problem = f"the holdout has no per_segment column(s) {', '.join(missing)}"
+        return GateResult("metrics", "error", problem, (problem,))
     overall = performance(frame, truth, predictions, policy)
     by_segment = {
-        column: performance(frame, truth, predictions, policy, segment=column)
-        for column in {t.per_segment for t in policy.metrics if t.per_segment}
+        column: performance(frame, truth, predictions, policy, segment=column) for column in columns
     }
+    probability = predictions.probability is not None
     failures: list[str] = []
     rows: list[dict[str, Any]] = []
     for threshold in policy.metrics:
         if threshold.per_segment is None:
             value = overall.metrics.get(threshold.metric)
-            found = _violation(threshold, value, "")
+            found = _violation(threshold, value, "", has_probability=probability)
             rows.append(_row(threshold, "overall", value, found))
             failures.extend([found] if found else [])
             continue
         for key, values in by_segment[threshold.per_segment].segments.items():
             where = f"[{threshold.per_segment}={key}]"
-            found = _violation(threshold, values.get(threshold.metric), where)
+            found = _violation(
+                threshold, values.get(threshold.metric), where, has_probability=probability
+            )
             rows.append(_row(threshold, where, values.get(threshold.metric), found))
             failures.extend([found] if found else [])
     checked = len(rows)

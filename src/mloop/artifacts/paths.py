@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from mloop.errors import InvalidInputError
 
@@ -83,3 +84,37 @@ def file_path(path: str) -> str:
     if not clean.name:
         raise InvalidInputError(f"artifact file {path!r} must name a file", field="artifact_file")
     return str(clean)
+
+
+def file_to_log(local_path: str | os.PathLike[str], artifact_path: str | None) -> tuple[Path, str]:
+    """A local file to log as an artifact, and its logical path `artifact_path/<file name>`.
+
+    Raises:
+        InvalidInputError: it is not a file, or the artifact path is invalid.
+    """
+    source = Path(local_path)
+    if not source.is_file():
+        raise InvalidInputError(
+            f"cannot log {str(source)!r} as an artifact: it is not a file "
+            "(use log_artifacts for folders)",
+            field="local_path",
+        )
+    return source, str(clean_relative_path(artifact_path) / source.name)
+
+
+def folder_to_log(
+    local_dir: str | os.PathLike[str], artifact_path: str | None
+) -> list[tuple[Path, str]]:
+    """The files under a local folder (recursively, sorted), each with its logical path.
+
+    Raises:
+        InvalidInputError: it is not a folder, or the artifact path is invalid.
+    """
+    source = Path(local_dir)
+    if not source.is_dir():
+        raise InvalidInputError(
+            f"cannot log {str(source)!r} as artifacts: it is not a folder", field="local_dir"
+        )
+    base = clean_relative_path(artifact_path)
+    files = sorted(p for p in source.rglob("*") if p.is_file())
+    return [(f, str(base / PurePosixPath(f.relative_to(source).as_posix()))) for f in files]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from mloop.entities.validation import validate_key, validate_tag_value
+from mloop.entities.validation import checked_tags
 from mloop.errors import InvalidInputError
 
 MAX_DATASET_NAME_LENGTH = 250
@@ -221,7 +221,7 @@ def checked_commit(name: str, new: NewVersion, tags: dict[str, str] | None) -> d
     validate_dataset_name(name)
     for entry in new.files:
         validate_manifest_path(entry.path)
-    return {validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()}
+    return checked_tags(tags)
 
 
 def is_digest(text: str) -> bool:

@@ -218,6 +218,15 @@ def validate_end_status(status: object) -> RunStatus:
     return final
 
 
+def checked_tags(tags: dict[str, str] | None) -> dict[str, str]:
+    """Tags with valid keys and their values in stored form (None gives no tags).
+
+    Raises:
+        InvalidInputError: a key or value breaks the tag rules.
+    """
+    return {validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()}
+
+
 def validate_experiment_id(experiment_id: object) -> int:
     """Check an experiment id (a decimal string, "0" for the default) and return its number.
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
-from mloop.artifacts.paths import ArtifactEntry, ArtifactInfo, clean_relative_path, file_path
+from mloop.artifacts.paths import (
+    ArtifactEntry,
+    ArtifactInfo,
+    clean_relative_path,
+    file_path,
+    file_to_log,
+    folder_to_log,
+)
 from mloop.entities.validation import validate_run_id
-from mloop.errors import ArtifactNotFoundError, InvalidInputError
+from mloop.errors import ArtifactNotFoundError
 from mloop.storage.rest.blobs import RestBlobStore
 from mloop.storage.rest.transport import Transport
 
@@ -49,14 +56,7 @@ class RestArtifactStore:
         Raises:
             InvalidInputError: the file does not exist or the artifact path is invalid.
         """
-        source = Path(local_path)
-        if not source.is_file():
-            raise InvalidInputError(
-                f"cannot log {str(source)!r} as an artifact: it is not a file "
-                "(use log_artifacts for folders)",
-                field="local_path",
-            )
-        relative = str(clean_relative_path(artifact_path) / source.name)
+        source, relative = file_to_log(local_path, artifact_path)
         with source.open("rb") as handle:
             self._upload(run_id, relative, _file_chunks(handle))
         return relative
@@ -74,15 +74,8 @@ class RestArtifactStore:
         Raises:
             InvalidInputError: the folder does not exist or the artifact path is invalid.
         """
-        source = Path(local_dir)
-        if not source.is_dir():
-            raise InvalidInputError(
-                f"cannot log {str(source)!r} as artifacts: it is not a folder", field="local_dir"
-            )
-        base = clean_relative_path(artifact_path)
-        files = sorted(p for p in source.rglob("*") if p.is_file())
-        for local in files:
-            relative = str(base / PurePosixPath(local.relative_to(source).as_posix()))
+        files = folder_to_log(local_dir, artifact_path)
+        for local, relative in files:
             with local.open("rb") as handle:
                 self._upload(run_id, relative, _file_chunks(handle))
             if progress is not None:

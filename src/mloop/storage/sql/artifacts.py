@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import Engine, or_, select
 
-from mloop.artifacts.paths import ArtifactEntry, ArtifactInfo, clean_relative_path, file_path
+from mloop.artifacts.paths import (
+    ArtifactEntry,
+    ArtifactInfo,
+    clean_relative_path,
+    file_path,
+    file_to_log,
+    folder_to_log,
+)
 from mloop.entities.clock import now_ms
 from mloop.errors import ArtifactNotFoundError, BlobNotFoundError, InvalidInputError
 from mloop.storage.sql.dialect import upsert
@@ -79,14 +86,7 @@ class SqlArtifactStore:
             InvalidInputError: the file does not exist or the artifact path is invalid.
         """
         check_owner(run_id)
-        source = Path(local_path)
-        if not source.is_file():
-            raise InvalidInputError(
-                f"cannot log {str(source)!r} as an artifact: it is not a file "
-                "(use log_artifacts for folders)",
-                field="local_path",
-            )
-        relative = str(clean_relative_path(artifact_path) / source.name)
+        source, relative = file_to_log(local_path, artifact_path)
         info = self.blobs.put_file(source)
         self._write_rows(run_id, _rows(run_id, [ArtifactEntry(relative, info.digest, info.size)]))
         return relative
@@ -108,19 +108,11 @@ class SqlArtifactStore:
             InvalidInputError: the folder does not exist or the artifact path is invalid.
         """
         check_owner(run_id)
-        source = Path(local_dir)
-        if not source.is_dir():
-            raise InvalidInputError(
-                f"cannot log {str(source)!r} as artifacts: it is not a folder", field="local_dir"
-            )
-        base = clean_relative_path(artifact_path)
-        files = sorted(p for p in source.rglob("*") if p.is_file())
-        infos = self.blobs.put_files(files, progress=progress)
+        files = folder_to_log(local_dir, artifact_path)
+        infos = self.blobs.put_files([f for f, _ in files], progress=progress)
         entries = [
-            ArtifactEntry(
-                str(base / PurePosixPath(f.relative_to(source).as_posix())), i.digest, i.size
-            )
-            for f, i in zip(files, infos, strict=True)
+            ArtifactEntry(relative, i.digest, i.size)
+            for (_, relative), i in zip(files, infos, strict=True)
         ]
         self._write_rows(run_id, _rows(run_id, entries))
         return len(entries)

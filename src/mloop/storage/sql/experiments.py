@@ -10,6 +10,7 @@ from mloop.entities import Experiment, LifecycleStage
 from mloop.entities.clock import now_ms
 from mloop.entities.validation import (
     MAX_ARTIFACT_LOCATION_LENGTH,
+    checked_tags,
     validate_experiment_id,
     validate_key,
     validate_name,
@@ -67,9 +68,7 @@ class SqlExperimentStore:
                 field="artifact_location",
                 limit=MAX_ARTIFACT_LOCATION_LENGTH,
             )
-        clean_tags = {
-            validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()
-        }
+        clean_tags = checked_tags(tags)
 
         def run() -> int:
             with write_transaction(self._engine) as conn:

@@ -27,7 +27,12 @@ from mloop.entities.registry import (
     validate_source,
     validate_version,
 )
-from mloop.entities.validation import validate_key, validate_run_id, validate_tag_value
+from mloop.entities.validation import (
+    checked_tags,
+    validate_key,
+    validate_run_id,
+    validate_tag_value,
+)
 from mloop.errors import (
     AliasInUseError,
     InvalidInputError,
@@ -100,19 +105,19 @@ class SqlModelRegistryStore:
         """
         validate_model_name(name)
         validate_description(description)
-        checked_tags = registry_tags.checked_tags(tags)
+        clean_tags = checked_tags(tags)
 
         def run(conn: Connection) -> RegisteredModel:
             if versions.insert_model(conn, name, description) is None:
                 raise ModelAlreadyExistsError(name)
             row = model_row(conn, name)
-            registry_tags.write_tags(conn, registered_model_tags, "model_id", row.id, checked_tags)
+            registry_tags.write_tags(conn, registered_model_tags, "model_id", row.id, clean_tags)
             append_event(
                 conn,
                 actor=actor,
                 action="model.create",
                 entity=("model", name),
-                details={"description": description, "tags": checked_tags},
+                details={"description": description, "tags": clean_tags},
             )
             return load_models(conn, [model_row(conn, name)])[0]
 
@@ -281,10 +286,10 @@ class SqlModelRegistryStore:
             "signature": signature_json(signature),
             "description": validate_description(description),
         }
-        checked_tags = registry_tags.checked_tags(tags)
+        clean_tags = checked_tags(tags)
 
         return self._write(
-            lambda conn: versions.create_version(conn, name, fields, checked_tags, actor=actor),
+            lambda conn: versions.create_version(conn, name, fields, clean_tags, actor=actor),
             what=f"registering a version of model {name!r}",
         )
 

@@ -7,20 +7,10 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 
-from mloop.entities.validation import validate_key, validate_tag_value
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.dialect import upsert
 from mloop.storage.sql.registry_rows import model_row, touch_model, version_row
 from mloop.storage.sql.schema_registry import model_version_tags, registered_model_tags
-
-
-def checked_tags(tags: dict[str, str] | None) -> dict[str, str]:
-    """Tags with valid keys and their values in stored form.
-
-    Raises:
-        InvalidInputError: a key or value breaks the tag rules.
-    """
-    return {validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in (tags or {}).items()}
 
 
 def write_tags(

@@ -37,6 +37,9 @@ def serve(
     log_sample_rate: float = typer.Option(
         1.0, "--log-sample-rate", min=0.0, max=1.0, help="Fraction of requests logged."
     ),
+    log_flush_s: float = typer.Option(
+        5.0, "--log-flush-s", min=0.01, help="Longest a logged prediction waits to be written."
+    ),
     watch_interval: float = typer.Option(
         0.25, "--watch-interval", min=0.0, help="Seconds between re-reading aliases (0: never)."
     ),
@@ -75,6 +78,7 @@ def serve(
         auth=auth,
         log_predictions=log_predictions,
         log_sample_rate=log_sample_rate,
+        log_flush_interval_s=log_flush_s,
         trusted=trusted,
     )
     address = BindAddress(host, port)

@@ -248,9 +248,32 @@ def parse_csv(body: bytes) -> Columns:
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InvalidInputError(f"the body is not valid CSV ({exc})", field="body") from exc
     return {
-        name: np.asarray(column.to_numpy(zero_copy_only=False))
+        name: _from_arrow(column.combine_chunks())
         for name, column in zip(table.column_names, table.columns, strict=True)
     }
+
+
+def _from_arrow(array: Any) -> np.ndarray[Any, Any]:
+    """A NumPy column from an Arrow array, read from its buffers.
+
+    `to_numpy` would import pandas (pyarrow probes for it), which the ONNX path must not load.
+    Numbers are read without a copy; a missing number becomes NaN; text goes through Python.
+    """
+    import pyarrow as pa
+
+    kind = array.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        dtype = np.dtype(kind.to_pandas_dtype())
+        values = np.frombuffer(array.buffers()[1], dtype=dtype)[
+            array.offset : array.offset + len(array)
+        ]
+        if not array.null_count:
+            return values
+        valid = np.unpackbits(np.frombuffer(array.buffers()[0], dtype=np.uint8), bitorder="little")[
+            array.offset : array.offset + len(array)
+        ].astype(bool)
+        return np.where(valid, values.astype(np.float64), np.nan)
+    return np.asarray(array.to_pylist(), dtype=object if not pa.types.is_boolean(kind) else None)
 
 
 def parse_oip(body: bytes, signature: Signature | None) -> OipRequest:

@@ -280,12 +280,12 @@ def _parquet(records: list[_Record]) -> bytes:
 
     first = records[0]
     table: dict[str, Any] = {
-        "request_id": pa.array(per_row(ids), pa.string()),
-        "timestamp": pa.array(per_row(stamps, "int64"), pa.timestamp("ms", tz="UTC")),
-        "model": pa.array(np.full(total, first.model, dtype=object), pa.string()),
-        "version": pa.array(np.full(total, first.version, dtype=object), pa.string()),
-        "role": pa.array(per_row(roles), pa.string()),
-        "latency_ms": per_row(latencies, "float64"),
+        "request_id": _arrow(per_row(ids)),
+        "timestamp": _arrow(per_row(stamps, "int64"), pa.timestamp("ms", tz="UTC")),
+        "model": _arrow(np.full(total, first.model, dtype=object)),
+        "version": _arrow(np.full(total, first.version, dtype=object)),
+        "role": _arrow(per_row(roles)),
+        "latency_ms": _arrow(per_row(latencies, "float64")),
     }
     for name in first.columns:
         table[f"input.{name}"] = _arrow(_concatenate([r.columns[name] for r in records]))
@@ -298,8 +298,9 @@ def _parquet(records: list[_Record]) -> bytes:
             names = tuple(str(i) for i in range(outputs.shape[1]))
         for index, name in enumerate(names):
             table[f"prediction.{name}"] = _arrow(outputs[:, index])
+    arrow_table = pa.Table.from_arrays(list(table.values()), names=list(table))
     buffer = io.BytesIO()
-    pq.write_table(pa.table(table), buffer, compression="zstd")
+    pq.write_table(arrow_table, buffer, compression="zstd")
     return buffer.getvalue()
 
 
@@ -307,9 +308,25 @@ def _concatenate(parts: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _arrow(values: np.ndarray[Any, Any]) -> Any:
+def _arrow(values: np.ndarray[Any, Any], kind: Any = None) -> Any:
+    """An Arrow array over a NumPy column, built from buffers (numbers without a copy).
+
+    `pa.array` would import pandas on its first call (pyarrow probes for it), which the ONNX
+    serving path must not load; building arrays from their buffers never asks for pandas.
+    """
     import pyarrow as pa
 
-    if values.dtype.kind == "O":
-        return pa.array(values.tolist())
-    return pa.array(values)
+    size = len(values)
+    if values.dtype.kind in "iuf":
+        data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))
+        arrow_type = kind if kind is not None else pa.from_numpy_dtype(data.dtype)
+        return pa.Array.from_buffers(arrow_type, size, [None, pa.py_buffer(data)])
+    if values.dtype.kind == "b":
+        bits = np.packbits(values.astype(bool), bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), size, [None, pa.py_buffer(bits)])
+    encoded = [str(v).encode("utf-8") for v in values.tolist()]
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.large_string(), size, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    )

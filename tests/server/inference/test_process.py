@@ -69,7 +69,15 @@ def stop_serve(process: subprocess.Popen[str]) -> int:
 def test_two_workers_answer_without_a_nagle_stall_and_never_load_sklearn_or_pandas(
     churn: Churn, fluent: FluentEnv
 ) -> None:
-    process, url = start_serve(fluent, "models:/churn@champion", "--workers", "2")
+    process, url = start_serve(
+        fluent,
+        "models:/churn@champion",
+        "--workers",
+        "2",
+        "--log-predictions",
+        "--log-flush-s",
+        "0.1",
+    )
     try:
         body = churn.body(slice(0, 1))
         timings = []
@@ -83,14 +91,28 @@ def test_two_workers_answer_without_a_nagle_stall_and_never_load_sklearn_or_pand
         # A delayed-ACK stall costs ~40 ms a request; a healthy loopback request well under 5.
         assert statistics.median(timings) < 0.01
         assert max(sorted(timings)[: int(len(timings) * 0.9)]) < 0.03
-        for http_worker in range(4):  # new connections spread over both workers
+        names = list(churn.columns)
+        csv = ",".join(names) + "\n" + ",".join(str(churn.columns[n][0]) for n in names)
+        for http_worker in range(6):  # new connections spread over both workers
             with httpx.Client(base_url=url) as http:
                 assert http.post("/predict", json=body).status_code == 200, http_worker
+                answer = http.post(
+                    "/invocations", content=csv, headers={"content-type": "text/csv"}
+                )
+                assert answer.json()["predictions"] == churn.expected[1][:1].tolist()
+        logs = Path(fluent.artifact_root) / "predictions" / "churn"
+        deadline = time.monotonic() + 10
+        while len(list(logs.rglob("*.parquet"))) < 2:  # both workers wrote their log
+            assert time.monotonic() < deadline, "no prediction log written"
+            time.sleep(0.05)
         workers = psutil.Process(process.pid).children()
         assert len(workers) == 2
         for worker in workers:
             maps = Path(f"/proc/{worker.pid}/maps").read_text()
-            assert "onnxruntime" in maps  # the verified ONNX export serves
+            # the verified ONNX export serves; neither parsing CSV nor writing the prediction
+            # log (Arrow, Parquet) brings in pandas or scikit-learn
+            assert "onnxruntime" in maps
+            assert "pyarrow" in maps
             assert "/sklearn/" not in maps
             assert "/pandas/" not in maps
             # ~150 MB for the worker, the model is tiny
@@ -108,15 +130,19 @@ def test_sigterm_drains_requests_in_flight(fluent: FluentEnv) -> None:
         )
     process, url = start_serve(fluent, "models:/slow/1", "--trusted")
     answers: list[int] = []
+    connected = threading.Barrier(4)
 
     def call() -> None:
         with httpx.Client(base_url=url, timeout=30) as http:
+            http.get("/health")  # connected before the requests race the signal
+            connected.wait()
             answers.append(http.post("/predict", json={"inputs": {"x": [1.0]}}).status_code)
 
     threads = [threading.Thread(target=call) for _ in range(3)]
     for thread in threads:
         thread.start()
-    time.sleep(0.2)  # all three sent; the first is in the model, two queued behind it
+    connected.wait(timeout=30)
+    time.sleep(0.3)  # all three sent; the first is in the model, two queued behind it
     started = time.monotonic()
     code = stop_serve(process)
     for thread in threads:

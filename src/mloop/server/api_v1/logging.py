@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from mloop.entities import Metric, Param, RunInput, RunTag
 from mloop.entities.clock import now_ms
@@ -20,6 +20,7 @@ from mloop.server.schemas_runs import (
     MetricIn,
     ParamIn,
 )
+from mloop.storage import metric_frames
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["logging"], responses=ERROR_RESPONSES)
 
@@ -115,10 +116,29 @@ def get_metric_history(run_id: RunPath, key: KeyQuery, store: StoreDep) -> Respo
     return _json({"key": key, "metrics": points})
 
 
-@router.get("/metrics/history/columns", response_model=MetricColumnsOut)
-def get_metric_history_columns(run_id: RunPath, key: KeyQuery, store: StoreDep) -> Response:
+@router.get(
+    "/metrics/history/columns",
+    response_model=MetricColumnsOut,
+    responses={
+        200: {
+            "description": (
+                f"JSON columns; with `Accept: {metric_frames.MEDIA_TYPE}`, the raw columns "
+                "(magic MLC1, uint64 count, int64 steps, int64 timestamps, float64 values, "
+                "all little-endian)"
+            ),
+            "content": {
+                metric_frames.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+def get_metric_history_columns(
+    run_id: RunPath, key: KeyQuery, store: StoreDep, request: Request
+) -> Response:
     """Every point of one metric as columns (steps, timestamps_ms, values): compact and fast."""
     columns = store.runs.get_metric_history_columns(run_id, key)
+    if metric_frames.MEDIA_TYPE in request.headers.get("accept", ""):
+        return Response(metric_frames.encode(columns), media_type=metric_frames.MEDIA_TYPE)
     return _json(
         {
             "key": key,

@@ -23,10 +23,12 @@ from mloop.entities.validation import (
     validate_end_status,
     validate_run_id,
 )
+from mloop.storage import metric_frames
 from mloop.storage.rest import codec
 from mloop.storage.rest.transport import Transport
 
 _BASE = "/api/v1/runs"
+_FRAME_HEADERS = {"Accept": f"{metric_frames.MEDIA_TYPE}, application/json;q=0.5"}
 
 
 class RestRunStore:
@@ -183,10 +185,15 @@ class RestRunStore:
         Raises:
             RunNotFoundError: no such run.
         """
-        data = self._columns(run_id, key)
+        columns = self.get_metric_history_columns(run_id, key)
         return [
-            Metric(key, float(v), t, s)
-            for s, t, v in zip(data["steps"], data["timestamps_ms"], data["values"], strict=True)
+            Metric(key, v, t, s)
+            for s, t, v in zip(
+                columns.steps.tolist(),
+                columns.timestamps_ms.tolist(),
+                columns.values.tolist(),
+                strict=True,
+            )
         ]
 
     def get_metric_history_columns(self, run_id: str, key: str) -> MetricHistory:
@@ -197,7 +204,16 @@ class RestRunStore:
         """
         import numpy as np
 
-        data = self._columns(run_id, key)
+        # Raw columns when the server speaks them (a copy each way, no per-point work).
+        response = self._http.send(
+            "GET",
+            f"{_path(run_id)}/metrics/history/columns",
+            params={"key": key},
+            headers=_FRAME_HEADERS,
+        )
+        if response.headers.get("content-type", "").startswith(metric_frames.MEDIA_TYPE):
+            return metric_frames.decode(key, response.content)
+        data = response.json()
         return MetricHistory(
             key,
             np.array(data["steps"], dtype=np.int64),
@@ -205,10 +221,6 @@ class RestRunStore:
             # "NaN" and "Infinity" strings convert as float() reads them.
             np.array(data["values"], dtype=np.float64),
         )
-
-    def _columns(self, run_id: str, key: str) -> Any:
-        path = f"{_path(run_id)}/metrics/history/columns"
-        return self._http.request("GET", path, params={"key": key})
 
     def delete(self, run_id: str, *, actor: str) -> None:
         """Soft-delete a run (the server records the actor, or its authenticated user).

@@ -420,7 +420,7 @@ class SqlRunStore:
             rows = page_rows(conn, plan, last=last, max_results=max_results)
             page = rows[:max_results]
             pks = [row[0] for row in page]
-            by_pk = {r.id: r for r in conn.execute(select(_runs).where(_runs.c.id.in_(pks)))}
+            by_pk = {r.id: r for r in conn.execute(_RUNS_BY_PKS, {"pks": pks})}
             runs = _load_runs(conn, [by_pk[pk] for pk in pks])
         token = None
         if len(rows) > max_results:
@@ -533,6 +533,7 @@ _INPUTS = select(
     _inputs.c.run_id, _inputs.c.name, _inputs.c.digest, _inputs.c.source, _inputs.c.context
 ).where(_inputs.c.run_id.in_(_PKS))
 _RUN_BY_UUID = select(_runs).where(_runs.c.run_uuid == bindparam("run_uuid"))
+_RUNS_BY_PKS = select(_runs).where(_runs.c.id.in_(_PKS))
 _ACTIVE_EXPERIMENT_LOCATION = select(_experiments.c.artifact_location).where(
     _experiments.c.experiment_id == bindparam("experiment_id"),
     _experiments.c.lifecycle_stage == "active",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from mloop.entities import RunTag
 from mloop.errors import InvalidInputError
 from mloop.server.deps import ConfigDep, StoreDep, actor_of, authenticated_name
+from mloop.server.responses import model_json
 from mloop.server.schemas import ERROR_RESPONSES, RunId, RunOut, from_run
 from mloop.server.schemas_runs import RunCreate, RunPageOut, RunUpdate, SearchIn
 
@@ -44,8 +45,8 @@ def create_run(body: RunCreate, store: StoreDep, request: Request) -> RunOut:
     return from_run(run)
 
 
-@router.post("/search")
-def search_runs(body: SearchIn, store: StoreDep, config: ConfigDep) -> RunPageOut:
+@router.post("/search", response_model=RunPageOut)
+def search_runs(body: SearchIn, store: StoreDep, config: ConfigDep) -> Response:
     """Runs matching a filter (docs/search.md), in order, one page at a time."""
     if body.max_results > config.max_page_size:
         raise InvalidInputError(
@@ -64,15 +65,18 @@ def search_runs(body: SearchIn, store: StoreDep, config: ConfigDep) -> RunPageOu
         max_results=body.max_results,
         page_token=body.page_token,
     )
-    return RunPageOut.model_construct(
-        runs=[from_run(r) for r in page], next_page_token=page.next_page_token
+    # Encoded here: FastAPI would validate every run of the page again before encoding it.
+    return model_json(
+        RunPageOut.model_construct(
+            runs=[from_run(r) for r in page], next_page_token=page.next_page_token
+        )
     )
 
 
-@router.get("/{run_id}")
-def get_run(run_id: RunPath, store: StoreDep) -> RunOut:
+@router.get("/{run_id}", response_model=RunOut)
+def get_run(run_id: RunPath, store: StoreDep) -> Response:
     """A run with its params, latest metrics, tags and inputs."""
-    return from_run(store.runs.get(run_id))
+    return model_json(from_run(store.runs.get(run_id)))
 
 
 @router.patch("/{run_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,10 @@ from mloop.client.batch_files import (
     open_writer,
     output_batch,
 )
+from mloop.client.batch_pool import ChunkPlan, WorkerLoader, columns_of, predict_pool, run_chunk
 from mloop.errors import (
     AlreadyExistsError,
     InvalidInputError,
-    MloopError,
     ModelInputError,
 )
 
@@ -62,15 +61,6 @@ class BatchPrediction:
     method: str
     columns: list[str]
     seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """What each chunk goes through, fixed before the first chunk is read."""
-
-    inputs: list[str]  # the columns the model reads
-    keep: list[str]  # input columns copied to the output
-    method: str
 
 
 def predict_file(
@@ -131,7 +121,7 @@ def predict_file(
     plan = _plan(model, reader.columns, keep_columns, method)
     if progress is not None:
         progress.start("predicting", reader.rows or 0)
-    loader = _Loader(str(folder), trusted=trusted, prefer_onnx=prefer_onnx)
+    loader = WorkerLoader(str(folder), trusted=trusted, prefer_onnx=prefer_onnx)
     schedule = _Schedule(model, plan, loader, workers=workers, total_rows=reader.rows)
     results = schedule.run(
         _checked(reader.batches([*plan.inputs, *plan.keep]), model, plan), chunk_rows
@@ -166,7 +156,9 @@ def _check_paths(source: Path, target: Path, *, overwrite: bool) -> None:
         )
 
 
-def _plan(model: LoadedModel, columns: list[str], keep: Sequence[str], method: str | None) -> _Plan:
+def _plan(
+    model: LoadedModel, columns: list[str], keep: Sequence[str], method: str | None
+) -> ChunkPlan:
     signature = model.signature
     chosen = method or model.serve_method
     if chosen not in ("predict", "predict_proba"):
@@ -191,11 +183,11 @@ def _plan(model: LoadedModel, columns: list[str], keep: Sequence[str], method: s
                 f"(its columns: {', '.join(columns)})",
                 field="keep_columns",
             )
-    return _Plan(inputs=inputs, keep=kept, method=chosen)
+    return ChunkPlan(inputs=inputs, keep=kept, method=chosen)
 
 
 def _checked(
-    chunks: Iterator[pa.RecordBatch], model: LoadedModel, plan: _Plan
+    chunks: Iterator[pa.RecordBatch], model: LoadedModel, plan: ChunkPlan
 ) -> Iterator[pa.RecordBatch]:
     """The chunks, the first one checked against the signature here, before workers see it."""
     from mloop.models.inputs import check_columns
@@ -203,23 +195,9 @@ def _checked(
     first = True
     for chunk in chunks:
         if first and model.signature is not None:
-            check_columns(_columns(chunk, plan.inputs), model.signature)
+            check_columns(columns_of(chunk, plan.inputs), model.signature)
             first = False
         yield chunk
-
-
-def _columns(chunk: pa.RecordBatch, names: list[str]) -> dict[str, np.ndarray[Any, Any]]:
-    return {n: chunk.column(n).to_numpy(zero_copy_only=False) for n in names}
-
-
-def _run(model: LoadedModel, chunk: pa.RecordBatch, plan: _Plan) -> np.ndarray[Any, Any]:
-    import numpy as np
-
-    if model.signature is None:
-        data: Any = chunk.select(plan.inputs).to_pandas()
-    else:
-        data = _columns(chunk, plan.inputs)
-    return np.asarray(getattr(model, plan.method)(data))
 
 
 # Starting worker processes costs a second or more (each imports mloop and the model's
@@ -234,8 +212,8 @@ class _Schedule:
     def __init__(
         self,
         model: LoadedModel,
-        plan: _Plan,
-        loader: _Loader,
+        plan: ChunkPlan,
+        loader: WorkerLoader,
         *,
         workers: int | None,
         total_rows: int | None,
@@ -250,22 +228,22 @@ class _Schedule:
     ) -> Iterator[tuple[pa.RecordBatch, np.ndarray[Any, Any]]]:
         if self.requested is not None and self.requested > 1:
             self.workers = self.requested
-            yield from _predict_pool(chunks, self.loader, self.plan, self.requested)
+            yield from predict_pool(chunks, self.loader, self.plan, self.requested)
             return
         first = next(chunks, None)
         if first is None:
             return
         started = time.perf_counter()
-        predictions = _run(self.model, first, self.plan)
+        predictions = run_chunk(self.model, first, self.plan)
         seconds = time.perf_counter() - started
         yield first.select(self.plan.keep), predictions
         if self.requested is None and self._pool_pays(seconds, chunk_rows):
             self.workers = _usable_cores()
             if self.workers > 1:
-                yield from _predict_pool(chunks, self.loader, self.plan, self.workers)
+                yield from predict_pool(chunks, self.loader, self.plan, self.workers)
                 return
         for chunk in chunks:
-            yield chunk.select(self.plan.keep), _run(self.model, chunk, self.plan)
+            yield chunk.select(self.plan.keep), run_chunk(self.model, chunk, self.plan)
 
     def _pool_pays(self, seconds: float, chunk_rows: int) -> bool:
         if self.total_rows is None:  # CSV: no row count, judge by the chunk alone
@@ -279,107 +257,6 @@ def _usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1  # pragma: no cover - macOS and Windows
-
-
-# -- the worker pool ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Loader:
-    """How a worker loads the model (picklable: it crosses into each worker once)."""
-
-    folder: str
-    trusted: bool
-    prefer_onnx: bool
-
-
-_WORKER_MODEL: list[LoadedModel] = []
-
-
-def _start_worker(loader: _Loader) -> None:
-    from mloop.models import load_package
-
-    # One ONNX Runtime thread per worker: the processes are the parallelism, and per-session
-    # thread pools (which spin while they wait) fought over the cores, two to three times
-    # slower for a forest on two workers (bench/RESULTS.md, Serving).
-    _WORKER_MODEL.append(
-        load_package(
-            loader.folder, trusted=loader.trusted, prefer_onnx=loader.prefer_onnx, onnx_threads=1
-        )
-    )
-
-
-def _predict_in_worker(chunk: pa.RecordBatch, plan: _Plan) -> Any:
-    """Predictions for one chunk, or an error's class, args and attributes.
-
-    mloop errors take their details as constructor arguments, which pickling does not replay;
-    they cross back as parts and are rebuilt in the parent.
-    """
-    try:
-        return _run(_WORKER_MODEL[0], chunk, plan)
-    except MloopError as exc:
-        return _WorkerError(type(exc), exc.args, dict(vars(exc)))
-
-
-@dataclass(frozen=True, slots=True)
-class _WorkerError:
-    kind: type[MloopError]
-    args: tuple[Any, ...]
-    attributes: dict[str, Any]
-
-    def rebuild(self) -> MloopError:
-        error = self.kind.__new__(self.kind)
-        Exception.__init__(error, *self.args)
-        vars(error).update(self.attributes)
-        return error
-
-
-def _predict_pool(
-    chunks: Iterator[pa.RecordBatch], loader: _Loader, plan: _Plan, count: int
-) -> Iterator[tuple[pa.RecordBatch, np.ndarray[Any, Any]]]:
-    """Chunks predicted by `count` processes, yielded in input order.
-
-    Workers start with `spawn`: a fork would copy this process's threads (the progress bar,
-    ONNX Runtime's pool) in whatever state they are in.
-    """
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    pool = ProcessPoolExecutor(
-        count,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(loader,),
-    )
-    pending: deque[tuple[pa.RecordBatch, Future[Any]]] = deque()
-    try:
-        for chunk in chunks:
-            pending.append(
-                (
-                    chunk.select(plan.keep),
-                    pool.submit(_predict_in_worker, chunk.select(plan.inputs), plan),
-                )
-            )
-            if len(pending) >= 2 * count:
-                yield _finished(*pending.popleft())
-        while pending:
-            yield _finished(*pending.popleft())
-    except BrokenProcessPool as exc:
-        raise MloopError(
-            "a prediction worker process died: out of memory (try fewer workers or smaller "
-            "chunks), or a script calling predict_file with workers > 1 lacks the "
-            "`if __name__ == '__main__':` guard (each worker starts by importing the script)"
-        ) from exc
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _finished(kept: pa.RecordBatch, future: Any) -> tuple[pa.RecordBatch, np.ndarray[Any, Any]]:
-    result = future.result()
-    if isinstance(result, _WorkerError):
-        raise result.rebuild()
-    return kept, result
 
 
 # -- output -------------------------------------------------------------------------------------
@@ -402,7 +279,7 @@ def _write(
     results: Iterator[tuple[pa.RecordBatch, np.ndarray[Any, Any]]],
     target: Path,
     model: LoadedModel,
-    plan: _Plan,
+    plan: ChunkPlan,
     progress: Progress | None,
 ) -> tuple[int, int, list[str]]:
     temporary = target.with_name(f".{target.name}.partial")
@@ -434,7 +311,7 @@ def _write(
     return rows, chunks, [*plan.keep, *names]
 
 
-def _prediction_names(model: LoadedModel, plan: _Plan, width: int) -> list[str]:
+def _prediction_names(model: LoadedModel, plan: ChunkPlan, width: int) -> list[str]:
     names = output_names(model, plan.method, width)
     clash = sorted(set(names).intersection(plan.keep))
     if clash:

@@ -103,3 +103,15 @@ def test_with_two_workers_every_scrape_counts_the_requests_of_both(
         assert samples[("mloop_http_requests_total", answered)] == requests
         assert samples[("mloop_http_request_duration_seconds_count", answered)] == requests
     assert len(workers_seen) == 2  # both workers share their counts
+
+
+def test_a_worker_that_cannot_meet_its_peers_still_serves_its_own_counts(tmp_path: Path) -> None:
+    from mloop.server.metrics import RequestMetrics
+
+    metrics = RequestMetrics()
+    metrics.join_peers(str(tmp_path / ("x" * 120)))  # no such folder, and too long a socket path
+    assert metrics.peers is None
+    metrics.observe("GET", "/health", 200, 0.001)
+    assert b'mloop_http_requests_total{method="GET",route="/health",status="200"} 1.0' in (
+        metrics.exposition()
+    )

@@ -47,8 +47,12 @@ class RequestMetrics:
         """Share counts with the other workers of this server (sockets in `directory`)."""
         from mloop.server.metrics_peers import MetricPeers
 
-        self.peers = MetricPeers(directory, self.registry)
-        self.peers.start()
+        peers = MetricPeers(directory, self.registry)
+        try:
+            peers.start()
+        except OSError:  # e.g. a socket path too long for AF_UNIX: scrapes see this worker only
+            return
+        self.peers = peers
 
     def exposition(self) -> bytes:
         """The Prometheus text of this worker's counts, or of every worker's, summed."""

@@ -3,9 +3,11 @@
 The alias moves through the registry's `set_alias` (one atomic upsert that enforces protected
 aliases and approvals, audited as `model.alias.set`). A refused promotion raises
 `GatesFailedError` listing every failing gate. An admin may override failing gates with a reason:
-the override is written to the audit log (`model_version.promote_override`, with the reason and
-the failures) before the alias moves, and when the alias is protected and the version has no
-approval, the override records the admin's approval with the reason as its comment.
+the registry's `override_alias` records the override (`model_version.promote_override`, with the
+reason and the failures), the admin's approval when the alias is protected and the version has
+none, and the alias move in one transaction, so the log never shows an override that did not
+happen. Who counts as an admin is the store's decision: a global admin of its users, or anyone on
+a store without users (a laptop); over REST the server decides from the authenticated user.
 """
 
 from __future__ import annotations
@@ -13,13 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mloop.errors import (
-    AliasNotFoundError,
-    GatesFailedError,
-    InvalidInputError,
-    PermissionDeniedError,
-    UserNotFoundError,
-)
+from mloop.entities.gates import Override
+from mloop.errors import AliasNotFoundError, GatesFailedError, InvalidInputError
 from mloop.gates.validate import Validation, resolve_version, validate_version
 
 if TYPE_CHECKING:
@@ -105,17 +102,17 @@ def promote_version(
     if failures and override_reason is None:
         raise GatesFailedError(version.name, version.version, alias, failures)
     if failures and override_reason is not None:
-        _override(
-            store,
-            version,
-            alias,
-            actor=actor,
+        override = Override(
             reason=override_reason,
-            failures=failures,
-            validation=validation,
+            failures=tuple(failures),
+            report_digest=validation.record.report_digest if validation else None,
         )
-    previous = _holder(store, version.name, alias)
-    store.registry.set_alias(version.name, alias, version.version, actor=actor)
+        previous = store.registry.override_alias(
+            version.name, alias, version.version, actor=actor, override=override
+        )
+    else:
+        previous = _holder(store, version.name, alias)
+        store.registry.set_alias(version.name, alias, version.version, actor=actor)
     return Promotion(
         name=version.name,
         version=version.version,
@@ -132,60 +129,3 @@ def _holder(store: Store, name: str, alias: str) -> int | None:
         return store.registry.get_version_by_alias(name, alias).version
     except AliasNotFoundError:
         return None
-
-
-def _override(
-    store: Store,
-    version: ModelVersion,
-    alias: str,
-    *,
-    actor: str,
-    reason: str,
-    failures: list[str],
-    validation: Validation | None,
-) -> None:
-    """Audit an admin's override, and approve the version if the protected alias needs it."""
-    require_admin(store, actor)
-    store.audit.append(
-        actor=actor,
-        action="model_version.promote_override",
-        entity=("model_version", f"{version.name}/{version.version}"),
-        details={
-            "alias": alias,
-            "reason": reason,
-            "failures": failures,
-            "report_digest": validation.record.report_digest if validation else None,
-        },
-    )
-    model = store.registry.get_model(version.name)
-    if alias in model.protected_aliases and not version.is_approved:
-        store.registry.approve(
-            version.name, version.version, actor=actor, comment=f"override: {reason}"
-        )
-
-
-def require_admin(store: Store, actor: str) -> None:
-    """Allow `actor` to override gates: an admin, or anyone on a store without users.
-
-    A store with no users is a single-user store (a laptop): whoever can open it owns it.
-
-    Raises:
-        PermissionDeniedError: the store has users and `actor` is not a global admin.
-    """
-    from mloop.entities.auth import Role
-
-    auth = getattr(store, "auth", None)
-    if auth is None or not auth.list_users():
-        return
-    try:
-        user = auth.get_user(actor)
-    except UserNotFoundError as exc:
-        raise PermissionDeniedError(
-            f"overriding validation gates needs an admin; {actor!r} is not a user of this store"
-        ) from exc
-    if user.role is None or not user.role.includes(Role.ADMIN):
-        raise PermissionDeniedError(
-            f"overriding validation gates needs the admin role; {actor!r} has "
-            f"{user.role.value if user.role else 'no global role'} (an admin can grant it with "
-            "`mloop users grant`)"
-        )

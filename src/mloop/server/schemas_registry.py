@@ -7,6 +7,11 @@ from typing import Annotated, Any
 from pydantic import Field, WithJsonSchema
 
 from mloop.entities import ModelVersion, RegisteredModel
+from mloop.entities.gates import (
+    MAX_FAILURE_CHARS,
+    MAX_OVERRIDE_FAILURES,
+    MAX_OVERRIDE_REASON_CHARS,
+)
 from mloop.server.schemas import ApiModel, Key, RunId, RunInputModel, TagValue, Text
 
 Description = Annotated[Text, Field(max_length=5000)]
@@ -47,6 +52,23 @@ class AliasIn(ApiModel):
     """The version an alias points at."""
 
     version: Annotated[int, Field(ge=1, lt=2**31)]
+
+
+class OverrideIn(ApiModel):
+    """An admin's promotion of a version despite failing validation gates."""
+
+    version: Annotated[int, Field(ge=1, lt=2**31)]
+    reason: Annotated[Text, Field(min_length=1, max_length=MAX_OVERRIDE_REASON_CHARS)]
+    failures: list[Annotated[Text, Field(max_length=MAX_FAILURE_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_OVERRIDE_FAILURES
+    )
+    report_digest: Annotated[Text | None, Field(max_length=64)] = None
+
+
+class OverrideOut(ApiModel):
+    """What an override did: the version the alias pointed at before (null: none)."""
+
+    previous: int | None
 
 
 class ProtectionIn(ApiModel):

@@ -36,7 +36,7 @@ from mloop.entities.datasets import (
     NewVersion,
 )
 from mloop.entities.deployments import Deployment, DeploymentRevision, Route, Target
-from mloop.entities.gates import StoredValidation
+from mloop.entities.gates import Override, StoredValidation
 from mloop.entities.logged_models import (
     LoggedModel,
     LoggedModelLink,
@@ -207,6 +207,9 @@ class ModelRegistryStore(Protocol):
         self, name: str, key: str, *, actor: str, version: int | None = None
     ) -> None: ...
     def set_alias(self, name: str, alias: str, version: int, *, actor: str) -> None: ...
+    def override_alias(
+        self, name: str, alias: str, version: int, *, actor: str, override: Override
+    ) -> int | None: ...
     def delete_alias(self, name: str, alias: str, *, actor: str) -> None: ...
     def set_alias_protection(
         self, name: str, alias: str, *, actor: str, protected: bool = True

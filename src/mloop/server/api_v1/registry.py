@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from mloop.entities.gates import Override
 from mloop.server.deps import StoreDep, actor_of
 from mloop.server.schemas import ERROR_RESPONSES, Key
 from mloop.server.schemas_registry import (
@@ -16,6 +17,8 @@ from mloop.server.schemas_registry import (
     ModelCreate,
     ModelOut,
     ModelPageOut,
+    OverrideIn,
+    OverrideOut,
     ProtectionIn,
     RegistrySearchIn,
     RegistryTagIn,
@@ -218,6 +221,30 @@ def set_alias(
     """Point an alias at a version (moving it when it exists)."""
     store.registry.set_alias(name, alias, body.version, actor=actor_of(request, actor))
     return Response(status_code=_NO_CONTENT)
+
+
+@router.post("/models/{name}/aliases/{alias}/override")
+def override_alias(
+    name: NamePath,
+    alias: AliasPath,
+    *,
+    body: OverrideIn,
+    request: Request,
+    store: StoreDep,
+    actor: ActorQuery = None,
+) -> OverrideOut:
+    """Move an alias despite failing validation gates: a global admin's audited override.
+
+    With auth on, only a global admin gets here (403 otherwise); without auth, the store's
+    rule applies (anyone when it has no users, else the named actor must be an admin).
+    """
+    override = Override(
+        reason=body.reason, failures=tuple(body.failures), report_digest=body.report_digest
+    )
+    previous = store.registry.override_alias(
+        name, alias, body.version, actor=actor_of(request, actor), override=override
+    )
+    return OverrideOut(previous=previous)
 
 
 @router.delete("/models/{name}/aliases/{alias}", status_code=_NO_CONTENT)

@@ -14,6 +14,7 @@ from mloop.entities import (
     RegisteredModelPage,
     RunInput,
 )
+from mloop.entities.gates import Override
 from mloop.entities.registry import validate_alias, validate_model_name, validate_version
 from mloop.errors import ModelNotFoundError
 from mloop.storage.rest.transport import Transport
@@ -174,6 +175,21 @@ class RestModelRegistryStore:
         """Point an alias at a version."""
         path = _alias_path(name, alias)
         self._call("PUT", path, actor, body={"version": _number(version)})
+
+    def override_alias(
+        self, name: str, alias: str, version: int, *, actor: str, override: Override
+    ) -> int | None:
+        """Move an alias despite failing gates; the server checks the admin role (403 else)."""
+        path = f"{_alias_path(name, alias)}/override"
+        body = {
+            "version": _number(version),
+            "reason": override.reason,
+            "failures": list(override.failures),
+            "report_digest": override.report_digest,
+        }
+        data = self._call("POST", path, actor, body=body)
+        previous = data["previous"]
+        return None if previous is None else int(previous)
 
     def delete_alias(self, name: str, alias: str, *, actor: str) -> None:
         """Remove an alias."""

@@ -19,6 +19,7 @@ from mloop.entities import (
     RegisteredModel,
     RegisteredModelPage,
 )
+from mloop.entities.gates import Override
 from mloop.entities.registry import (
     validate_alias,
     validate_description,
@@ -439,6 +440,32 @@ class SqlModelRegistryStore:
         self._write(
             lambda conn: aliases.set_alias(conn, name, alias, number, actor=actor),
             what=f"setting alias {alias!r} of model {name!r}",
+        )
+
+    def override_alias(
+        self, name: str, alias: str, version: int, *, actor: str, override: Override
+    ) -> int | None:
+        """Point an alias at a version despite failing gates: an admin's audited override.
+
+        One transaction records `model_version.promote_override` (reason, failures, report),
+        approves the version when the alias is protected and it has no approval (comment
+        "override: <reason>"), and moves the alias; when any step fails, nothing is written.
+
+        Returns:
+            The version the alias pointed at before, or None.
+
+        Raises:
+            PermissionDeniedError: the store has users and `actor` is not a global admin.
+            ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
+            InvalidInputError: the alias is malformed.
+        """
+        validate_alias(alias)
+        number = validate_version(version)
+        return self._write(
+            lambda conn: aliases.override_alias(
+                conn, name, alias, number, actor=actor, override=override
+            ),
+            what=f"overriding the gates to set alias {alias!r} of model {name!r}",
         )
 
     def delete_alias(self, name: str, alias: str, *, actor: str) -> None:

@@ -10,13 +10,16 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from mloop.entities import Approval
+from mloop.entities.auth import Role
 from mloop.entities.clock import now_ms
 from mloop.entities.deployments import Target
-from mloop.errors import AliasNotFoundError, ProtectedAliasError
+from mloop.entities.gates import Override
+from mloop.errors import AliasNotFoundError, PermissionDeniedError, ProtectedAliasError
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.deployment_rows import check_unused
 from mloop.storage.sql.dialect import insert_ignore, upsert
 from mloop.storage.sql.registry_rows import alias_version, model_row, touch_model, version_row
+from mloop.storage.sql.schema_auth import users
 from mloop.storage.sql.schema_registry import (
     model_aliases,
     model_approvals,
@@ -25,8 +28,11 @@ from mloop.storage.sql.schema_registry import (
 )
 
 
-def set_alias(conn: Connection, name: str, alias: str, number: int, *, actor: str) -> None:
+def set_alias(conn: Connection, name: str, alias: str, number: int, *, actor: str) -> int | None:
     """Point `alias` at version `number`: one upsert, so readers see the old or the new target.
+
+    Returns:
+        The version the alias pointed at before, or None.
 
     Raises:
         ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
@@ -50,6 +56,59 @@ def set_alias(conn: Connection, name: str, alias: str, number: int, *, actor: st
         entity=("model", name),
         details={"alias": alias, "version": number, "previous": previous},
     )
+    return previous
+
+
+def override_alias(
+    conn: Connection, name: str, alias: str, number: int, *, actor: str, override: Override
+) -> int | None:
+    """An admin's promotion despite failing gates: audit, approve if needed, move the alias.
+
+    The override event (with its reason), the approval a protected alias needs, and the alias
+    move share the caller's transaction: the log never shows an override that did not happen.
+
+    Returns:
+        The version the alias pointed at before, or None.
+
+    Raises:
+        PermissionDeniedError: the store has users and `actor` is not a global admin.
+        ModelNotFoundError, ModelVersionNotFoundError: no such model or version.
+    """
+    require_admin(conn, actor)
+    model = model_row(conn, name, lock=True)
+    row = version_row(conn, model.id, name, number)
+    append_event(
+        conn,
+        actor=actor,
+        action="model_version.promote_override",
+        entity=("model_version", f"{name}/{number}"),
+        details=override.audit_details(alias),
+    )
+    if _is_protected(conn, model.id, alias) and not _is_approved(conn, row.id):
+        approve(conn, name, number, actor=actor, comment=f"override: {override.reason}")
+    return set_alias(conn, name, alias, number, actor=actor)
+
+
+def require_admin(conn: Connection, actor: str) -> None:
+    """Allow `actor` to override gates: a global admin, or anyone on a store without users.
+
+    A store with no users is a single-user store (a laptop): whoever can open it owns it.
+
+    Raises:
+        PermissionDeniedError: the store has users and `actor` is not a global admin.
+    """
+    if conn.execute(select(users.c.id).limit(1)).first() is None:
+        return
+    role = conn.execute(select(users.c.role).where(users.c.name == actor)).first()
+    if role is None:
+        raise PermissionDeniedError(
+            f"overriding validation gates needs an admin; {actor!r} is not a user of this store"
+        )
+    if role.role is None or not Role(role.role).includes(Role.ADMIN):
+        raise PermissionDeniedError(
+            f"overriding validation gates needs the admin role; {actor!r} has "
+            f"{role.role or 'no global role'} (an admin can grant it with `mloop users grant`)"
+        )
 
 
 def delete_alias(conn: Connection, name: str, alias: str, *, actor: str) -> None:

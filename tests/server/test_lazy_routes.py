@@ -28,7 +28,9 @@ def test_every_mlflow_route_lies_under_the_lazily_served_prefixes() -> None:
     assert [path for path in paths if not path.startswith(MLFLOW_PREFIXES)] == []
 
 
-def test_creating_the_app_does_not_import_the_mlflow_api(tmp_path: Path) -> None:
+def test_creating_the_app_imports_neither_the_mlflow_api_nor_the_rest_client(
+    tmp_path: Path,
+) -> None:
     code = (
         "import sys\n"
         "from mloop.server.app import create_app\n"
@@ -36,7 +38,8 @@ def test_creating_the_app_does_not_import_the_mlflow_api(tmp_path: Path) -> None
         f"config = ServerConfig(backend_uri='sqlite:///{tmp_path / 'm.db'}', "
         f"artifact_uri={str(tmp_path)!r})\n"
         "create_app(config)\n"
-        "print(sorted(m for m in sys.modules if m.startswith('mloop.server.mlflow')))\n"
+        "prefixes = ('mloop.server.mlflow', 'mloop.storage.rest', 'httpx')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(prefixes)))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120

@@ -22,7 +22,7 @@ from mloop.server.schemas import ERROR_RESPONSES
 from mloop.server.schemas_datasets import BlobList, BlobOut, Digest, DigestsIn, DigestsOut
 from mloop.server.streaming import read_chunks, sync_chunks
 from mloop.storage import Store
-from mloop.storage.rest.blobs import FRAME
+from mloop.storage.blob_frames import FRAME
 
 router = APIRouter(prefix="/blobs", tags=["blobs"], responses=ERROR_RESPONSES)
 

@@ -10,7 +10,6 @@ stay on the server (`mloop gc` runs there).
 from __future__ import annotations
 
 import os
-import struct
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from mloop.errors import (
     CorruptBlobError,
     InvalidInputError,
 )
+from mloop.storage.blob_frames import FRAME
 from mloop.storage.rest.transport import Transport
 
 _BASE = "/api/v1/blobs"
@@ -34,7 +34,6 @@ CHUNK_BYTES = 1024 * 1024
 BATCH_BYTES = 8 << 20
 # Digests per `missing` question.
 MISSING_PAGE = 10_000
-FRAME = struct.Struct(">Q")
 _OCTETS = {"content-type": "application/octet-stream"}
 
 

@@ -41,6 +41,9 @@ OTHER_RUN = "b" * 32
         ("DELETE", "/api/v1/runs/" + RUN, WRITE),
         ("PUT", "/api/2.0/mlflow-artifacts/artifacts/1/" + RUN + "/artifacts/m.pkl", WRITE),
         ("POST", "/api/2.0/mlflow/runs/log-batch", WRITE),
+        ("POST", "/api/v1/models/churn/aliases/champion/override", GLOBAL_ADMIN),
+        ("POST", "/api/v1/models/team/churn/aliases/champion/override", GLOBAL_ADMIN),
+        ("PUT", "/api/v1/models/churn/aliases/champion", WRITE),
     ],
 )
 def test_requests_are_classified_by_method_and_path(

@@ -8,6 +8,7 @@ and path, so routes added later are protected without registering anything. Firs
 | `GET /health`, `GET /ready`                                     | nothing (open)             |
 | `GET /api/v1/auth/whoami`                                       | any valid credentials      |
 | `/api/v1/users...`, `/api/v1/tokens...` (any method)            | global admin               |
+| `POST /api/v1/models/{name}/aliases/{alias}/override`           | global admin               |
 | `/api/v1/experiments/{id}/roles...` (any method)                | admin in that experiment   |
 | `POST .../search` (mloop and MLflow searches are POSTs)         | reader                     |
 | `POST /api/v1/blobs/missing` (a lookup of many digests)         | reader                     |
@@ -83,6 +84,13 @@ RULES: tuple[tuple[frozenset[str] | None, re.Pattern[str], Requirement], ...] = 
     (frozenset({"GET", "HEAD"}), re.compile(r"^/(health|ready)/?$"), OPEN),
     (frozenset({"GET"}), re.compile(r"^/api/v1/auth/whoami/?$"), AUTHENTICATED),
     (None, re.compile(r"^/api/v1/(users|tokens)(/|$)"), GLOBAL_ADMIN),
+    # Promoting past failing validation gates is an admin's call (the model name may hold any
+    # decoded character, so the match is on the route's ending).
+    (
+        frozenset({"POST"}),
+        re.compile(r"^/api/v1/models/.+/aliases/[^/]+/override/?$"),
+        GLOBAL_ADMIN,
+    ),
     (None, re.compile(r"^/api/v1/experiments/\d+/roles(/|$)"), MANAGE),
     (frozenset({"POST"}), re.compile(r"/search/?$"), READ),
     # Which blobs the server lacks: a lookup, sent as POST for its long list of digests.

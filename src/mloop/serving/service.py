@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mloop.errors import InvalidInputError, MloopError
+from mloop.errors import InvalidInputError, InvalidStateError, MloopError
 from mloop.serving.payloads import check_request, row_count
 from mloop.serving.router import Split, TrafficRouter
 
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from mloop.serving.holder import ServedVersion
 
 logger = logging.getLogger("mloop.serving")
+# A request picks again when the watcher swapped the split under it; more than a handful of
+# misses means nothing is loaded at all.
+_PICK_ATTEMPTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,14 +256,23 @@ class ModelService:
 
     def pick(self, sticky_key: str | None = None) -> tuple[str, ServedVersion]:
         """The reference the router chooses and its loaded version."""
-        router = self._router
-        ref = router.choose(sticky_key)
-        return ref, self._served[ref]
+        for _ in range(_PICK_ATTEMPTS):
+            ref = self._router.choose(sticky_key)
+            served = self._served.get(ref)
+            if served is not None:
+                return ref, served
+            # The watcher swapped the split between the two reads and dropped this reference
+            # (its new router never names it): ask the new router.
+        raise _not_loaded()
 
     def primary(self) -> ServedVersion:
         """The version of the route with the largest weight (what metadata describes)."""
-        weights = self._router.split.weights
-        return self._served[max(weights, key=lambda ref: weights[ref])]
+        for _ in range(_PICK_ATTEMPTS):
+            weights = self._router.split.weights
+            served = self._served.get(max(weights, key=lambda ref: weights[ref]))
+            if served is not None:
+                return served
+        raise _not_loaded()
 
     def version_for(self, model: str, version: str) -> ServedVersion | None:
         """The served version with this model name and version number, if one is loaded."""
@@ -337,6 +349,12 @@ class ModelService:
             return
         if self._on_shadow is not None:
             self._on_shadow(request, shadow, checked, output, latency_s)
+
+
+def _not_loaded() -> InvalidStateError:
+    return InvalidStateError(
+        "no model version is loaded yet; wait for /ready to answer 200 before sending requests"
+    )
 
 
 def single(reference: str) -> Split:

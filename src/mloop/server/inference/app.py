@@ -248,6 +248,8 @@ class InferenceApp:
         message = await receive()
         body: bytes = message.get("body", b"")
         if not message.get("more_body"):
+            if len(body) > limit:
+                raise _too_large(limit)
             return body
         parts = [body]
         size = len(body)
@@ -256,10 +258,7 @@ class InferenceApp:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise InvalidInputError(
-                    f"the body is larger than {limit} bytes; send fewer rows per request",
-                    field="body",
-                )
+                raise _too_large(limit)
             parts.append(chunk)
         return b"".join(parts)
 
@@ -394,6 +393,12 @@ class _NoRouteError(NotFoundError):
             f"no route {method} {path}; see /v2 for the Open Inference Protocol, POST /predict, "
             "POST /invocations, GET /health and /metrics"
         )
+
+
+def _too_large(limit: int) -> InvalidInputError:
+    return InvalidInputError(
+        f"the body is larger than {limit} bytes; send fewer rows per request", field="body"
+    )
 
 
 def _model_path(path: str) -> tuple[str, str, str]:

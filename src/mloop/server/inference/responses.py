@@ -10,6 +10,7 @@ import orjson
 from mloop.errors import (
     AuthenticationError,
     InvalidInputError,
+    InvalidStateError,
     MloopError,
     NotFoundError,
     PermissionDeniedError,
@@ -27,6 +28,7 @@ _STATUS: tuple[tuple[type[MloopError], int, str], ...] = (
     (AuthenticationError, 401, "UNAUTHENTICATED"),
     (PermissionDeniedError, 403, "PERMISSION_DENIED"),
     (StorageError, 503, "STORAGE_UNAVAILABLE"),
+    (InvalidStateError, 503, "UNAVAILABLE"),
     (MloopError, 500, "INTERNAL"),
 )
 # MLflow's scoring server names its error codes so.

@@ -9,7 +9,7 @@ import pytest
 
 from mloop.errors import InvalidInputError, ModelInputError
 from mloop.models.signature import ColumnSpec, Signature
-from mloop.serving import payloads
+from mloop.serving import oip, payloads
 
 SIGNATURE = Signature(
     (ColumnSpec("age", "double"), ColumnSpec("city", "string"), ColumnSpec("n", "long"))
@@ -69,7 +69,7 @@ def test_oip_requests_as_one_tensor_per_column_or_one_matrix() -> None:
         ],
         "outputs": [{"name": "predict"}],
     }
-    request = payloads.parse_oip(_body(per_column), NUMERIC)
+    request = oip.parse_oip(_body(per_column), NUMERIC)
     assert request.request_id == "r1"
     assert request.outputs == ("predict",)
     checked = payloads.check_request(request.columns, NUMERIC)
@@ -77,10 +77,10 @@ def test_oip_requests_as_one_tensor_per_column_or_one_matrix() -> None:
     matrix = {
         "inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [1, 2.5, 3, 4]}]
     }
-    request = payloads.parse_oip(_body(matrix), NUMERIC)
+    request = oip.parse_oip(_body(matrix), NUMERIC)
     assert {k: v.tolist() for k, v in request.columns.items()} == {"a": [1, 3], "b": [2.5, 4]}
     strings = {"inputs": [{"name": "city", "shape": [1], "datatype": "BYTES", "data": ["Oslo"]}]}
-    assert payloads.parse_oip(_body(strings), SIGNATURE).columns["city"].tolist() == ["Oslo"]
+    assert oip.parse_oip(_body(strings), SIGNATURE).columns["city"].tolist() == ["Oslo"]
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,7 @@ def test_malformed_mlflow_bodies_name_the_field(body: bytes, field: str) -> None
 )
 def test_malformed_oip_tensors_name_the_field(inputs: list[object], field: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
-        payloads.parse_oip(_body({"inputs": inputs}), NUMERIC)
+        oip.parse_oip(_body({"inputs": inputs}), NUMERIC)
     assert caught.value.field == field
 
 
@@ -133,10 +133,34 @@ def test_unknown_missing_and_mistyped_columns_are_named() -> None:
 
 def test_outputs_as_json_and_oip_tensors() -> None:
     assert payloads.to_json_values(np.asarray([1.0, np.nan])) == [1.0, None]
-    tensors = payloads.oip_outputs(np.asarray([[0.2, 0.8]]), NUMERIC, ())
+    tensors, _ = oip.oip_outputs(np.asarray([[0.2, 0.8]]), NUMERIC, ())
     assert tensors == [{"name": "predict", "shape": [1, 2], "datatype": "FP64", "data": [0.2, 0.8]}]
-    labels = payloads.oip_outputs(np.asarray(["yes", "no"]), NUMERIC, ())
+    labels, _ = oip.oip_outputs(np.asarray(["yes", "no"]), NUMERIC, ())
     assert labels[0]["datatype"] == "BYTES"
     assert labels[0]["data"] == ["yes", "no"]
     with pytest.raises(InvalidInputError, match="no output 'proba'"):
-        payloads.oip_outputs(np.asarray([1]), NUMERIC, ("proba",))
+        oip.oip_outputs(np.asarray([1]), NUMERIC, ("proba",))
+
+
+def test_triton_binary_tensors_in_and_out() -> None:
+    sized, text = {"binary_data_size": 16}, {"binary_data_size": 13}
+    header = {
+        "inputs": [
+            {"name": "a", "shape": [2], "datatype": "FP64", "parameters": sized},
+            {"name": "city", "shape": [2], "datatype": "BYTES", "parameters": text},
+        ],
+        "outputs": [{"name": "predict", "parameters": {"binary_data": True}}],
+    }
+    head = _body(header)
+    data = np.asarray([1.5, 2.5]).tobytes() + b"\x04\x00\x00\x00Oslo\x01\x00\x00\x00R"
+    request = oip.parse_oip(head + data, None, header_length=len(head))
+    assert request.columns["a"].tolist() == [1.5, 2.5]
+    assert request.columns["city"].tolist() == ["Oslo", "R"]
+    assert request.binary_outputs
+    tensors, binary = oip.oip_outputs(np.asarray([3, 4]), None, (), binary=True)
+    assert tensors == [{"name": "predict", "shape": [2], "datatype": "INT64", "parameters": sized}]
+    assert np.frombuffer(binary, dtype="<i8").tolist() == [3, 4]
+    with pytest.raises(InvalidInputError, match="only 3 bytes"):
+        oip.parse_oip(head + data[:3], None, header_length=len(head))
+    with pytest.raises(InvalidInputError, match="no tensor claims"):
+        oip.parse_oip(head + data + b"xx", None, header_length=len(head))

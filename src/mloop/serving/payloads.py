@@ -1,14 +1,13 @@
 """Request bodies turned into named NumPy columns, and predictions turned into answer bodies.
 
-Three body families are read, all into the same `Columns` (name -> 1-D array), column by column:
+Body families are read, all into the same `Columns` (name -> 1-D array), column by column:
 
 - mloop's own: `{"inputs": {"col": [..], ...}}` (columns), `{"inputs": [{..}, ..]}` (records)
   or `{"inputs": [[..], ..]}` (rows in signature order).
 - MLflow's `/invocations`: `{"dataframe_split": {"columns": [..], "data": [[..]]}}`,
   `{"dataframe_records": [{..}]}`, `{"instances": ..}`, `{"inputs": ..}` (each optionally with
   `"params"`, ignored), or a CSV body with a header row.
-- Open Inference Protocol v2: `{"inputs": [{"name", "shape", "datatype", "data"}]}`: one tensor
-  per column, or one 2-D tensor whose columns are the signature's inputs in order.
+- Open Inference Protocol v2 tensors, read in `mloop.serving.oip` with the helpers here.
 
 Rows of numbers become one 2-D float array in a single NumPy call when every column the model
 takes is floating point, so `dataframe_split` costs no more than columns. Bodies that are not
@@ -19,7 +18,6 @@ the signature by `check_request` (unknown or missing column: `ModelInputError` n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,38 +47,6 @@ except ImportError:  # pragma: no cover - orjson ships with mloop[server]
     _JSON_ERRORS = (ValueError,)
 
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-# OIP v2 datatypes and the NumPy dtypes their data is read as.
-OIP_DTYPES = {
-    "BOOL": "bool",
-    "INT8": "int8",
-    "INT16": "int16",
-    "INT32": "int32",
-    "INT64": "int64",
-    "UINT8": "uint8",
-    "UINT16": "uint16",
-    "UINT32": "uint32",
-    "UINT64": "uint64",
-    "FP16": "float16",
-    "FP32": "float32",
-    "FP64": "float64",
-    "BYTES": "object",
-}
-_DTYPE_TO_OIP = {np.dtype(v).str: k for k, v in OIP_DTYPES.items() if v != "object"}
-
-
-@dataclass(frozen=True, slots=True)
-class OipRequest:
-    """An OIP v2 inference request, read.
-
-    Attributes:
-        columns: the input columns.
-        request_id: the request's `id`, echoed in the answer ("" when absent).
-        outputs: the output names the client asked for (empty: all).
-    """
-
-    columns: Columns
-    request_id: str
-    outputs: tuple[str, ...]
 
 
 def parse_json(body: bytes) -> Any:
@@ -276,86 +242,6 @@ def _from_arrow(array: Any) -> np.ndarray[Any, Any]:
     return np.asarray(array.to_pylist(), dtype=object if not pa.types.is_boolean(kind) else None)
 
 
-def parse_oip(body: bytes, signature: Signature | None) -> OipRequest:
-    """An Open Inference Protocol v2 request.
-
-    Raises:
-        InvalidInputError: the body does not follow the protocol (the field is named).
-    """
-    data = parse_json(body)
-    if not isinstance(data, Mapping) or not isinstance(data.get("inputs"), list):
-        raise InvalidInputError(
-            'an OIP v2 request needs "inputs": [{"name", "shape", "datatype", "data"}]',
-            field="inputs",
-        )
-    tensors = [_tensor(t, i) for i, t in enumerate(data["inputs"])]
-    if not tensors:
-        raise InvalidInputError("'inputs' is empty", field="inputs")
-    columns: Columns = {}
-    for name, array in tensors:
-        is_column = signature is None or signature.input(name) is not None
-        if array.ndim == 2 and (array.shape[1] > 1 or not is_column):
-            columns.update(_split_matrix(name, array, signature))
-        else:
-            columns[name] = array.reshape(-1) if array.ndim == 2 else array
-    outputs = data.get("outputs") or []
-    names = tuple(str(o.get("name")) for o in outputs if isinstance(o, Mapping))
-    request_id = data.get("id")
-    return OipRequest(to_columns(columns), str(request_id) if request_id is not None else "", names)
-
-
-def _tensor(tensor: Any, index: int) -> tuple[str, np.ndarray[Any, Any]]:
-    field = f"inputs[{index}]"
-    if not isinstance(tensor, Mapping):
-        raise InvalidInputError(f"{field} must be an object", field=field)
-    name, shape, datatype = tensor.get("name"), tensor.get("shape"), tensor.get("datatype")
-    if not isinstance(name, str) or not name:
-        raise InvalidInputError(f"{field} needs a 'name'", field=field)
-    dtype = OIP_DTYPES.get(str(datatype))
-    if dtype is None:
-        raise InvalidInputError(
-            f"{field} ({name}) has datatype {datatype!r}; use one of {', '.join(OIP_DTYPES)}",
-            field=name,
-        )
-    if (
-        not isinstance(shape, list)
-        or not shape
-        or not all(isinstance(d, int) and d >= 0 for d in shape)
-        or len(shape) > 2
-    ):
-        raise InvalidInputError(
-            f"{field} ({name}) needs a 'shape' of one or two sizes ([rows] or [rows, columns])",
-            field=name,
-        )
-    try:
-        array = np.asarray(tensor.get("data"), dtype=dtype)
-        if dtype == "object":
-            array = np.asarray(
-                [v.decode() if isinstance(v, bytes) else v for v in array.ravel()], dtype=object
-            )
-        array = array.reshape(shape)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"{field} ({name}): its data does not fit datatype {datatype} and shape {shape} "
-            f"({exc})",
-            field=name,
-        ) from exc
-    return name, array
-
-
-def _split_matrix(name: str, array: np.ndarray[Any, Any], signature: Signature | None) -> Columns:
-    if signature is None:
-        return {f"{name}_{i}": array[:, i] for i in range(array.shape[1])}
-    names = signature.input_names
-    if array.shape[1] != len(names):
-        raise ModelInputError(
-            name,
-            f"has {array.shape[1]} columns but the model takes {len(names)} "
-            f"({', '.join(names)}); send one tensor per column, or one with all of them",
-        )
-    return {n: array[:, i] for i, n in enumerate(names)}
-
-
 def check_request(columns: Columns, signature: Signature | None) -> Columns:
     """The request's columns checked against the signature, in its order and types.
 
@@ -392,36 +278,3 @@ def to_json_values(output: Any) -> Any:
         cleaned[~np.isfinite(array)] = None
         return cleaned.tolist()
     return array.tolist()
-
-
-def oip_outputs(output: Any, signature: Signature | None, wanted: tuple[str, ...]) -> list[Any]:
-    """OIP v2 output tensors for predictions: one tensor, named by the signature's method.
-
-    Raises:
-        InvalidInputError: the client asked for outputs the model does not produce.
-    """
-    name = signature.method if signature is not None else "predict"
-    unknown = [w for w in wanted if w != name]
-    if unknown:
-        raise InvalidInputError(
-            f"the model has no output {unknown[0]!r}; its output is {name!r}", field="outputs"
-        )
-    array = np.asarray(output)
-    datatype = _DTYPE_TO_OIP.get(array.dtype.str)
-    if datatype is None:
-        datatype = "BYTES"
-        data = [str(v) for v in array.ravel().tolist()]
-    else:
-        data = to_json_values(array.ravel())
-    return [{"name": name, "shape": list(array.shape), "datatype": datatype, "data": data}]
-
-
-def oip_datatype(column_type: str) -> str:
-    """The OIP v2 datatype of a signature column type."""
-    return {
-        "boolean": "BOOL",
-        "integer": "INT32",
-        "long": "INT64",
-        "float": "FP32",
-        "double": "FP64",
-    }.get(column_type, "BYTES")

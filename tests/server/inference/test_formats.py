@@ -85,6 +85,14 @@ def test_a_triton_client_gets_the_right_answer(churn: Churn, live: LiveInference
         outputs = [triton.InferRequestedOutput("predict", binary_data=False)]
         result = client.infer("churn", inputs, outputs=outputs)
         assert result.as_numpy("predict").tolist() == churn.expected[1][:10].tolist()
+        # the client's defaults: binary tensors both ways
+        binary = []
+        for name, values in churn.columns.items():
+            tensor = triton.InferInput(name, [10], "FP64")
+            tensor.set_data_from_numpy(values[10:20])
+            binary.append(tensor)
+        result = client.infer("churn", binary, outputs=[triton.InferRequestedOutput("predict")])
+        assert result.as_numpy("predict").tolist() == churn.expected[1][10:20].tolist()
     finally:
         client.close()
 

@@ -28,7 +28,7 @@ from mloop.__about__ import __version__
 from mloop.errors import ConfigurationError, InvalidInputError, MloopError, NotFoundError
 from mloop.server.inference.metrics import CONTENT_TYPE, InferenceMetrics
 from mloop.server.inference.responses import Reply, error_reply, json_reply
-from mloop.serving import payloads
+from mloop.serving import oip, payloads
 from mloop.serving.holder import ServedVersion, load_version
 from mloop.serving.router import Split
 from mloop.serving.service import ModelService, Resolved, ShadowRequest, single
@@ -318,10 +318,12 @@ class InferenceApp:
         pinned = self._find(name, version)
         body = await self._read(receive)
         served = pinned or self._pick(scope)
-        request = payloads.parse_oip(body, served.signature)
+        request = oip.parse_oip(body, served.signature, header_length=_header_length(scope))
         answer = await self._answer(scope, request.columns, served, request.request_id)
         answered = answer.served
-        outputs = payloads.oip_outputs(answer.output, answered.signature, request.outputs)
+        outputs, binary = oip.oip_outputs(
+            answer.output, answered.signature, request.outputs, binary=request.binary_outputs
+        )
         result: dict[str, Any] = {
             "model_name": answered.model,
             "model_version": answered.version,
@@ -329,7 +331,12 @@ class InferenceApp:
         }
         if request.request_id:
             result["id"] = request.request_id
-        return json_reply(result, endpoint="infer", model=answered.model, version=answered.version)
+        reply = json_reply(result, endpoint="infer", model=answered.model, version=answered.version)
+        if request.binary_outputs:
+            reply.extra.append((oip.HEADER_LENGTH, str(len(reply.body)).encode()))
+            reply.body += binary
+            reply.content_type = b"application/octet-stream"
+        return reply
 
     async def _answer(
         self,
@@ -411,6 +418,18 @@ def _model_path(path: str) -> tuple[str, str, str]:
         version = rest_parts[1]
         rest_parts = rest_parts[2:]
     return name, version, "/".join(rest_parts)
+
+
+def _header_length(scope: Scope) -> int | None:
+    """The JSON part's length of a request in Triton's binary extension, if it is one."""
+    value = _header(scope, oip.HEADER_LENGTH)
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidInputError(
+            f"Inference-Header-Content-Length is {value!r}, not a byte count", field="body"
+        )
+    return int(value)
 
 
 def _header(scope: Scope, wanted: bytes) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mloop.server.inference.responses import Reply, json_reply
-from mloop.serving.payloads import oip_datatype
+from mloop.serving.oip import oip_datatype
 
 if TYPE_CHECKING:
     from mloop.serving.holder import ServedVersion

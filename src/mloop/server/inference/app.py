@@ -25,8 +25,18 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from mloop.__about__ import __version__
-from mloop.errors import ConfigurationError, InvalidInputError, MloopError, NotFoundError
+from mloop.errors import ConfigurationError, MloopError, NotFoundError
 from mloop.server.inference.metrics import CONTENT_TYPE, InferenceMetrics
+from mloop.server.inference.requests import (
+    NoRouteError,
+    header,
+    header_length,
+    jsonable,
+    model_path,
+    output_names,
+    rows_equal,
+    too_large,
+)
 from mloop.server.inference.responses import Reply, error_reply, json_reply
 from mloop.serving import oip, payloads
 from mloop.serving.holder import ServedVersion, load_version
@@ -146,7 +156,7 @@ class InferenceApp:
         log = self.prediction_log
         if log is not None:
             # Once per model call, not per request: the batch's columns are already merged.
-            model, version, names = served.model, served.version, _output_names(served)
+            model, version, names = served.model, served.version, output_names(served)
 
             def record(columns: Columns, output: Any, requests: list[Any]) -> None:
                 log.record_batch(
@@ -214,7 +224,7 @@ class InferenceApp:
                 return await self._infer(scope, path, receive)
         elif method in ("GET", "HEAD"):
             return self._get(path)
-        raise _NoRouteError(method, path)
+        raise NoRouteError(method, path)
 
     def _get(self, path: str) -> Reply:
         from mloop.server.inference import metadata
@@ -233,13 +243,13 @@ class InferenceApp:
                 {"name": "mloop", "version": __version__, "extensions": []}, endpoint="v2"
             )
         if path.startswith("/v2/models/"):
-            name, version, rest = _model_path(path)
+            name, version, rest = model_path(path)
             served = self._find(name, version) or self.service.primary()
             if rest == "ready":
                 return metadata.model_readiness(served)
             if rest == "":
                 return metadata.model_metadata(served, name)
-        raise _NoRouteError("GET", path)
+        raise NoRouteError("GET", path)
 
     # -- predictions ---------------------------------------------------------------------
 
@@ -249,7 +259,7 @@ class InferenceApp:
         body: bytes = message.get("body", b"")
         if not message.get("more_body"):
             if len(body) > limit:
-                raise _too_large(limit)
+                raise too_large(limit)
             return body
         parts = [body]
         size = len(body)
@@ -258,7 +268,7 @@ class InferenceApp:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise _too_large(limit)
+                raise too_large(limit)
             parts.append(chunk)
         return b"".join(parts)
 
@@ -268,9 +278,9 @@ class InferenceApp:
         The key is the request's header named by the deployment's sticky key, else the body's
         top-level field of that name (mloop JSON), else there is none.
         """
-        header = self.sticky_header
-        if header is not None:
-            key = _header(scope, header) or key
+        sticky = self.sticky_header
+        if sticky is not None:
+            key = header(scope, sticky) or key
         return self.service.pick(key)[1]
 
     async def _predict(self, scope: Scope, receive: Receive) -> Reply:
@@ -286,7 +296,7 @@ class InferenceApp:
         version = answer.served
         return json_reply(
             {
-                "predictions": _jsonable(answer.output),
+                "predictions": jsonable(answer.output),
                 "model": version.model,
                 "version": version.version,
             },
@@ -299,12 +309,12 @@ class InferenceApp:
     async def _invocations(self, scope: Scope, receive: Receive) -> Reply:
         body = await self._read(receive)
         served = self._pick(scope)
-        content_type = _header(scope, b"content-type")
+        content_type = header(scope, b"content-type")
         columns = payloads.parse_mlflow(body, content_type, served.signature)
         answer = await self._answer(scope, columns, served)
         version = answer.served
         return json_reply(
-            {"predictions": _jsonable(answer.output)},
+            {"predictions": jsonable(answer.output)},
             endpoint="invocations",
             model=version.model,
             version=version.version,
@@ -312,13 +322,13 @@ class InferenceApp:
         )
 
     async def _infer(self, scope: Scope, path: str, receive: Receive) -> Reply:
-        name, version, rest = _model_path(path)
+        name, version, rest = model_path(path)
         if rest != "infer":
-            raise _NoRouteError("POST", path)
+            raise NoRouteError("POST", path)
         pinned = self._find(name, version)
         body = await self._read(receive)
         served = pinned or self._pick(scope)
-        request = oip.parse_oip(body, served.signature, header_length=_header_length(scope))
+        request = oip.parse_oip(body, served.signature, header_length=header_length(scope))
         answer = await self._answer(scope, request.columns, served, request.request_id)
         answered = answer.served
         outputs, binary = oip.oip_outputs(
@@ -346,7 +356,7 @@ class InferenceApp:
         request_id: str = "",
     ) -> Any:
         if not request_id:
-            request_id = _header(scope, REQUEST_ID)
+            request_id = header(scope, REQUEST_ID)
             if not request_id and self.prediction_log is not None:
                 request_id = uuid.uuid4().hex  # only the prediction log needs one
         return await self.service.predict(columns, served=served, request_id=request_id)
@@ -363,7 +373,7 @@ class InferenceApp:
 
         primary = request.primary
         live, copy = np.asarray(request.output), np.asarray(output)
-        agreed = int(np.sum(_rows_equal(live, copy))) if live.shape == copy.shape else 0
+        agreed = int(np.sum(rows_equal(live, copy))) if live.shape == copy.shape else 0
         counter = self.metrics.shadow
         labels = (primary.model, primary.version, shadow.version)
         counter.labels(*labels, "true").inc(agreed)
@@ -392,77 +402,3 @@ class InferenceApp:
             f"version {version} of {name!r} is not loaded on this server (loaded: "
             f"{loaded or 'none'}); omit the version to let the server route"
         )
-
-
-class _NoRouteError(NotFoundError):
-    def __init__(self, method: str, path: str) -> None:
-        super().__init__(
-            f"no route {method} {path}; see /v2 for the Open Inference Protocol, POST /predict, "
-            "POST /invocations, GET /health and /metrics"
-        )
-
-
-def _too_large(limit: int) -> InvalidInputError:
-    return InvalidInputError(
-        f"the body is larger than {limit} bytes; send fewer rows per request", field="body"
-    )
-
-
-def _model_path(path: str) -> tuple[str, str, str]:
-    """(name, version, rest) of `/v2/models/{name}[/versions/{v}][/rest]`."""
-    parts = path.split("/")[3:]
-    name = parts[0] if parts else ""
-    version = ""
-    rest_parts = parts[1:]
-    if len(rest_parts) >= 2 and rest_parts[0] == "versions":
-        version = rest_parts[1]
-        rest_parts = rest_parts[2:]
-    return name, version, "/".join(rest_parts)
-
-
-def _header_length(scope: Scope) -> int | None:
-    """The JSON part's length of a request in Triton's binary extension, if it is one."""
-    value = _header(scope, oip.HEADER_LENGTH)
-    if not value:
-        return None
-    if not value.isdigit():
-        raise InvalidInputError(
-            f"Inference-Header-Content-Length is {value!r}, not a byte count", field="body"
-        )
-    return int(value)
-
-
-def _header(scope: Scope, wanted: bytes) -> str:
-    for name, value in scope["headers"]:
-        if name == wanted:
-            return bytes(value).decode("latin-1")
-    return ""
-
-
-def _jsonable(output: Any) -> Any:
-    """Predictions for orjson: numeric arrays as they are (orjson writes them), others as lists."""
-    import numpy as np
-
-    if (
-        isinstance(output, np.ndarray)
-        and output.dtype.kind in "biuf"
-        and output.flags.c_contiguous
-        and (output.dtype.kind != "f" or bool(np.isfinite(output).all()))
-    ):
-        return output
-    return payloads.to_json_values(output)
-
-
-def _output_names(served: ServedVersion) -> tuple[str, ...]:
-    signature = served.signature
-    return tuple(c.name for c in signature.outputs) if signature is not None else ()
-
-
-def _rows_equal(live: Any, copy: Any) -> Any:
-    import numpy as np
-
-    if live.dtype.kind in "fc" or copy.dtype.kind in "fc":
-        close = np.isclose(live, copy, rtol=1e-6, atol=1e-9)
-    else:
-        close = live == copy
-    return close.all(axis=tuple(range(1, close.ndim))) if close.ndim > 1 else close

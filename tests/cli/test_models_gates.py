@@ -157,7 +157,7 @@ def test_promote_refuses_then_an_override_moves_the_alias(
         ],
     )
     assert overridden.exit_code == 0, overridden.output
-    assert "reused report" in _flat(overridden.output)
+    assert "reused the gates of report #1" in _flat(overridden.output)
     assert "churn@champion → version 1" in _flat(overridden.output)
     log = cli.invoke(app, ["audit", "log", "--json"])
     assert "model_version.promote_override" in _flat(log.output)

@@ -9,7 +9,7 @@ import pytest
 
 from mloop.entities.auth import Role
 from mloop.errors import GatesFailedError, InvalidInputError, PermissionDeniedError
-from mloop.gates import parse_policy, promote_version, read_report_html
+from mloop.gates import parse_policy, promote_version, read_report, read_report_html
 from tests.gates.world import FEATURES, World, fit, policy_document
 
 FAIRNESS = {"max_demographic_parity_difference": 0.1, "min_group_recall": 0.6}
@@ -34,11 +34,22 @@ def test_a_good_model_is_promoted_once_approved(world: World) -> None:
         "approval: churn/1 has no approval (@champion is protected); approve it with "
         "`mloop models approve churn/1 --comment ...`"
     ]
+    refusal = world.store.validation_reports.find_latest("churn", 1)
+    assert refusal is not None
     world.store.registry.approve("churn", 1, actor="lead", comment="reviewed")
     promotion = promote_version(world.store, "churn/1", "champion", actor="ana", policy=policy)
     assert (promotion.version, promotion.previous, promotion.overridden) == (1, None, ())
     assert promotion.validation is not None
-    assert not promotion.validation.reused  # the approval changed the inputs: validated again
+    # The approval does not change what the evaluated gates saw: their numbers are reused, the
+    # approval gate is checked again, and the passing report is stored pointing at the first.
+    report = promotion.validation.report
+    assert promotion.validation.reused
+    assert report.passed
+    assert report.reused_from == refusal.id
+    assert report.inputs["approvals"] == 1
+    first = read_report(world.store, refusal)
+    assert [g.to_dict() for g in report.gates[:-1]] == [g.to_dict() for g in first.gates[:-1]]
+    assert (first.gate("approval").status, report.gate("approval").status) == ("fail", "pass")
     assert world.store.registry.get_version_by_alias("churn", "champion").version == 1
     assert len(world.store.validation_reports.list("churn", 1)) == 2
 

@@ -177,8 +177,10 @@ def promote(
             )
         console.print(gates_table(checked.report))
         if checked.reused:
+            origin = checked.report.reused_from or checked.record.id
             console.print(
-                f"reused report #{checked.record.id} (same version, policy and data)",
+                f"reused the gates of report #{origin} (same version, policy, data and "
+                f"champion; approval checked now: report #{checked.record.id})",
                 highlight=False,
             )
     promotion = promote_version(

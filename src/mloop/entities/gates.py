@@ -21,8 +21,9 @@ class StoredValidation:
         name: the registered model's name.
         version: the version number validated.
         policy_digest: SHA-256 of the policy as parsed (comments and layout do not count).
-        inputs_digest: SHA-256 over what the verdict depended on besides the policy: the holdout
-            and training data versions, the champion's package and the approval state.
+        inputs_digest: SHA-256 over what the evaluated gates depended on besides the policy: the
+            model's package, the holdout and training data versions and the champion's package
+            (not the target alias or the approvals, which only the approval gate reads).
         holdout: the holdout dataset version validated on, e.g. `datasets:/churn-holdout/3`.
         passed: True when every gate passed.
         gates: gate name -> status ("pass", "fail" or "error"), in evaluation order.

@@ -1,7 +1,11 @@
 """What a verdict depends on besides the policy, resolved before anything is evaluated.
 
 The holdout and training data versions, the champion's version and package, and the approval
-state are metadata lookups; their digest decides whether a stored report may be reused.
+state are metadata lookups. The evaluated gates (schema, metrics, champion, fairness, drift,
+latency, size) depend on the model, the data and the version holding the champion gate's alias
+(the alias compared against), never on the alias the version is to take: their digest is the
+reuse key. The approval gate depends on the target alias and the approvals; it is cheap and is
+checked again whenever a report is reused (`validate.validate_version`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ if TYPE_CHECKING:
     from mloop.entities.datasets import DatasetVersion
     from mloop.gates.policy import Policy
     from mloop.storage import Store
+
+
+# What only the approval gate depends on (re-checked on reuse, not part of the digest).
+_APPROVAL_KEYS = ("alias", "alias_protected", "approvals")
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,17 @@ class Inputs:
             "approvals": len(self.version.approvals),
         }
 
+    def evaluated(self) -> dict[str, Any]:
+        """What the evaluated gates depend on: `to_dict` without the target alias and approvals."""
+        data = self.to_dict()
+        for key in _APPROVAL_KEYS:
+            del data[key]
+        return data
+
     @property
     def digest(self) -> str:
-        """SHA-256 over `to_dict`: equal inputs, equal digest."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
+        """SHA-256 over `evaluated`: the same model, data and champion give the same digest."""
+        text = json.dumps(self.evaluated(), sort_keys=True)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -81,6 +81,9 @@ class ValidationReport:
         created_at_ms: when it finished, milliseconds since the epoch.
         duration_s: how long evaluating the gates took.
         schema: the JSON format id.
+        reused_from: when this report reuses the evaluated gates of an earlier one (the same
+            model, data and champion, another target alias or approval state), that report's
+            id; None for a report whose gates were all evaluated.
     """
 
     model: str
@@ -95,6 +98,7 @@ class ValidationReport:
     created_at_ms: int
     duration_s: float
     schema: str = SCHEMA
+    reused_from: int | None = None
 
     def gate(self, name: str) -> GateResult:
         """The result of gate `name`.
@@ -123,7 +127,7 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON form."""
-        return {
+        data = {
             "schema": self.schema,
             "model": self.model,
             "version": self.version,
@@ -137,6 +141,9 @@ class ValidationReport:
             "created_at_ms": self.created_at_ms,
             "duration_s": round(self.duration_s, 3),
         }
+        if self.reused_from is not None:
+            data["reused_from"] = self.reused_from
+        return data
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """The JSON text of `to_dict`."""
@@ -158,6 +165,7 @@ class ValidationReport:
             created_at_ms=int(data["created_at_ms"]),
             duration_s=float(data["duration_s"]),
             schema=data.get("schema", SCHEMA),
+            reused_from=data.get("reused_from"),
         )
 
     def to_markdown(self) -> str:

@@ -6,6 +6,7 @@ the status "error" with the reason, and counts as not passed; the other gates st
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -47,8 +48,9 @@ class Validation:
     Attributes:
         report: the report.
         record: the stored row (its `report_digest` and `html_digest` name the blobs).
-        reused: True when an earlier report for the same version, policy and inputs was
-            returned instead of evaluating the gates again.
+        reused: True when the gates of an earlier report for the same version, policy, data
+            and champion were reused instead of evaluated again (the approval gate is always
+            checked afresh; see `validate_version`).
     """
 
     report: ValidationReport
@@ -96,8 +98,11 @@ def validate_version(
         actor: who validates (recorded and audited).
         alias: the alias the version is to take (for the approval gate); by default the
             champion gate's alias.
-        reuse: return the newest stored report for the same version, policy digest and inputs
-            digest instead of evaluating again, when there is one.
+        reuse: reuse the newest stored report for the same version, policy digest and inputs
+            digest (model, holdout, training data, champion: not the target alias) instead of
+            evaluating again, when there is one. Its approval gate is checked again for
+            `alias`; when that or the approval state differs, a new report with the stored
+            gates and the fresh approval gate is stored.
         loader: loads a version's package (default: download it from the store).
         trusted: allow loading pickled models (with the default loader).
         progress: called as `progress(step, done, total)` before each step (the CLI draws a
@@ -118,7 +123,7 @@ def validate_version(
             version.name, version.version, policy_digest=policy.digest, inputs_digest=inputs.digest
         )
         if found is not None:
-            return Validation(read_report(store, found), found, reused=True)
+            return _reuse(store, found, inputs, policy, actor=actor)
     started = time.perf_counter()
     with ExitStack() as stack:
         load = loader or evaluation.store_loader(store, stack, trusted=trusted)
@@ -137,6 +142,40 @@ def validate_version(
         duration_s=round(time.perf_counter() - started, 3),
     )
     return Validation(report, _store(store, report), reused=False)
+
+
+def _reuse(
+    store: Store, found: StoredValidation, inputs: Inputs, policy: Policy, *, actor: str
+) -> Validation:
+    """A stored report's evaluated gates, with the approval gate checked again now.
+
+    The evaluated gates do not depend on the target alias or the approvals (see `inputs`), so
+    they are taken as stored. When the approval gate or the approval state recorded differs
+    from now (another target alias, a new approval), a new report is stored with the stored
+    gates and the fresh approval gate, pointing back at the one it reuses (`reused_from`).
+    """
+    stored = read_report(store, found)
+    approval = approval_gate(
+        policy.approval, inputs.version, alias=inputs.alias, is_protected=inputs.is_protected
+    )
+    gates = [g for g in stored.gates if g.gate != "approval"]
+    gates += [approval] if approval is not None else []
+    now = clean(inputs.to_dict())
+    if [g.to_dict() for g in gates] == [g.to_dict() for g in stored.gates] and now == clean(
+        stored.inputs
+    ):
+        return Validation(stored, found, reused=True)
+    report = dataclasses.replace(
+        stored,
+        passed=all(g.passed for g in gates),
+        gates=tuple(gates),
+        inputs=now,
+        actor=actor,
+        created_at_ms=now_ms(),
+        duration_s=0.0,
+        reused_from=stored.reused_from or found.id,
+    )
+    return Validation(report, _store(store, report), reused=True)
 
 
 def _store(store: Store, report: ValidationReport) -> StoredValidation:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mloop.__about__ import __version__
@@ -62,7 +63,9 @@ class InferenceApp:
 
     Args:
         config: what to serve and how.
-        store: the metadata store models, deployments and users are read from.
+        store: the metadata store models, deployments and users are read from, or a function
+            that opens it: then it is opened only when needed (a package folder served
+            without auth never opens it, which keeps SQLAlchemy out of the start-up).
         prediction_log: where predictions are logged (None: not logged).
     """
 
@@ -70,13 +73,14 @@ class InferenceApp:
         self,
         config: InferenceConfig,
         *,
-        store: Store,
+        store: Store | Callable[[], Store],
         prediction_log: PredictionLog | None = None,
     ) -> None:
         from mloop.server.inference.sources import StoreResolver
 
         self.config = config
-        self.store = store
+        self._open_store: Callable[[], Store] | None = store if callable(store) else None
+        self._store: Store | None = None if callable(store) else store
         self.metrics = InferenceMetrics()
         self.prediction_log = prediction_log
         self.sticky_header: bytes | None = None
@@ -91,7 +95,7 @@ class InferenceApp:
             raise ConfigurationError("mloop serve needs a model reference or --deployment NAME")
         self.service = ModelService(
             split,
-            resolver=StoreResolver(store, name=config.name),
+            resolver=StoreResolver(lambda: self.store, name=config.name),
             loader=self._load,
             split_source=split_source,
             on_shadow=self._shadowed,
@@ -103,7 +107,17 @@ class InferenceApp:
 
     def after_fork(self) -> None:
         """In a forked worker: drop the parent's database connections."""
-        self.store.after_fork()
+        if self._store is not None:
+            self._store.after_fork()
+
+    @property
+    def store(self) -> Store:
+        """The metadata store (opened on first use when given as a function)."""
+        if self._store is None:
+            if self._open_store is None:  # pragma: no cover - one of the two is always set
+                raise ConfigurationError("the inference server has no store")
+            self._store = self._open_store()
+        return self._store
 
     def start(self) -> None:
         """Load and warm every served version; start watching and logging."""

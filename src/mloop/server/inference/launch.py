@@ -37,7 +37,6 @@ def build_app(
     """
     from mloop.client.context import get_store, settings
 
-    opened = store if store is not None else get_store()
     prediction_log = None
     if config.log_predictions:
         from mloop.serving.predlog import PredictionLog, open_sink
@@ -47,7 +46,10 @@ def build_app(
             sample_rate=config.log_sample_rate,
             flush_interval_s=config.log_flush_interval_s,
         )
-    return InferenceApp(config, store=opened, prediction_log=prediction_log)
+    # The client's store, opened when first needed: a package folder needs none.
+    return InferenceApp(
+        config, store=store if store is not None else get_store, prediction_log=prediction_log
+    )
 
 
 def serve_models(

@@ -8,6 +8,7 @@ version; a `runs:/` reference or a folder names one package for good. A deployme
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -23,11 +24,11 @@ class StoreResolver:
     """Resolves references against a store.
 
     Args:
-        store: the metadata store (its registry, runs and artifacts).
+        store: returns the metadata store (called only for `models:/` references).
         name: the model name to report for references outside the registry.
     """
 
-    def __init__(self, store: Store, *, name: str | None = None) -> None:
+    def __init__(self, store: Callable[[], Store], *, name: str | None = None) -> None:
         self.store = store
         self.name = name
 
@@ -42,7 +43,7 @@ class StoreResolver:
         if reference.startswith(MODELS_SCHEME):
             from mloop.registry import resolve
 
-            version = resolve(self.store.registry, reference)
+            version = resolve(self.store().registry, reference)
             source = version.source
             return Resolved(
                 version.name,

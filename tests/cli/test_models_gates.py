@@ -74,6 +74,20 @@ def test_validate_exits_0_when_every_gate_passes_and_writes_the_summary(
     assert "<svg" in page.read_text(encoding="utf-8")
     shown = cli.invoke(app, ["models", "show", "churn/1"])
     assert "validation: passed (schema pass, metrics pass, fairness pass)" in _flat(shown.output)
+    stored = world.store.validation_reports.find_latest("churn", 1)
+    assert stored is not None
+    as_json = json.loads(cli.invoke(app, ["models", "show", "churn/1", "--json"]).stdout)
+    assert as_json["version"] == 1
+    assert as_json["validation"] == {
+        "id": stored.id,
+        "passed": True,
+        "gates": {"schema": "pass", "metrics": "pass", "fairness": "pass"},
+        "holdout": world.holdout_uri,
+        "policy_digest": stored.policy_digest,
+        "report_digest": stored.report_digest,
+        "actor": stored.actor,
+        "created_at_ms": stored.created_at_ms,
+    }
     card = cli.invoke(app, ["models", "card", "churn/1"])
     assert "| **Verdict** | every gate passed |" in _flat(card.output)
     assert "No validation results are recorded" not in _flat(card.output)
@@ -84,6 +98,8 @@ def test_validate_exits_8_on_a_failing_gate_listing_the_numbers(
 ) -> None:
     _biased(world)
     _policy(tmp_path, world, fairness=FAIRNESS)  # ./mloop-policy.yaml is the default
+    before = json.loads(cli.invoke(app, ["models", "show", "churn/1", "--json"]).stdout)
+    assert before["validation"] is None
     result = cli.invoke(app, ["models", "validate", "churn/1"])
     assert result.exit_code == GATES_FAILED_EXIT_CODE, result.output
     assert "churn/1: FAILED" in _flat(result.output)
@@ -93,6 +109,10 @@ def test_validate_exits_8_on_a_failing_gate_listing_the_numbers(
     report = json.loads(as_json.stdout)
     assert report["passed"] is False
     assert report["gates"][1]["gate"] == "fairness"
+    shown = json.loads(cli.invoke(app, ["models", "show", "churn/latest", "--json"]).stdout)
+    assert shown["validation"]["id"] == 2  # the newest of the two
+    assert shown["validation"]["passed"] is False
+    assert shown["validation"]["gates"] == {"schema": "pass", "fairness": "fail"}
 
 
 def test_validate_refuses_a_broken_policy_with_its_line(

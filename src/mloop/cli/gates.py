@@ -198,16 +198,31 @@ def promote(
     )
 
 
+def latest_validation_summary(name: str, version: int) -> dict[str, object] | None:
+    """The newest validation of a version in short (for `mloop models show --json`), or None."""
+    from mloop.client.context import get_store
+
+    latest = get_store().validation_reports.find_latest(name, version)
+    if latest is None:
+        return None
+    return {
+        "id": latest.id,
+        "passed": latest.passed,
+        "gates": latest.gates,
+        "holdout": latest.holdout,
+        "policy_digest": latest.policy_digest,
+        "report_digest": latest.report_digest,
+        "actor": latest.actor,
+        "created_at_ms": latest.created_at_ms,
+    }
+
+
 def print_latest_validation(name: str, version: int) -> None:
     """One line about the version's newest validation report (for `mloop models show`)."""
     from mloop.cli.output import format_ms
     from mloop.client.context import get_store
-    from mloop.errors import ConfigurationError
 
-    try:
-        latest = get_store().validation_reports.find_latest(name, version)
-    except ConfigurationError:  # a store that does not serve reports (REST, for now)
-        return
+    latest = get_store().validation_reports.find_latest(name, version)
     if latest is None:
         console.print("validation: none yet (`mloop models validate ...`)", highlight=False)
         return

@@ -151,7 +151,11 @@ def _quoted(text: str) -> str:
 
 def _show_version(version: ModelVersion, *, as_json: bool) -> None:
     if as_json:
-        print_json(_as_json(version))
+        from mloop.cli.gates import latest_validation_summary
+
+        shown = _as_json(version)
+        shown["validation"] = latest_validation_summary(version.name, version.version)
+        print_json(shown)
         return
     header = Table.grid(padding=(0, 2))
     header.add_row("version", f"[bold]{version.uri}[/]")

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi.routing import APIRoute
 
+from mloop.server import api_v1
 from mloop.server import mlflow as mlflow_api
 from mloop.server.app import MLFLOW_PREFIXES, create_app
 from mloop.server.config import ServerConfig
@@ -75,3 +76,18 @@ def test_the_first_mlflow_request_builds_the_routes_once_and_is_answered(
     assert (unknown.status_code, unknown.json()["error_code"]) == (404, "ENDPOINT_NOT_FOUND")
     assert info.json()["store_type"] == "SqlStore"
     assert outside.status_code == 404
+
+
+def test_every_api_v1_route_is_built_once_under_the_prefix(tmp_path: Path) -> None:
+    routes = api_v1.routes()
+    assert len(routes) >= 50
+    assert [r.path for r in routes if not r.path.startswith("/api/v1/")] == []  # type: ignore[attr-defined]
+    app = create_app(
+        ServerConfig(backend_uri=f"sqlite:///{tmp_path / 'm.db'}", artifact_uri=str(tmp_path))
+    )
+    # The application serves the very objects the modules declared: nothing was rebuilt.
+    served = {id(route) for route in app.router.routes}
+    assert all(id(route) in served for route in routes)
+    paths = app.openapi()["paths"]
+    assert "/api/v1/runs/search" in paths
+    assert "/api/v1/experiments/{experiment_id}" in paths

@@ -61,11 +61,10 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from mloop.server import health
-    from mloop.server.api_v1 import build_router
+    from mloop.server import api_v1, health
 
     app.include_router(health.router)
-    app.include_router(build_router())
+    app.router.routes.extend(api_v1.routes())
     # The MLflow-compatible API (outside the OpenAPI schema) is built on its first request.
     app.router.routes.append(LazyRoutes(MLFLOW_PREFIXES, _mlflow_router))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from starlette.routing import BaseRoute
 
 from mloop.server.api_v1 import (
     artifacts,
@@ -18,20 +18,26 @@ from mloop.server.api_v1 import (
 )
 
 PREFIX = "/api/v1"
+"""Where the API lives; each module's router carries it in its own prefix."""
 
 
-def build_router() -> APIRouter:
-    """Every `/api/v1` route, documented in the server's OpenAPI schema."""
-    router = APIRouter(prefix=PREFIX)
-    router.include_router(experiments.router)
-    # Before the run routes, whose `/runs/{run_id}` would otherwise take `/runs/search`.
-    router.include_router(runs.router)
-    router.include_router(logging.router)
-    router.include_router(artifacts.router)
-    router.include_router(audit.router)
-    router.include_router(registry.router)
-    router.include_router(validation_reports.router)
-    router.include_router(deployments.router)
-    router.include_router(datasets.router)
-    router.include_router(blobs.router)
-    return router
+def routes() -> list[BaseRoute]:
+    """Every `/api/v1` route, documented in the server's OpenAPI schema, in matching order.
+
+    The application adds these as they are: including a router would build each route (its
+    dependency tree and pydantic models) a second time, which was most of the server's start-up.
+    """
+    modules = (
+        experiments,
+        # Before the run routes, whose `/runs/{run_id}` would otherwise take `/runs/search`.
+        runs,
+        logging,
+        artifacts,
+        audit,
+        registry,
+        validation_reports,
+        deployments,
+        datasets,
+        blobs,
+    )
+    return [route for module in modules for route in module.router.routes]

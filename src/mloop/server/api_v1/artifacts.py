@@ -19,7 +19,9 @@ from mloop.server.deps import StoreDep
 from mloop.server.schemas import ERROR_RESPONSES, ApiModel, RunId, Text
 from mloop.server.streaming import read_chunks, sync_chunks
 
-router = APIRouter(prefix="/runs/{run_id}/artifacts", tags=["artifacts"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/runs/{run_id}/artifacts", tags=["artifacts"], responses=ERROR_RESPONSES
+)
 
 RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
 FilePath = Annotated[str, Path(description="The artifact file's path, relative to the run.")]

@@ -13,7 +13,7 @@ from mloop.entities.audit import AuditVerification
 from mloop.server.deps import StoreDep, actor_of
 from mloop.server.schemas import ERROR_RESPONSES, ApiModel, Key, Text
 
-router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
 MAX_DETAILS_BYTES = 64 * 1024
 

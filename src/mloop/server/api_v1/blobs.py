@@ -24,7 +24,7 @@ from mloop.server.streaming import read_chunks, sync_chunks
 from mloop.storage import Store
 from mloop.storage.blob_frames import FRAME
 
-router = APIRouter(prefix="/blobs", tags=["blobs"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/blobs", tags=["blobs"], responses=ERROR_RESPONSES)
 
 DigestPath = Annotated[Digest, Path(description="The blob's BLAKE3 digest, 64 lowercase hex.")]
 

@@ -29,7 +29,7 @@ from mloop.server.schemas_datasets import (
     from_version,
 )
 
-router = APIRouter(tags=["datasets"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["datasets"], responses=ERROR_RESPONSES)
 
 NamePath = Annotated[str, Path(description="The dataset's name.")]
 VersionPath = Annotated[int, Path(ge=1, lt=2**31, description="The version number.")]

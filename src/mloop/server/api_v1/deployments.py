@@ -21,7 +21,7 @@ from mloop.server.schemas_deployments import (
     from_revision,
 )
 
-router = APIRouter(prefix="/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
 
 NamePath = Annotated[
     str,

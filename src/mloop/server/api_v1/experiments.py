@@ -21,7 +21,7 @@ from mloop.server.schemas import (
     from_experiment,
 )
 
-router = APIRouter(prefix="/experiments", tags=["experiments"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"], responses=ERROR_RESPONSES)
 
 IdPath = Annotated[ExperimentId, Path(description='Decimal id; "0" is the default experiment.')]
 

@@ -22,7 +22,7 @@ from mloop.server.schemas_runs import (
 )
 from mloop.storage import metric_frames
 
-router = APIRouter(prefix="/runs/{run_id}", tags=["logging"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/runs/{run_id}", tags=["logging"], responses=ERROR_RESPONSES)
 
 RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
 KeyQuery = Annotated[Key, Query(description="The metric key.")]

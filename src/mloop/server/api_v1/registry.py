@@ -30,7 +30,7 @@ from mloop.server.schemas_registry import (
     from_version,
 )
 
-router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["registry"], responses=ERROR_RESPONSES)
 
 NamePath = Annotated[str, Path(description="The registered model's name.")]
 VersionPath = Annotated[int, Path(ge=1, lt=2**31, description="The version number.")]

@@ -13,7 +13,7 @@ from mloop.server.responses import model_json
 from mloop.server.schemas import ERROR_RESPONSES, RunId, RunOut, from_run
 from mloop.server.schemas_runs import RunCreate, RunPageOut, RunUpdate, SearchIn
 
-router = APIRouter(prefix="/runs", tags=["runs"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
 RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
 ActorQuery = Annotated[

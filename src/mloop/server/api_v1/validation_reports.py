@@ -15,7 +15,7 @@ from mloop.server.schemas_gates import (
     from_validation,
 )
 
-router = APIRouter(tags=["validation"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api/v1", tags=["validation"], responses=ERROR_RESPONSES)
 
 NamePath = Annotated[str, Path(description="The registered model's name.")]
 VersionPath = Annotated[int, Path(ge=1, lt=2**31, description="The version number.")]

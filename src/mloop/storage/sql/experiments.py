@@ -31,8 +31,15 @@ _experiments = schema.experiments
 _tags = schema.experiment_tags
 
 # Built once: building a statement costs more than running it (the server reads by id often).
-_BY_ID = select(_experiments).where(_experiments.c.experiment_id == bindparam("id"))
-_TAGS_OF_ONE = select(_tags.c.key, _tags.c.value).where(_tags.c.experiment_id == bindparam("id"))
+# One statement (one round trip) for an experiment and its tags: a row per tag, or one row with
+# NULL tag columns for an experiment without tags.
+_BY_ID = (
+    select(_experiments, _tags.c.key.label("tag_key"), _tags.c.value.label("tag_value"))
+    .select_from(
+        _experiments.outerjoin(_tags, _tags.c.experiment_id == _experiments.c.experiment_id)
+    )
+    .where(_experiments.c.experiment_id == bindparam("id"))
+)
 
 
 class SqlExperimentStore:
@@ -118,11 +125,11 @@ class SqlExperimentStore:
         """
         numeric = validate_experiment_id(experiment_id)
         with read_transaction(self._engine) as conn:
-            row = conn.execute(_BY_ID, {"id": numeric}).one_or_none()
-            if row is None:
-                raise ExperimentNotFoundError(experiment_id)
-            tags: dict[str, str] = dict(conn.execute(_TAGS_OF_ONE, {"id": numeric}).all())
-            return _to_entity(row, tags)
+            rows = conn.execute(_BY_ID, {"id": numeric}).all()
+        if not rows:
+            raise ExperimentNotFoundError(experiment_id)
+        tags = {r.tag_key: r.tag_value for r in rows if r.tag_key is not None}
+        return _to_entity(rows[0], tags)
 
     def find_by_name(self, name: str) -> Experiment | None:
         """The experiment with this name, or None."""

@@ -259,33 +259,29 @@ def _parquet(records: list[_Record]) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    ids: list[str] = []
-    roles: list[str] = []
-    latencies: list[float] = []
-    counts: list[int] = []
-    stamps: list[int] = []
-    for record in records:
-        stamp = int(record.at * 1000)
-        for tag, rows, seconds in record.requests:
-            request_id, role = tag if isinstance(tag, tuple) else ("", "primary")
-            ids.append(request_id)
-            roles.append(role)
-            latencies.append(seconds * 1000)
-            counts.append(rows)
-            stamps.append(stamp)
-    total = sum(counts)
-
-    def per_row(values: list[Any], dtype: Any = object) -> np.ndarray[Any, Any]:
-        return np.repeat(np.asarray(values, dtype=dtype), counts)
-
+    # Request-level values, one per request; rows repeat them (`counts`).
+    tags = [tag for record in records for tag, _, _ in record.requests]
+    counts = np.fromiter(
+        (rows for record in records for _, rows, _ in record.requests), np.int64, len(tags)
+    )
+    latencies = np.fromiter(
+        (seconds for record in records for _, _, seconds in record.requests), np.float64, len(tags)
+    )
+    stamps = np.repeat(
+        np.asarray([int(r.at * 1000) for r in records], dtype=np.int64),
+        [len(r.requests) for r in records],
+    )
+    ids = [tag[0] if isinstance(tag, tuple) else "" for tag in tags]
+    roles = [tag[1] if isinstance(tag, tuple) else "primary" for tag in tags]
+    total = int(counts.sum())
     first = records[0]
     table: dict[str, Any] = {
-        "request_id": _arrow(per_row(ids)),
-        "timestamp": _arrow(per_row(stamps, "int64"), pa.timestamp("ms", tz="UTC")),
-        "model": _arrow(np.full(total, first.model, dtype=object)),
-        "version": _arrow(np.full(total, first.version, dtype=object)),
-        "role": _arrow(per_row(roles)),
-        "latency_ms": _arrow(per_row(latencies, "float64")),
+        "request_id": _repeated_strings(ids, counts),
+        "timestamp": _arrow(np.repeat(stamps, counts), pa.timestamp("ms", tz="UTC")),
+        "model": _repeated_strings([first.model], np.asarray([total])),
+        "version": _repeated_strings([first.version], np.asarray([total])),
+        "role": _repeated_strings(roles, counts),
+        "latency_ms": _arrow(np.repeat(latencies * 1000, counts)),
     }
     for name in first.columns:
         table[f"input.{name}"] = _arrow(_concatenate([r.columns[name] for r in records]))
@@ -306,6 +302,24 @@ def _parquet(records: list[_Record]) -> bytes:
 
 def _concatenate(parts: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _repeated_strings(values: list[str], counts: np.ndarray[Any, Any]) -> Any:
+    """An Arrow string array with `values[i]` repeated `counts[i]` times, each encoded once."""
+    import pyarrow as pa
+
+    encoded = [v.encode("utf-8") for v in values]
+    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    total = int(counts.sum())
+    offsets = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(np.repeat(lengths, counts), out=offsets[1:])
+    if bool((counts == 1).all()):
+        data = b"".join(encoded)
+    else:
+        data = b"".join(e * int(c) for e, c in zip(encoded, counts.tolist(), strict=True))
+    return pa.Array.from_buffers(
+        pa.large_string(), total, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def _arrow(values: np.ndarray[Any, Any], kind: Any = None) -> Any:

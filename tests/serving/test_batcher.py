@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mloop.serving.batcher import Batcher, BatchOptions, ServingOverloadedError
+from mloop.serving.batcher import Batcher, BatchOptions, ServingOverloadedError, next_wait
+from mloop.serving.latency import LatencyModel
 
 
 class Model:
@@ -103,3 +104,44 @@ def test_warming_fits_the_latency_model() -> None:
     batcher.warm(_columns([1.0]), 1, times=3)
     assert batcher.latency.samples == 3
     assert batcher.latency.expected_s(1) == pytest.approx(0.002, abs=0.003)
+
+
+def test_an_idle_model_waits_for_company_only_while_it_pays() -> None:
+    latency = LatencyModel()
+    for _ in range(5):
+        latency.observe(1, 0.004)  # 4 ms a call, whatever its size: all overhead
+    options = BatchOptions(max_batch_rows=8, max_latency_s=0.010)
+    assert next_wait(latency, options, 1, 0.0) is None  # no arrival rate known yet
+    for step in range(10):
+        latency.arrived(step * 0.001)  # a request every millisecond
+    assert next_wait(latency, options, 1, 0.0) == pytest.approx(0.001)
+    # the oldest request's latency bound: 4 ms waited + 1 ms gap + 4 ms call < 10 ms, 6 ms not
+    assert next_wait(latency, options, 2, 0.004) == pytest.approx(0.001)
+    assert next_wait(latency, options, 2, 0.006) is None
+    assert next_wait(latency, options, 8, 0.0) is None  # the batch is full
+    cheap = LatencyModel()
+    for _ in range(5):
+        cheap.observe(1, 0.0002)  # a call costs less than the wait for the next request
+    for step in range(10):
+        cheap.arrived(step * 0.001)
+    assert next_wait(cheap, options, 1, 0.0) is None
+
+
+def test_requests_arriving_a_little_apart_share_calls_and_get_their_own_answers() -> None:
+    model = Model(delay_s=0.004)
+    options = BatchOptions(max_batch_rows=64, max_latency_s=0.05)
+    batcher = Batcher(model, name="m/1", options=options)
+    batcher.warm(_columns([1.0]), 1, times=3)
+
+    async def main() -> list[Any]:
+        tasks = []
+        for i in range(12):
+            tasks.append(asyncio.create_task(batcher.predict(_columns([i]), 1)))
+            await asyncio.sleep(0.0005)
+        return await asyncio.gather(*tasks)
+
+    answers = asyncio.run(main())
+    assert [a.tolist() for a in answers] == [[2 * i] for i in range(12)]
+    calls = model.calls[4:]  # after the warm-up
+    assert sum(calls) == 12
+    assert len(calls) < 12

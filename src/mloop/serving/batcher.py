@@ -203,22 +203,18 @@ class Batcher:
 
     async def _gather(self) -> None:
         """Wait for more requests while the latency model says it pays (see the module doc)."""
-        options = self.options
-        if not options.enabled:
+        if not self.options.enabled:
             return
         oldest = self._queue[0].arrived
-        while self._queued_rows < options.max_batch_rows:
-            gap = self.latency.expected_gap_s()
-            overhead = self.latency.overhead_s
-            if gap is None or gap >= overhead:
-                return
-            waited = time.monotonic() - oldest
-            finish = waited + gap + self.latency.expected_s(self._queued_rows + 1)
-            if finish > options.max_latency_s:
+        while True:
+            wait = next_wait(
+                self.latency, self.options, self._queued_rows, time.monotonic() - oldest
+            )
+            if wait is None:
                 return
             self._arrival.clear()
             try:
-                await asyncio.wait_for(self._arrival.wait(), timeout=gap)
+                await asyncio.wait_for(self._arrival.wait(), timeout=wait)
             except TimeoutError:
                 return  # nobody came within the expected gap: waiting longer is a bet, not a plan
 
@@ -282,6 +278,25 @@ class Batcher:
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None
+
+
+def next_wait(
+    latency: LatencyModel, options: BatchOptions, queued_rows: int, waited_s: float
+) -> float | None:
+    """How long an idle model should wait for one more request before running, or None.
+
+    It waits one expected arrival gap while the batch is not full, that gap is shorter than the
+    fixed cost `b` a separate batch would pay (so merging saves more than waiting costs), and
+    the oldest request, having waited `waited_s`, still meets `max_latency_s`.
+    """
+    if queued_rows >= options.max_batch_rows:
+        return None
+    gap = latency.expected_gap_s()
+    if gap is None or gap >= latency.overhead_s:
+        return None
+    if waited_s + gap + latency.expected_s(queued_rows + 1) > options.max_latency_s:
+        return None
+    return gap
 
 
 def _concatenate(parts: list[Columns]) -> Columns:

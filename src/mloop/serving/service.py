@@ -160,6 +160,16 @@ class ModelService:
         """The loaded version of each reference."""
         return dict(self._served)
 
+    def check(self) -> None:
+        """Resolve every reference of the split without loading anything.
+
+        Raises:
+            MloopError: a reference does not resolve (no such model, version or alias).
+        """
+        split = self._router.split
+        for ref in [*split.weights, *split.shadows]:
+            self._resolver(ref)
+
     def start(self) -> None:
         """Resolve and load every reference (blocking).
 

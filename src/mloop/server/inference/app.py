@@ -102,6 +102,8 @@ class InferenceApp:
         )
         self._auth: Any = None
         self._started = False
+        # Fail here, before any worker forks, on a reference that names nothing.
+        self.service.check()
 
     # -- lifecycle -----------------------------------------------------------------------
 

@@ -17,3 +17,13 @@ class SlowModel:
     def predict(self, data: Any) -> Any:
         time.sleep(self.delay_s)
         return np.asarray(data["x"], dtype=np.float64) * 2
+
+
+class FussyModel:
+    """Raises on negative input, as a model with an undocumented precondition might."""
+
+    def predict(self, data: Any) -> Any:
+        values = np.asarray(data["x"], dtype=np.float64)
+        if (values < 0).any():
+            raise ValueError("x must not be negative")
+        return values * 2

@@ -13,7 +13,7 @@ from mloop.client.context import get_store
 from mloop.entities.auth import Role
 from mloop.serving.batcher import BatchOptions
 from tests.server.inference.conftest import Churn, LiveInference
-from tests.server.inference.models import SlowModel
+from tests.server.inference.models import FussyModel, SlowModel
 from tests.server.live_auth import basic, bearer
 
 
@@ -71,3 +71,19 @@ def test_with_auth_only_tokens_of_users_with_a_role_predict(
     assert http.post("/predict", json=churn.body(), headers=bearer(scoped)).status_code == 403
     assert http.get("/metrics", headers=bearer(token)).status_code == 200
     assert http.get("/metrics").status_code == 401
+
+
+def test_a_model_that_fails_answers_a_counted_500_and_the_server_goes_on(
+    serve: Callable[..., LiveInference],
+) -> None:
+    with mloop.start_run():
+        example = {"x": np.asarray([1.0, 2.0])}
+        mloop.log_model(FussyModel(), "model", input_example=example, registered_model_name="fussy")
+    live = serve(reference="models:/fussy/1", trusted=True)
+    failed = live.client.post("/predict", json={"inputs": {"x": [-1.0]}})
+    assert failed.status_code == 500
+    assert "x must not be negative" in failed.json()["error"]["message"]
+    assert live.client.post("/predict", json={"inputs": {"x": [1.0]}}).json()["predictions"] == [
+        2.0
+    ]
+    assert 'status="500"' in live.client.get("/metrics").text

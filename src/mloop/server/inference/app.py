@@ -20,6 +20,7 @@ Errors answer in the shape of each protocol: mloop's `{"error": {"code", "messag
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -54,6 +55,7 @@ Scope = dict[str, Any]
 Receive = Any
 Send = Any
 
+logger = logging.getLogger("mloop.server.inference")
 OPEN_PATHS = frozenset({"/health", "/ping", "/ready", "/v2/health/live", "/v2/health/ready"})
 REQUEST_ID = b"x-request-id"
 
@@ -221,6 +223,9 @@ class InferenceApp:
             reply = await self._route(scope, path, receive)
         except MloopError as exc:
             reply = error_reply(exc, path)
+        except Exception as exc:  # a bug, or a model failing on checked input: logged, counted
+            logger.exception("%s %s failed", scope["method"], path)
+            reply = error_reply(MloopError(f"the server failed: {type(exc).__name__}: {exc}"), path)
         await send(
             {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
         )

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,13 +284,6 @@ class ModelService:
                 return served
         raise _not_loaded()
 
-    def version_for(self, model: str, version: str) -> ServedVersion | None:
-        """The served version with this model name and version number, if one is loaded."""
-        for served in self._served.values():
-            if served.model == model and served.version == version:
-                return served
-        return None
-
     async def predict(
         self,
         columns: Columns,
@@ -370,8 +363,3 @@ def _not_loaded() -> InvalidStateError:
 def single(reference: str) -> Split:
     """The split of a server that serves one reference."""
     return Split({reference: 1.0})
-
-
-def split_of(weights: Mapping[str, float], shadows: list[str] | None = None) -> Split:
-    """A split from weights and shadows (convenience for callers building one)."""
-    return Split(dict(weights), tuple(shadows or ()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,33 @@ def cli_env(
     STATE.runs.clear()
     close_store()
     STATE.experiment_id = None
+
+
+@contextmanager
+def through_server(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """Serve the fresh store on a live `mloop server` and point MLOOP_TRACKING_URI at it.
+
+    For modules that rerun the CLI tests through a server: their `cli_env` fixture wraps the
+    plain one in this, so every command goes through `/api/v1`.
+    """
+    from mloop.server.app import create_app
+    from mloop.server.config import ServerConfig
+    from tests.server.conftest import serve_in_thread
+
+    app = create_app(
+        ServerConfig(
+            backend_uri=cli_env["MLOOP_TRACKING_URI"], artifact_uri=cli_env["MLOOP_ARTIFACT_URI"]
+        )
+    )
+    url, stop = serve_in_thread(app)
+    monkeypatch.setenv("MLOOP_TRACKING_URI", url)
+    try:
+        yield {**cli_env, "MLOOP_TRACKING_URI": url}
+    finally:
+        close_store()
+        stop()
 
 
 @pytest.fixture

@@ -10,11 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from mloop.client.context import close_store
-from mloop.server.app import create_app
-from mloop.server.config import ServerConfig
 from tests.cli import test_deploy
-from tests.server.conftest import serve_in_thread
+from tests.cli.conftest import through_server
 
 _TAKEN = [
     "test_create_update_show_list_rollback_and_history",
@@ -29,15 +26,5 @@ pytestmark = test_deploy.pytestmark
 @pytest.fixture
 def cli_env(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The CLI environment with MLOOP_TRACKING_URI set to a server on the fresh store."""
-    app = create_app(
-        ServerConfig(
-            backend_uri=cli_env["MLOOP_TRACKING_URI"], artifact_uri=cli_env["MLOOP_ARTIFACT_URI"]
-        )
-    )
-    url, stop = serve_in_thread(app)
-    monkeypatch.setenv("MLOOP_TRACKING_URI", url)
-    try:
-        yield {**cli_env, "MLOOP_TRACKING_URI": url}
-    finally:
-        close_store()
-        stop()
+    with through_server(cli_env, monkeypatch) as env:
+        yield env

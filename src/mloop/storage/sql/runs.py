@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, literal, select, union_all, update
+from sqlalchemy import Engine, bindparam, literal, select, union_all, update
 from sqlalchemy.engine import Connection
 
 from mloop.entities import (
@@ -51,6 +51,7 @@ from mloop.storage.sql.batches import (
 from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.search import (
+    RUN_WIDTH,
     SearchPlan,
     decode_token,
     encode_token,
@@ -419,12 +420,11 @@ class SqlRunStore:
         with read_transaction(self._engine) as conn:
             rows = page_rows(conn, plan, last=last, max_results=max_results)
             page = rows[:max_results]
-            pks = [row[0] for row in page]
-            by_pk = {r.id: r for r in conn.execute(_RUNS_BY_PKS, {"pks": pks})}
-            runs = _load_runs(conn, [by_pk[pk] for pk in pks])
+            runs = _load_runs(conn, [row[:RUN_WIDTH] for row in page])
         token = None
         if len(rows) > max_results:
-            token = encode_token([page[-1][i + 1] for i in range(len(plan.sort))], fingerprint)
+            sort_values = page[-1][RUN_WIDTH:]
+            token = encode_token(list(sort_values), fingerprint)
         return RunPage(runs, token)
 
     def _set_stage(self, run_id: str, stage: LifecycleStage, *, actor: str) -> None:
@@ -533,7 +533,6 @@ _INPUTS = select(
     _inputs.c.run_id, _inputs.c.name, _inputs.c.digest, _inputs.c.source, _inputs.c.context
 ).where(_inputs.c.run_id.in_(_PKS))
 _RUN_BY_UUID = select(_runs).where(_runs.c.run_uuid == bindparam("run_uuid"))
-_RUNS_BY_PKS = select(_runs).where(_runs.c.id.in_(_PKS))
 _ACTIVE_EXPERIMENT_LOCATION = select(_experiments.c.artifact_location).where(
     _experiments.c.experiment_id == bindparam("experiment_id"),
     _experiments.c.lifecycle_stage == "active",
@@ -557,7 +556,7 @@ _END_RUN = (
 )
 
 
-def _load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+def _load_runs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
     """Turn run rows into entities with three bulk queries for all their children."""
     if not rows:
         return []

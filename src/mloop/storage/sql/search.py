@@ -54,6 +54,8 @@ _ATTRIBUTE_COLUMNS = {
     "end_time": _runs.c.end_time,
 }
 DEFAULT_ORDER = (OrderKey(Entity.ATTRIBUTE, "start_time", ascending=False),)
+RUN_WIDTH = len(_runs.c)
+"""Columns of a run row before the sort values in a search's rows."""
 
 
 def _key_id(key: str) -> Any:
@@ -220,7 +222,7 @@ def lead_query(first: OrderKey) -> tuple[Select[Any], Any]:
     """
     lead = _latest.alias("o0")
     query = (
-        select(_runs.c.id)
+        select(*_runs.c)
         .select_from(lead.join(_runs, _runs.c.id == lead.c.run_id))
         .where(lead.c.key_id == _key_id(first.key), lead.c.is_nan == false())
     )
@@ -352,8 +354,10 @@ def equality_conditions(
 class SearchPlan:
     """The statements of one search (filter, order and scope), built once and reused per page.
 
+    Each statement selects every column of `runs` (`RUN_WIDTH` of them), then the sort values.
+
     Attributes:
-        generic: ids and sort values of every matching run, sorted.
+        generic: every matching run with its sort values, sorted.
         sort: the sort columns of `generic` (what page tokens hold).
         led: with a metric as first order key, the metric-led statement (`lead_query`).
         led_sort: the sort columns of `led`.
@@ -371,7 +375,8 @@ def plan_search(condition: Node | None, keys: list[OrderKey], scope: list[Any]) 
     Raises:
         InvalidFilterError: a value in the filter does not fit its key.
     """
-    base = select(_runs.c.id).select_from(_runs).where(compile_filter(condition), *scope)
+    # Whole run rows: the page needs no second query for them.
+    base = select(*_runs.c).select_from(_runs).where(compile_filter(condition), *scope)
     generic, sort = ordered_query(base, keys)
     if not (keys and keys[0].entity is Entity.METRIC):
         return SearchPlan(generic, sort)
@@ -385,7 +390,7 @@ def plan_search(condition: Node | None, keys: list[OrderKey], scope: list[Any]) 
 def page_rows(
     conn: Connection, plan: SearchPlan, *, last: list[Any] | None, max_results: int
 ) -> list[Any]:
-    """The next `max_results + 1` (id, sort values...) rows of a search.
+    """The next `max_results + 1` (run columns..., sort values...) rows of a search.
 
     When the first order key is a metric, runs that have it are read first through the
     metric's value index, stopping as soon as the page is full (a million runs answer in

@@ -106,6 +106,12 @@ def test_two_workers_answer_without_a_nagle_stall_and_never_load_sklearn_or_pand
         while len(list(logs.rglob("*.parquet"))) < 2:  # both workers wrote their log
             assert time.monotonic() < deadline, "no prediction log written"
             time.sleep(0.05)
+        # any worker answers a scrape with the requests of both
+        with httpx.Client(base_url=url) as http:
+            scrapes = [http.get("/metrics").text for _ in range(4)]
+        labels = 'endpoint="predict",model="churn",status="200",version="1"'
+        counted = [f"mloop_inference_requests_total{{{labels}}} 207.0" in text for text in scrapes]
+        assert all(counted), scrapes[0][:2000]
         workers = psutil.Process(process.pid).children()
         assert len(workers) == 2
         for worker in workers:

@@ -24,6 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from mloop.__about__ import __version__
@@ -84,6 +85,8 @@ class InferenceApp:
         self._open_store: Callable[[], Store] | None = store if callable(store) else None
         self._store: Store | None = None if callable(store) else store
         self.metrics = InferenceMetrics()
+        # Where the runner finds the metrics to join a multi-worker server's scrapes.
+        self.state = SimpleNamespace(metrics=self.metrics)
         self.prediction_log = prediction_log
         self.sticky_header: bytes | None = None
         self.sticky_field: str | None = None

@@ -1,16 +1,20 @@
 """Prometheus metrics of the inference server, per endpoint and model version.
 
 Labelled children are looked up once and kept in dicts, so counting a request costs two
-dictionary hits and two increments. Each worker process counts its own requests (scrape each
-pod, or sum over them).
+dictionary hits and two increments. Each worker process counts its own requests; with several
+workers a scrape answers with the sum over all of them (`mloop.server.metrics_peers`, joined by
+the runner through `app.state.metrics`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+
+if TYPE_CHECKING:
+    from mloop.server.metrics_peers import MetricPeers
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Inference on loopback takes from ~100 us to seconds for big batches.
@@ -89,6 +93,7 @@ class InferenceMetrics:
             "Prediction-log rows dropped because the writer fell behind.",
             registry=self.registry,
         )
+        self.peers: MetricPeers | None = None
         self._request_children: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
         self._batch_children: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
 
@@ -127,6 +132,19 @@ class InferenceMetrics:
 
         return hook
 
+    def join_peers(self, directory: str) -> None:
+        """Share counts with the other workers of this server (sockets in `directory`)."""
+        from mloop.server.metrics_peers import MetricPeers
+
+        peers = MetricPeers(directory, self.registry)
+        try:
+            peers.start()
+        except OSError:  # e.g. a socket path too long for AF_UNIX: scrapes see this worker only
+            return
+        self.peers = peers
+
     def render(self) -> bytes:
-        """The Prometheus text exposition."""
+        """The Prometheus text of this worker's counts, or of every worker's, summed."""
+        if self.peers is not None:
+            return self.peers.exposition()
         return generate_latest(self.registry)

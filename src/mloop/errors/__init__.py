@@ -33,8 +33,9 @@ MloopError
 │   ├── UnsupportedModelError        .model_type   (no flavor can save this object)
 │   ├── UntrustedModelError          .path .types  (loading would trust unlisted code)
 │   ├── ModelInputError              .column   (prediction input does not fit the signature)
-│   ├── SchemaFileError              .path .line   (a data schema file breaks the format)
-│   ├── PolicyFileError              .path .line   (a validation policy breaks the format)
+│   ├── FileFormatError              .path .line   (a file breaks its format)
+│   │   ├── SchemaFileError                        (a data schema file)
+│   │   └── PolicyFileError                        (a validation policy file)
 │   └── DataValidationError          .result       (data broke error-severity schema rules)
 ├── InvalidStateError
 │   ├── RunNotActiveError            .run_id .status
@@ -75,6 +76,7 @@ from mloop.errors.access import (
 from mloop.errors.base import (
     AlreadyExistsError,
     ConfigurationError,
+    FileFormatError,
     InvalidInputError,
     InvalidStateError,
     MissingExtraError,
@@ -152,6 +154,7 @@ __all__ = [
     "DvcImportError",
     "ExperimentAlreadyExistsError",
     "ExperimentNotFoundError",
+    "FileFormatError",
     "GatesFailedError",
     "InvalidDatasetReferenceError",
     "InvalidFilterError",

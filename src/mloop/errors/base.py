@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class MloopError(Exception):
     """Root of every error mloop raises on purpose."""
@@ -29,6 +31,31 @@ class InvalidInputError(MloopError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class FileFormatError(InvalidInputError):
+    """A file (or the mapping read from it) breaks its format; `field` is the dotted location.
+
+    The message starts with where the mistake is (`PATH, line N: FIELD: ...`). Subclasses name
+    the kind of file, used as the field when the whole file is wrong.
+
+    Attributes:
+        path: the file, when the content came from one.
+        line: the 1-based line of the offending field, when known.
+    """
+
+    subject: ClassVar[str] = "file"
+
+    def __init__(
+        self, message: str, *, field: str, path: str | None = None, line: int | None = None
+    ) -> None:
+        where = path or ""
+        if line is not None:
+            where = f"{where}, line {line}" if where else f"line {line}"
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{field or self.subject}: {message}", field=field)
+        self.path = path
+        self.line = line
 
 
 class InvalidStateError(MloopError):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mloop.errors.base import InvalidInputError, NotFoundError
+from mloop.errors.base import FileFormatError, InvalidInputError, NotFoundError
 
 
-class SchemaFileError(InvalidInputError):
+class SchemaFileError(FileFormatError):
     """A data schema file (or mapping) breaks the schema format; `field` is the dotted location.
 
     Attributes:
@@ -13,16 +13,7 @@ class SchemaFileError(InvalidInputError):
         line: the 1-based line of the offending field, when known.
     """
 
-    def __init__(
-        self, message: str, *, field: str, path: str | None = None, line: int | None = None
-    ) -> None:
-        where = path or ""
-        if line is not None:
-            where = f"{where}, line {line}" if where else f"line {line}"
-        prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}{field or 'schema'}: {message}", field=field)
-        self.path = path
-        self.line = line
+    subject = "schema"
 
 
 class DataValidationError(InvalidInputError):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mloop.errors.base import InvalidInputError, InvalidStateError
+from mloop.errors.base import FileFormatError, InvalidStateError
 
 
-class PolicyFileError(InvalidInputError):
+class PolicyFileError(FileFormatError):
     """A validation policy file breaks the policy format; `field` is the dotted location.
 
     Attributes:
@@ -13,16 +13,7 @@ class PolicyFileError(InvalidInputError):
         line: the 1-based line of the offending field, when known.
     """
 
-    def __init__(
-        self, message: str, *, field: str, path: str | None = None, line: int | None = None
-    ) -> None:
-        where = path or ""
-        if line is not None:
-            where = f"{where}, line {line}" if where else f"line {line}"
-        prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}{field or 'policy'}: {message}", field=field)
-        self.path = path
-        self.line = line
+    subject = "policy"
 
 
 class GatesFailedError(InvalidStateError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from mloop.entities import (
@@ -35,16 +35,13 @@ from mloop.entities.validation import (
     validate_tag_value,
 )
 from mloop.errors import (
-    AliasInUseError,
     InvalidInputError,
-    ModelAlreadyExistsError,
     ModelVersionNotFoundError,
 )
 from mloop.storage.sql import registry_aliases as aliases
+from mloop.storage.sql import registry_models as models
 from mloop.storage.sql import registry_tags
 from mloop.storage.sql import registry_versions as versions
-from mloop.storage.sql.audit import append_event
-from mloop.storage.sql.deployment_rows import check_unused
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.registry_rows import (
     VERSION_COLUMNS,
@@ -54,15 +51,12 @@ from mloop.storage.sql.registry_rows import (
     load_versions,
     model_row,
     signature_json,
-    touch_model,
     version_entity,
     version_row,
 )
 from mloop.storage.sql.registry_search import search_page
 from mloop.storage.sql.schema_registry import (
-    model_aliases,
     model_versions,
-    registered_model_tags,
     registered_models,
 )
 
@@ -107,22 +101,10 @@ class SqlModelRegistryStore:
         validate_model_name(name)
         validate_description(description)
         clean_tags = checked_tags(tags)
-
-        def run(conn: Connection) -> RegisteredModel:
-            if versions.insert_model(conn, name, description) is None:
-                raise ModelAlreadyExistsError(name)
-            row = model_row(conn, name)
-            registry_tags.write_tags(conn, registered_model_tags, "model_id", row.id, clean_tags)
-            append_event(
-                conn,
-                actor=actor,
-                action="model.create",
-                entity=("model", name),
-                details={"description": description, "tags": clean_tags},
-            )
-            return load_models(conn, [model_row(conn, name)])[0]
-
-        return self._write(run, what=f"creating model {name!r}")
+        return self._write(
+            lambda conn: models.create_model(conn, name, description, clean_tags, actor=actor),
+            what=f"creating model {name!r}",
+        )
 
     def get_model(self, name: str) -> RegisteredModel:
         """The registered model with its tags and aliases.
@@ -147,20 +129,10 @@ class SqlModelRegistryStore:
             InvalidInputError: the description is too long.
         """
         validate_description(description)
-
-        def run(conn: Connection) -> RegisteredModel:
-            row = model_row(conn, name, lock=True)
-            touch_model(conn, row.id, description=description)
-            append_event(
-                conn,
-                actor=actor,
-                action="model.update",
-                entity=("model", name),
-                details={"description": description},
-            )
-            return load_models(conn, [model_row(conn, name)])[0]
-
-        return self._write(run, what=f"updating model {name!r}")
+        return self._write(
+            lambda conn: models.update_model(conn, name, actor=actor, description=description),
+            what=f"updating model {name!r}",
+        )
 
     def rename_model(self, name: str, new_name: str, *, actor: str) -> RegisteredModel:
         """Give a model a new name; its versions, tags, aliases and approvals stay with it.
@@ -174,24 +146,10 @@ class SqlModelRegistryStore:
             InvalidInputError: `new_name` is malformed.
         """
         validate_model_name(new_name)
-
-        def run(conn: Connection) -> RegisteredModel:
-            row = model_row(conn, name, lock=True)
-            if new_name != name:
-                taken = conn.execute(select(_models.c.id).where(_models.c.name == new_name)).first()
-                if taken is not None:
-                    raise ModelAlreadyExistsError(new_name)
-                touch_model(conn, row.id, name=new_name)
-                append_event(
-                    conn,
-                    actor=actor,
-                    action="model.rename",
-                    entity=("model", name),
-                    details={"new_name": new_name},
-                )
-            return load_models(conn, [model_row(conn, new_name)])[0]
-
-        return self._write(run, what=f"renaming model {name!r} to {new_name!r}")
+        return self._write(
+            lambda conn: models.rename_model(conn, name, new_name, actor=actor),
+            what=f"renaming model {name!r} to {new_name!r}",
+        )
 
     def delete_model(self, name: str, *, actor: str, force: bool = False) -> None:
         """Delete a model with all its versions, tags, aliases and approvals.
@@ -201,32 +159,10 @@ class SqlModelRegistryStore:
             AliasInUseError: the model has aliases and `force` is False.
             TargetInUseError: a deployment serves the model.
         """
-
-        def run(conn: Connection) -> None:
-            row = model_row(conn, name, lock=True)
-            aliases = sorted(
-                conn.execute(
-                    select(model_aliases.c.alias).where(model_aliases.c.model_id == row.id)
-                ).scalars()
-            )
-            if aliases and not force:
-                raise AliasInUseError(name, None, aliases)
-            check_unused(conn, name, None)
-            versions = sorted(
-                conn.execute(
-                    select(_versions.c.version).where(_versions.c.model_id == row.id)
-                ).scalars()
-            )
-            conn.execute(delete(_models).where(_models.c.id == row.id))
-            append_event(
-                conn,
-                actor=actor,
-                action="model.delete",
-                entity=("model", name),
-                details={"versions": versions, "aliases_removed": aliases},
-            )
-
-        self._write(run, what=f"deleting model {name!r}")
+        self._write(
+            lambda conn: models.delete_model(conn, name, actor=actor, force=force),
+            what=f"deleting model {name!r}",
+        )
 
     def search_models(
         self,

@@ -480,7 +480,7 @@ def test_hostile_text_is_matched_literally(pop: Population) -> None:
 def test_a_repeated_search_reuses_its_plan_and_still_sees_new_and_changed_runs(
     pop: Population,
 ) -> None:
-    # The statements of a search are cached (runs._search_plan); the rows never are.
+    # The statements of a search are cached (search.search_plan); the rows never are.
     def names() -> list[str]:
         found = pop.store.runs.search(
             [pop.exp], filter_string="metrics.acc > 0.6", order_by=["metrics.acc DESC"]

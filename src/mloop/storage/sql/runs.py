@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import uuid
 from collections.abc import Iterable, Sequence
@@ -38,7 +37,6 @@ from mloop.errors import (
     RunNotActiveError,
     RunNotFoundError,
 )
-from mloop.storage.search.parser import parse_filter, parse_order_by
 from mloop.storage.sql import history, schema
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.batches import (
@@ -52,13 +50,11 @@ from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
 from mloop.storage.sql.search import (
     RUN_WIDTH,
-    SearchPlan,
     decode_token,
     encode_token,
-    equality_conditions,
     page_rows,
-    plan_search,
     query_fingerprint,
+    search_plan,
 )
 
 _runs = schema.runs
@@ -412,7 +408,7 @@ class SqlRunStore:
             None if experiment_ids is None else [validate_experiment_id(e) for e in experiment_ids]
         )
         request = (filter_string, order_by, params, tags, status, include_deleted)
-        plan = _search_plan(ids, request)
+        plan = search_plan(ids, request)
         fingerprint = query_fingerprint(
             ids, filter_string, list(order_by or ()), params, tags, status, include_deleted
         )
@@ -454,59 +450,6 @@ class SqlRunStore:
                 conn.execute(update(_runs).where(_runs.c.run_uuid == run_id).values(**values))
 
         with_retries(run, what=f"updating run {run_id}")
-
-
-def _search_plan(ids: list[int] | None, request: tuple[Any, ...]) -> SearchPlan:
-    """The statements of a search, reused when the same search comes again.
-
-    A UI refreshing, a script polling and the next pages repeat searches; building the
-    statements costs about as much as running them on a thousand runs.
-
-    Args:
-        ids: the experiments searched (None: all).
-        request: filter string, order-by, params, tags, status and include_deleted.
-    """
-    filter_string, order_by, params, tags, status, include_deleted = request
-    try:
-        key = (
-            None if ids is None else tuple(ids),
-            filter_string,
-            (order_by,) if isinstance(order_by, str) else tuple(order_by or ()),
-            None if params is None else tuple(sorted(params.items())),
-            None if tags is None else tuple(sorted(tags.items())),
-            status,
-            include_deleted,
-        )
-        hash(key)
-    except (TypeError, AttributeError):  # malformed arguments: let the parser explain them
-        return _build_search_plan((ids, *request))
-    return _cached_search_plan(key)
-
-
-@functools.lru_cache(maxsize=256)
-def _cached_search_plan(key: tuple[Any, ...]) -> SearchPlan:
-    ids, filter_string, order_by, params, tags, status, include_deleted = key
-    return _build_search_plan(
-        (
-            None if ids is None else list(ids),
-            filter_string,
-            list(order_by),
-            None if params is None else dict(params),
-            None if tags is None else dict(tags),
-            status,
-            include_deleted,
-        )
-    )
-
-
-def _build_search_plan(search: tuple[Any, ...]) -> SearchPlan:
-    ids, filter_string, order_by, params, tags, status, include_deleted = search
-    condition = equality_conditions(parse_filter(filter_string), params, tags, status)
-    keys = parse_order_by(order_by)
-    scope = [_runs.c.lifecycle_stage == "active"] if not include_deleted else []
-    if ids is not None:
-        scope.append(_runs.c.experiment_id.in_(ids))
-    return plan_search(condition, keys, scope)
 
 
 _PKS: Any = bindparam("pks", expanding=True)

@@ -115,6 +115,30 @@ def test_validate_exits_8_on_a_failing_gate_listing_the_numbers(
     assert shown["validation"]["gates"] == {"schema": "pass", "fairness": "fail"}
 
 
+def test_show_model_json_gives_each_version_its_newest_validation(
+    cli: CliRunner, world: World, tmp_path: Path
+) -> None:
+    world.register(fit(world.train, FEATURES), FEATURES)
+    _biased(world)
+    world.register(fit(world.train, FEATURES), FEATURES)
+    policy = _policy(tmp_path, world, fairness=FAIRNESS)
+    for version in ("churn/1", "churn/2"):
+        cli.invoke(app, ["models", "validate", version, "--policy", str(policy)])
+    shown = json.loads(cli.invoke(app, ["models", "show", "churn", "--json"]).stdout)
+    assert shown["model"]["name"] == "churn"
+    by_version = {v["version"]: v["validation"] for v in shown["versions"]}
+    assert by_version[3] is None  # never validated
+    for number in (1, 2):
+        stored = world.store.validation_reports.find_latest("churn", number)
+        assert stored is not None
+        assert by_version[number]["id"] == stored.id
+        assert by_version[number]["passed"] is stored.passed
+        assert by_version[number]["gates"] == stored.gates
+    assert by_version[1]["passed"] is True
+    assert by_version[2]["passed"] is False
+    assert by_version[2]["gates"] == {"schema": "pass", "fairness": "fail"}
+
+
 def test_validate_refuses_a_broken_policy_with_its_line(
     cli: CliRunner, world: World, tmp_path: Path
 ) -> None:

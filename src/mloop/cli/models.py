@@ -131,7 +131,7 @@ def show(
     model = registry.get_model(name)
     versions = registry.search_versions(f"name = '{_quoted(name)}'", max_results=20)
     if as_json:
-        print_json({"model": _as_json(model), "versions": [_as_json(v) for v in versions]})
+        print_json({"model": _as_json(model), "versions": [_version_json(v) for v in versions]})
         return
     header = Table.grid(padding=(0, 2))
     header.add_row("model", f"[bold]{model.name}[/]")
@@ -149,13 +149,18 @@ def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
+def _version_json(version: ModelVersion) -> Any:
+    """A version for `--json`, with its newest validation in short (`validation`, or null)."""
+    from mloop.cli.gates import latest_validation_summary
+
+    shown = _as_json(version)
+    shown["validation"] = latest_validation_summary(version.name, version.version)
+    return shown
+
+
 def _show_version(version: ModelVersion, *, as_json: bool) -> None:
     if as_json:
-        from mloop.cli.gates import latest_validation_summary
-
-        shown = _as_json(version)
-        shown["validation"] = latest_validation_summary(version.name, version.version)
-        print_json(shown)
+        print_json(_version_json(version))
         return
     header = Table.grid(padding=(0, 2))
     header.add_row("version", f"[bold]{version.uri}[/]")

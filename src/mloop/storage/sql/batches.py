@@ -128,6 +128,19 @@ _EXISTING_PARAMS = select(_params.c.key, _params.c.value).where(
 )
 
 
+_INSERT_PARAMS: dict[str, Any] = {}
+
+
+def _insert_params(conn: Connection) -> Any:
+    """Insert params that do not exist yet, returning the keys inserted."""
+    stmt = _INSERT_PARAMS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _INSERT_PARAMS[conn.dialect.name] = insert_ignore(conn, _params).returning(
+            _params.c.key
+        )
+    return stmt
+
+
 class BatchWriter:
     """Writes batches for one store; caches metric key ids, which never change once assigned."""
 
@@ -192,14 +205,20 @@ class BatchWriter:
         for p in params:
             if wanted.setdefault(p.key, p.value) != p.value:
                 raise ParamConflictError(run_uuid, p.key, wanted[p.key], p.value)
-        existing = conn.execute(_EXISTING_PARAMS, {"run_id": run_pk, "keys": list(wanted)}).all()
-        for key, old in existing:
-            if old != wanted[key]:
-                raise ParamConflictError(run_uuid, key, old, wanted[key])
-        conn.execute(
-            insert_ignore(conn, _params),
-            [{"run_id": run_pk, "key": k, "value": v} for k, v in wanted.items()],
+        # Insert first: new params (the usual case) cost one statement; only keys that were
+        # already there are read back to check their values.
+        inserted = set(
+            conn.execute(
+                _insert_params(conn),
+                [{"run_id": run_pk, "key": k, "value": v} for k, v in wanted.items()],
+            ).scalars()
         )
+        present = [k for k in wanted if k not in inserted]
+        if present:
+            existing = conn.execute(_EXISTING_PARAMS, {"run_id": run_pk, "keys": present})
+            for key, old in existing:
+                if old != wanted[key]:
+                    raise ParamConflictError(run_uuid, key, old, wanted[key])
 
     def _write_metrics(
         self, conn: Connection, run_pk: int, metrics: Sequence[Metric]

@@ -48,7 +48,7 @@ from mloop.storage.sql.deployment_rows import (
     revision_row,
 )
 from mloop.storage.sql.dialect import insert_ignore
-from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.engine import read_transaction, write_with_retries
 from mloop.storage.sql.registry_rows import alias_version, model_row, version_row
 from mloop.storage.sql.schema_deployments import deployment_revisions, deployments
 
@@ -68,11 +68,7 @@ class SqlDeploymentStore:
         self._engine = engine
 
     def _write(self, operation: Callable[[Connection], T], *, what: str) -> T:
-        def run() -> T:
-            with write_transaction(self._engine) as conn:
-                return operation(conn)
-
-        return with_retries(run, what=what)
+        return write_with_retries(self._engine, operation, what=what)
 
     def create(
         self,

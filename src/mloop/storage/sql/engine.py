@@ -143,6 +143,27 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
         raise StorageError(f"reading from the database failed: {exc.orig}") from exc
 
 
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for one read statement, which is consistent on its own.
+
+    On PostgreSQL it runs without BEGIN and COMMIT (two round trips fewer, most of a small
+    request's time); SQLite gets a plain read transaction, which costs no round trip.
+
+    Raises:
+        StorageError: the database failed (unreachable, dropped connection ...).
+    """
+    if engine.dialect.name != "postgresql":
+        with read_transaction(engine) as conn:
+            yield conn
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
+    except DBAPIError as exc:
+        raise StorageError(f"reading from the database failed: {exc.orig}") from exc
+
+
 def with_retries(operation: Callable[[], T], *, what: str) -> T:
     """Run a whole transaction, retrying with jittered backoff while the database is locked.
 
@@ -168,3 +189,18 @@ def with_retries(operation: Callable[[], T], *, what: str) -> T:
             time.sleep(delay_s * (1 + random.random()))  # noqa: S311 - jitter, not security
             delay_s = min(delay_s * 2, 1.0)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def write_with_retries(engine: Engine, operation: Callable[[Connection], T], *, what: str) -> T:
+    """Run `operation` in one write transaction, retried whole while the database is locked.
+
+    Raises:
+        DatabaseLockedError: still locked after the retry budget.
+        StorageError: any other database failure.
+    """
+
+    def run() -> T:
+        with write_transaction(engine) as conn:
+            return operation(conn)
+
+    return with_retries(run, what=what)

@@ -42,7 +42,7 @@ from mloop.storage.sql import registry_aliases as aliases
 from mloop.storage.sql import registry_models as models
 from mloop.storage.sql import registry_tags
 from mloop.storage.sql import registry_versions as versions
-from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.engine import read_transaction, write_with_retries
 from mloop.storage.sql.registry_rows import (
     VERSION_COLUMNS,
     VERSIONS_WITH_NAMES,
@@ -76,11 +76,7 @@ class SqlModelRegistryStore:
         self._engine = engine
 
     def _write(self, operation: Callable[[Connection], T], *, what: str) -> T:
-        def run() -> T:
-            with write_transaction(self._engine) as conn:
-                return operation(conn)
-
-        return with_retries(run, what=what)
+        return write_with_retries(self._engine, operation, what=what)
 
     # Registered models
 

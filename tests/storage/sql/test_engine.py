@@ -8,11 +8,18 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mloop.errors import ConfigurationError, DatabaseLockedError, StorageError
-from mloop.storage.sql.engine import is_lock_error, make_engine, with_retries, write_transaction
+from mloop.storage.sql.engine import (
+    is_lock_error,
+    make_engine,
+    single_read,
+    with_retries,
+    write_transaction,
+)
+from mloop.storage.sql.store import SqlStore
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
@@ -138,3 +145,34 @@ def test_is_lock_error_tells_busy_from_broken(tmp_path: Path) -> None:
     assert not is_lock_error(ValueError("database is locked"))
     locked = OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
     assert is_lock_error(locked)
+
+
+def test_a_single_read_leaves_pooled_connections_transactional(store: SqlStore) -> None:
+    # On PostgreSQL `single_read` runs without BEGIN (autocommit); the connection must go back
+    # to the pool transactional, so a failed write transaction still rolls back whole.
+    engine = store.engine
+    for _ in range(3):
+        with single_read(engine) as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    with pytest.raises(RuntimeError, match="abort"):
+        _insert_then_fail(engine)
+    with single_read(engine) as conn:
+        found = conn.execute(
+            text("SELECT count(*) FROM metric_keys WHERE key = 'single-read-probe'")
+        ).scalar_one()
+    assert found == 0
+
+
+def test_a_single_read_of_an_unreachable_database_is_a_storage_error() -> None:
+    engine = make_engine("postgresql://postgres@127.0.0.1:1/none?connect_timeout=1")
+    with (
+        pytest.raises(StorageError, match="reading from the database failed"),
+        single_read(engine) as conn,
+    ):
+        conn.execute(text("SELECT 1"))
+
+
+def _insert_then_fail(engine: Engine) -> None:
+    with write_transaction(engine) as conn:
+        conn.execute(text("INSERT INTO metric_keys (key) VALUES ('single-read-probe')"))
+        raise RuntimeError("abort")

@@ -25,7 +25,12 @@ from mloop.errors import (
 )
 from mloop.storage.sql import schema
 from mloop.storage.sql.dialect import upsert
-from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.engine import (
+    read_transaction,
+    single_read,
+    with_retries,
+    write_transaction,
+)
 
 _experiments = schema.experiments
 _tags = schema.experiment_tags
@@ -124,7 +129,7 @@ class SqlExperimentStore:
             ExperimentNotFoundError: no such experiment.
         """
         numeric = validate_experiment_id(experiment_id)
-        with read_transaction(self._engine) as conn:
+        with single_read(self._engine) as conn:
             rows = conn.execute(_BY_ID, {"id": numeric}).all()
         if not rows:
             raise ExperimentNotFoundError(experiment_id)

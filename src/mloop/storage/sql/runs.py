@@ -7,7 +7,17 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, literal, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    String,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from mloop.entities import (
@@ -123,30 +133,27 @@ class SqlRunStore:
 
         def run() -> Run | None:
             with write_transaction(self._engine) as conn:
-                location = conn.execute(
-                    _ACTIVE_EXPERIMENT_LOCATION, {"experiment_id": experiment_pk}
-                ).scalar_one_or_none()
-                if location is None:
-                    raise ExperimentNotFoundError(experiment_id)
-                uri = f"{location.rstrip('/')}/{run_uuid}/artifacts"
-                pk = conn.execute(
+                # One statement inserts the run if its experiment is active and builds its
+                # artifact URI from the experiment's location.
+                row = conn.execute(
                     _insert_run(conn),
                     {
-                        "run_uuid": run_uuid,
-                        "experiment_id": experiment_pk,
-                        "name": run_name,
-                        "status": RunStatus.RUNNING.value,
-                        "start_time": start,
-                        "end_time": None,
-                        "lifecycle_stage": "active",
-                        "deleted_time": None,
-                        "artifact_uri": uri,
-                        "user_id": user_id,
-                        "parent_run_uuid": parent_run_id,
+                        "b_run_uuid": run_uuid,
+                        "b_experiment_id": experiment_pk,
+                        "b_name": run_name,
+                        "b_start_time": start,
+                        "b_user_id": user_id,
+                        "b_parent_run_uuid": parent_run_id,
                     },
-                ).scalar_one_or_none()
-                if pk is None:
+                ).one_or_none()
+                if row is None:
+                    active = conn.execute(
+                        _ACTIVE_EXPERIMENT_LOCATION, {"experiment_id": experiment_pk}
+                    ).first()
+                    if active is None:
+                        raise ExperimentNotFoundError(experiment_id)
                     return None  # a retry of a create that committed: read it back below
+                pk, uri = row
                 self._writer.write(conn, int(pk), run_uuid, tags=tags)
                 if shared is not None:
                     link_artifacts(conn, run_uuid, *shared)
@@ -484,10 +491,45 @@ _INSERT_RUN: dict[str, Any] = {}
 
 
 def _insert_run(conn: Connection) -> Any:
-    """Insert a run unless its id exists (a retried create), returning its key when inserted."""
+    """Insert a run into an active experiment unless its id exists (a retried create).
+
+    Returns the new row's key and artifact URI; no row when the experiment is missing or
+    deleted, or when the run exists.
+    """
     stmt = _INSERT_RUN.get(conn.dialect.name)
     if stmt is None:
-        stmt = _INSERT_RUN[conn.dialect.name] = insert_ignore(conn, _runs).returning(_runs.c.id)
+        run_uuid = bindparam("b_run_uuid", type_=String)
+        location = func.rtrim(_experiments.c.artifact_location, literal("/"))
+        source = select(
+            run_uuid,
+            _experiments.c.experiment_id,
+            bindparam("b_name", type_=String),
+            literal(RunStatus.RUNNING.value),
+            bindparam("b_start_time", type_=BigInteger),
+            literal("active"),
+            location + literal("/") + run_uuid + literal("/artifacts"),
+            bindparam("b_user_id", type_=String),
+            bindparam("b_parent_run_uuid", type_=String),
+        ).where(
+            _experiments.c.experiment_id == bindparam("b_experiment_id"),
+            _experiments.c.lifecycle_stage == "active",
+        )
+        columns = (
+            "run_uuid",
+            "experiment_id",
+            "name",
+            "status",
+            "start_time",
+            "lifecycle_stage",
+            "artifact_uri",
+            "user_id",
+            "parent_run_uuid",
+        )
+        stmt = _INSERT_RUN[conn.dialect.name] = (
+            insert_ignore(conn, _runs)
+            .from_select(columns, source, include_defaults=False)
+            .returning(_runs.c.id, _runs.c.artifact_uri)
+        )
     return stmt
 
 

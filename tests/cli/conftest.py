@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -63,3 +65,17 @@ def through_server(
 def cli() -> CliRunner:
     """A runner that invokes the real app in-process."""
     return CliRunner()
+
+
+def ok(cli: CliRunner, *args: str) -> str:
+    """Run `mloop ARGS...`, assert it exited 0 (showing its output otherwise); its output."""
+    from mloop.cli.main import app
+
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def ok_json(cli: CliRunner, *args: str) -> Any:
+    """Run `mloop ARGS... --json`, assert it exited 0; its output parsed."""
+    return json.loads(ok(cli, *args, "--json"))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -12,18 +10,9 @@ from typer.testing import CliRunner
 
 from mloop.cli.main import app
 from mloop.client.context import get_store
+from tests.cli.conftest import ok, ok_json
 
 pytestmark = pytest.mark.usefixtures("cli_env")
-
-
-def _ok(cli: CliRunner, *args: str) -> str:
-    result = cli.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def _json(cli: CliRunner, *args: str) -> Any:
-    return json.loads(_ok(cli, *args, "--json"))
 
 
 def _registry() -> None:
@@ -36,7 +25,7 @@ def _registry() -> None:
 
 def test_create_update_show_list_rollback_and_history(cli: CliRunner) -> None:
     _registry()
-    created = _json(
+    created = ok_json(
         cli,
         "deploy", "create", "churn-api", "--model", "churn",
         "--route", "champion=90", "--route", "challenger=10",
@@ -51,41 +40,41 @@ def test_create_update_show_list_rollback_and_history(cli: CliRunner) -> None:
         "user_id",
         1,
     )
-    text = _ok(cli, "deploy", "show", "churn-api")
+    text = ok(cli, "deploy", "show", "churn-api")
     assert "models:/churn@champion" in text
     assert "90%" in text
     assert "shadow" in text
     # Promote the shadow to a 10% canary: it stops being a shadow.
-    canary = _json(
+    canary = ok_json(
         cli, "deploy", "update", "churn-api", "-r", "champion=90", "-r", "candidate=10",
         "--no-sticky-key",
     )  # fmt: skip
     assert (canary["revision"], canary["shadows"], canary["sticky_key"]) == (2, [], None)
-    assert "rolled back" in _ok(cli, "deploy", "rollback", "churn-api")
-    shown = _json(cli, "deploy", "show", "churn-api")
+    assert "rolled back" in ok(cli, "deploy", "rollback", "churn-api")
+    shown = ok_json(cli, "deploy", "show", "churn-api")
     assert (shown["revision"], shown["routes"], shown["shadows"]) == (
         3,
         created["routes"],
         ["@candidate"],
     )
-    pinned = _json(cli, "deploy", "rollback", "churn-api", "--to-revision", "2")
+    pinned = ok_json(cli, "deploy", "rollback", "churn-api", "--to-revision", "2")
     assert (pinned["revision"], pinned["routes"]) == (4, canary["routes"])
-    history = _json(cli, "deploy", "history", "churn-api")["revisions"]
+    history = ok_json(cli, "deploy", "history", "churn-api")["revisions"]
     assert [(h["revision"], h["action"], h["restored_from"]) for h in history] == [
         (1, "create", None),
         (2, "update", None),
         (3, "rollback", 1),
         (4, "rollback", 2),
     ]
-    assert "rollback to 1" in _ok(cli, "deploy", "history", "churn-api")
-    listed = _json(cli, "deploy", "list")["deployments"]
+    assert "rollback to 1" in ok(cli, "deploy", "history", "churn-api")
+    listed = ok_json(cli, "deploy", "list")["deployments"]
     assert [(d["name"], d["revision"]) for d in listed] == [("churn-api", 4)]
-    assert "churn-api" in _ok(cli, "deploy", "list", "--model", "churn")
-    assert _json(cli, "deploy", "list", "--model", "other") == {"deployments": []}
+    assert "churn-api" in ok(cli, "deploy", "list", "--model", "churn")
+    assert ok_json(cli, "deploy", "list", "--model", "other") == {"deployments": []}
     kept = cli.invoke(app, ["deploy", "delete", "churn-api"], input="n\n")
     assert kept.exit_code == 1
     assert get_store().deployments.find("churn-api") is not None
-    assert "deleted deployment churn-api" in _ok(cli, "deploy", "delete", "churn-api", "--yes")
+    assert "deleted deployment churn-api" in ok(cli, "deploy", "delete", "churn-api", "--yes")
     assert get_store().deployments.find("churn-api") is None
     actions = [e.action for e in get_store().audit.list(entity=("deployment", "churn-api"))]
     assert actions == [
@@ -121,7 +110,7 @@ def test_bad_input_exits_with_a_clear_error(
 
 def test_rollback_of_a_first_revision_and_conflicting_flags(cli: CliRunner) -> None:
     _registry()
-    _ok(cli, "deploy", "create", "churn-api", "-m", "churn", "-r", "champion=100")
+    ok(cli, "deploy", "create", "churn-api", "-m", "churn", "-r", "champion=100")
     first = cli.invoke(app, ["deploy", "rollback", "churn-api"])
     assert first.exit_code == 5
     assert "only its first revision" in " ".join(first.output.split())
@@ -132,9 +121,9 @@ def test_rollback_of_a_first_revision_and_conflicting_flags(cli: CliRunner) -> N
 
 def test_k8s_writes_manifests_or_prints_them(cli: CliRunner, tmp_path: Path) -> None:
     _registry()
-    _ok(cli, "deploy", "create", "churn-api", "-m", "churn", "-r", "champion=100")
+    ok(cli, "deploy", "create", "churn-api", "-m", "churn", "-r", "champion=100")
     out = tmp_path / "k8s"
-    _ok(
+    ok(
         cli, "deploy", "k8s", "churn-api", "--image", "registry.example/churn:3",
         "--replicas", "3", "--out", str(out),
     )  # fmt: skip
@@ -144,7 +133,7 @@ def test_k8s_writes_manifests_or_prints_them(cli: CliRunner, tmp_path: Path) -> 
     assert container["image"] == "registry.example/churn:3"
     assert container["command"][:4] == ["mloop", "serve", "--deployment", "churn-api"]
     assert deployment["spec"]["replicas"] == 3
-    printed = list(yaml.safe_load_all(_ok(cli, "deploy", "k8s", "churn-api")))
+    printed = list(yaml.safe_load_all(ok(cli, "deploy", "k8s", "churn-api")))
     assert [d["kind"] for d in printed] == ["Deployment", "Service", "HorizontalPodAutoscaler"]
     bad = cli.invoke(app, ["deploy", "k8s", "churn-api", "--memory", "lots"])
     assert bad.exit_code == 2

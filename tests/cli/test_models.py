@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -12,18 +10,9 @@ from typer.testing import CliRunner
 from mloop.cli.main import app
 from mloop.client import MloopClient
 from mloop.entities import Metric, Param, RunInput
+from tests.cli.conftest import ok, ok_json
 
 pytestmark = pytest.mark.usefixtures("cli_env")
-
-
-def _ok(cli: CliRunner, *args: str) -> str:
-    result = cli.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def _json(cli: CliRunner, *args: str) -> Any:
-    return json.loads(_ok(cli, *args, "--json"))
 
 
 def _trained_run() -> str:
@@ -49,33 +38,33 @@ def _trained_run() -> str:
 
 def test_register_list_show_and_versions(cli: CliRunner) -> None:
     run_id = _trained_run()
-    registered = _json(cli, "models", "register", f"runs:/{run_id}/model", "churn")
+    registered = ok_json(cli, "models", "register", f"runs:/{run_id}/model", "churn")
     assert (registered["version"], registered["run_id"]) == (1, run_id)
-    _ok(cli, "models", "register", "s3://b/m", "churn", "-d", "second")
-    _ok(cli, "models", "register", "s3://b/m", "fraud")
-    listed = _json(cli, "models", "list", "--filter", "name LIKE 'ch%'")
+    ok(cli, "models", "register", "s3://b/m", "churn", "-d", "second")
+    ok(cli, "models", "register", "s3://b/m", "fraud")
+    listed = ok_json(cli, "models", "list", "--filter", "name LIKE 'ch%'")
     assert [m["name"] for m in listed["models"]] == ["churn"]
     assert listed["models"][0]["latest_version"] == 2
-    shown = _json(cli, "models", "show", "churn")
+    shown = ok_json(cli, "models", "show", "churn")
     assert [v["version"] for v in shown["versions"]] == [2, 1]
-    assert _json(cli, "models", "show", "churn/1")["datasets"][0]["name"] == "customers"
+    assert ok_json(cli, "models", "show", "churn/1")["datasets"][0]["name"] == "customers"
     assert [
         v["version"]
-        for v in _json(cli, "models", "versions", "churn", "-f", "version > 1")["versions"]
+        for v in ok_json(cli, "models", "versions", "churn", "-f", "version > 1")["versions"]
     ] == [2]
-    page = _json(cli, "models", "versions", "--max", "2")
+    page = ok_json(cli, "models", "versions", "--max", "2")
     assert len(page["versions"]) == 2
     assert page["next_page_token"]
-    rest = _json(cli, "models", "versions", "--max", "2", "--page-token", page["next_page_token"])
+    rest = ok_json(cli, "models", "versions", "--max", "2", "--page-token", page["next_page_token"])
     assert [(v["name"], v["version"]) for v in page["versions"] + rest["versions"]] == [
         ("churn", 2),
         ("churn", 1),
         ("fraud", 1),
     ]
-    text = _ok(cli, "models", "show", "churn")
+    text = ok(cli, "models", "show", "churn")
     assert "churn" in text
     assert "2 version(s)" in text
-    assert "fraud" in _ok(cli, "models", "list")
+    assert "fraud" in ok(cli, "models", "list")
 
 
 def test_versions_of_an_unknown_model_is_a_not_found_error(cli: CliRunner) -> None:
@@ -85,25 +74,25 @@ def test_versions_of_an_unknown_model_is_a_not_found_error(cli: CliRunner) -> No
 
 
 def test_alias_protection_approval_and_the_audit_trail(cli: CliRunner) -> None:
-    _ok(cli, "models", "register", "s3://b/m", "churn")
-    _ok(cli, "models", "register", "s3://b/m", "churn")
-    _ok(cli, "models", "alias", "protect", "churn", "champion")
+    ok(cli, "models", "register", "s3://b/m", "churn")
+    ok(cli, "models", "register", "s3://b/m", "churn")
+    ok(cli, "models", "alias", "protect", "churn", "champion")
     refused = cli.invoke(app, ["models", "alias", "set", "churn", "champion", "2"])
     assert refused.exit_code == 5
     assert "mloop models approve churn/2" in refused.output
-    assert "approved churn/2" in _ok(cli, "models", "approve", "churn/2", "--comment", "AUC ok")
-    assert "champion → version 2" in _ok(cli, "models", "alias", "set", "churn", "champion", "2")
-    version = _json(cli, "models", "show", "churn@champion")
+    assert "approved churn/2" in ok(cli, "models", "approve", "churn/2", "--comment", "AUC ok")
+    assert "champion → version 2" in ok(cli, "models", "alias", "set", "churn", "champion", "2")
+    version = ok_json(cli, "models", "show", "churn@champion")
     assert version["version"] == 2
     assert version["approvals"][0]["comment"] == "AUC ok"
     # approving through an alias resolves it to its version now
-    _ok(cli, "models", "approve", "churn@champion")
-    assert len(_json(cli, "models", "show", "churn/2")["approvals"]) == 2
-    _ok(cli, "models", "alias", "protect", "churn", "champion", "--off")
-    _ok(cli, "models", "alias", "set", "churn", "champion", "1")
-    _ok(cli, "models", "alias", "delete", "churn", "champion")
-    assert _json(cli, "models", "show", "churn")["model"]["aliases"] == {}
-    actions = [e["action"] for e in _json(cli, "audit", "log", "--target", "churn")]
+    ok(cli, "models", "approve", "churn@champion")
+    assert len(ok_json(cli, "models", "show", "churn/2")["approvals"]) == 2
+    ok(cli, "models", "alias", "protect", "churn", "champion", "--off")
+    ok(cli, "models", "alias", "set", "churn", "champion", "1")
+    ok(cli, "models", "alias", "delete", "churn", "champion")
+    assert ok_json(cli, "models", "show", "churn")["model"]["aliases"] == {}
+    actions = [e["action"] for e in ok_json(cli, "audit", "log", "--target", "churn")]
     assert actions == [
         "model.create",
         "model_version.create",
@@ -119,21 +108,21 @@ def test_alias_protection_approval_and_the_audit_trail(cli: CliRunner) -> None:
 
 
 def test_delete_needs_force_while_an_alias_points_at_the_version(cli: CliRunner) -> None:
-    _ok(cli, "models", "register", "s3://b/m", "churn")
-    _ok(cli, "models", "alias", "set", "churn", "champion", "1")
+    ok(cli, "models", "register", "s3://b/m", "churn")
+    ok(cli, "models", "alias", "set", "churn", "champion", "1")
     refused = cli.invoke(app, ["models", "delete", "churn/1"])
     assert refused.exit_code == 5
     assert "--force" in refused.output
-    assert _json(cli, "models", "show", "churn/1")["aliases"] == ["champion"]
-    _ok(cli, "models", "delete", "churn/1", "--force")
+    assert ok_json(cli, "models", "show", "churn/1")["aliases"] == ["champion"]
+    ok(cli, "models", "delete", "churn/1", "--force")
     assert cli.invoke(app, ["models", "show", "churn/1"]).exit_code == 3
-    _ok(cli, "models", "register", "s3://b/m", "churn")
-    _ok(cli, "models", "delete", "churn")
+    ok(cli, "models", "register", "s3://b/m", "churn")
+    ok(cli, "models", "delete", "churn")
     assert cli.invoke(app, ["models", "show", "churn"]).exit_code == 3
 
 
 def test_bad_references_and_filters_are_input_errors(cli: CliRunner) -> None:
-    _ok(cli, "models", "register", "s3://b/m", "churn")
+    ok(cli, "models", "register", "s3://b/m", "churn")
     assert cli.invoke(app, ["models", "approve", "churn/v2"]).exit_code == 2
     assert cli.invoke(app, ["models", "list", "--filter", "metrics.acc > 1"]).exit_code == 2
     assert cli.invoke(app, ["models", "versions", "--order-by", "source"]).exit_code == 2
@@ -145,10 +134,10 @@ def test_card_writes_markdown_and_html_with_lineage_and_approvals(
     cli: CliRunner, tmp_path: Path
 ) -> None:
     run_id = _trained_run()
-    _ok(cli, "models", "register", f"runs:/{run_id}/model", "churn")
-    _ok(cli, "models", "approve", "churn/1", "-m", "reviewed <by> risk | ok")
+    ok(cli, "models", "register", f"runs:/{run_id}/model", "churn")
+    ok(cli, "models", "approve", "churn/1", "-m", "reviewed <by> risk | ok")
     out = tmp_path / "card.md"
-    _ok(
+    ok(
         cli,
         "models",
         "card",
@@ -179,13 +168,13 @@ def test_card_writes_markdown_and_html_with_lineage_and_approvals(
     assert "reviewed &lt;by&gt; risk | ok" in page
     assert "<h2>1. General description of the AI system</h2>" in page
     assert "<script" not in page
-    printed = _ok(cli, "models", "card", "churn/1")
+    printed = ok(cli, "models", "card", "churn/1")
     assert "model_version.approve" in printed
 
 
 def test_card_of_a_version_without_run(cli: CliRunner, tmp_path: Path) -> None:
-    _ok(cli, "models", "register", "s3://b/m", "churn")
-    _ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "c.html"))
+    ok(cli, "models", "register", "s3://b/m", "churn")
+    ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "c.html"))
     page = (tmp_path / "c.html").read_text()
     assert "registered from a source outside any run" in page
     assert not (tmp_path / "c.md").exists()
@@ -193,47 +182,47 @@ def test_card_of_a_version_without_run(cli: CliRunner, tmp_path: Path) -> None:
 
 def test_text_output_of_show_and_paged_listings(cli: CliRunner) -> None:
     run_id = _trained_run()
-    _ok(cli, "models", "register", f"runs:/{run_id}/model", "churn", "-d", "first")
-    _ok(cli, "models", "register", "s3://b/m", "fraud")
-    _ok(cli, "models", "approve", "churn/1", "-m", "fine")
+    ok(cli, "models", "register", f"runs:/{run_id}/model", "churn", "-d", "first")
+    ok(cli, "models", "register", "s3://b/m", "fraud")
+    ok(cli, "models", "approve", "churn/1", "-m", "fine")
     MloopClient().store.registry.set_tag("churn", "team", "risk", actor="a")
     MloopClient().store.registry.set_tag("churn", "stage", "qa", actor="a", version=1)
-    model_text = _ok(cli, "models", "show", "churn")
+    model_text = ok(cli, "models", "show", "churn")
     assert "tag team" in model_text
     assert "risk" in model_text
-    version_text = _ok(cli, "models", "show", "churn/1")
+    version_text = ok(cli, "models", "show", "churn/1")
     for expected in ("models:/churn/1", "tag stage", "approved by", "fine", "customers", "first"):
         assert expected in version_text
-    assert "more models: add --page-token" in _ok(cli, "models", "list", "--max", "1")
-    assert "more versions: add --page-token" in _ok(cli, "models", "versions", "--max", "1")
-    assert "registered models:/fraud/2" in _ok(cli, "models", "register", "s3://b/m", "fraud")
+    assert "more models: add --page-token" in ok(cli, "models", "list", "--max", "1")
+    assert "more versions: add --page-token" in ok(cli, "models", "versions", "--max", "1")
+    assert "registered models:/fraud/2" in ok(cli, "models", "register", "s3://b/m", "fraud")
 
 
 def test_card_formats(cli: CliRunner, tmp_path: Path) -> None:
-    _ok(cli, "models", "register", "s3://b/m", "churn")
-    _ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "only.md"), "--format", "md")
+    ok(cli, "models", "register", "s3://b/m", "churn")
+    ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "only.md"), "--format", "md")
     assert (tmp_path / "only.md").exists()
     assert not (tmp_path / "only.html").exists()
-    _ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "page.md"), "--format", "html")
+    ok(cli, "models", "card", "churn/1", "-o", str(tmp_path / "page.md"), "--format", "html")
     assert (tmp_path / "page.html").read_text().startswith("<!DOCTYPE html>")
     assert not (tmp_path / "page.md").exists()
 
 
 def test_tags_and_descriptions_from_the_command_line(cli: CliRunner) -> None:
-    _ok(cli, "models", "register", "s3://b/m", "churn")
-    _ok(cli, "models", "tag", "churn", "team=risk", "owner=ops")
-    _ok(cli, "models", "tag", "churn/1", "stage=qa")
-    _ok(cli, "models", "tag", "churn", "--delete", "owner")
-    _ok(cli, "models", "describe", "churn", "who leaves")
-    _ok(cli, "models", "describe", "churn/latest", "first cut")
-    shown = _json(cli, "models", "show", "churn")
+    ok(cli, "models", "register", "s3://b/m", "churn")
+    ok(cli, "models", "tag", "churn", "team=risk", "owner=ops")
+    ok(cli, "models", "tag", "churn/1", "stage=qa")
+    ok(cli, "models", "tag", "churn", "--delete", "owner")
+    ok(cli, "models", "describe", "churn", "who leaves")
+    ok(cli, "models", "describe", "churn/latest", "first cut")
+    shown = ok_json(cli, "models", "show", "churn")
     assert shown["model"]["tags"] == {"team": "risk"}
     assert shown["model"]["description"] == "who leaves"
-    version = _json(cli, "models", "show", "churn/1")
+    version = ok_json(cli, "models", "show", "churn/1")
     assert version["tags"] == {"stage": "qa"}
     assert version["description"] == "first cut"
     assert cli.invoke(app, ["models", "tag", "churn", "novalue"]).exit_code == 2
-    actions = [e["action"] for e in _json(cli, "audit", "log", "--target", "churn")]
+    actions = [e["action"] for e in ok_json(cli, "audit", "log", "--target", "churn")]
     assert actions.count("model.tag.set") == 2
     assert "model_version.tag.set" in actions
     assert "model.tag.delete" in actions

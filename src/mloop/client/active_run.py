@@ -189,12 +189,13 @@ def _create(
     name = run_name or generate_run_name()
     source, env = STATE.environment_run, environment()
     if source is not None and env.done() and env.exception() is None:
-        env_tags = {key: value[:8000] for key, value in env.result().as_tags().items()}
+        captured = env.result()
+        env_tags = {key: value[:8000] for key, value in captured.as_tags().items()}
         try:
             run = store.runs.create(
                 experiment,
                 run_name=name,
-                user_id=current_user(),
+                user_id=captured.user,  # the same lookup, made once at capture
                 parent_run_id=parent,
                 tags=[RunTag(k, v) for k, v in (env_tags | clean).items()],
                 share_artifacts=(source, "environment"),

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, BinaryIO
 from mloop.artifacts.paths import ArtifactEntry as ArtifactEntry
 from mloop.artifacts.paths import ArtifactInfo as ArtifactInfo
 from mloop.artifacts.paths import clean_relative_path as clean_relative_path
-from mloop.errors import ConfigurationError, InvalidInputError, NotFoundError
+from mloop.artifacts.paths import file_path, file_to_log, folder_to_log
+from mloop.errors import ConfigurationError, NotFoundError
 
 if TYPE_CHECKING:
     from mloop.artifacts import Progress
@@ -146,16 +147,9 @@ class LocalArtifactStore:
         Raises:
             InvalidInputError: the file does not exist or the artifact path is invalid.
         """
-        source = Path(local_path)
-        if not source.is_file():
-            raise InvalidInputError(
-                f"cannot log {str(source)!r} as an artifact: it is not a file "
-                "(use log_artifacts for folders)",
-                field="local_path",
-            )
-        relative = clean_relative_path(artifact_path) / source.name
-        self._write_atomic(relative, source)
-        return str(relative)
+        source, logical = file_to_log(local_path, artifact_path)
+        self._write_atomic(PurePosixPath(logical), source)
+        return logical
 
     def log_dir(self, local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> int:
         """Copy a folder's files (recursively) under `artifact_path/`; returns how many.
@@ -163,18 +157,10 @@ class LocalArtifactStore:
         Raises:
             InvalidInputError: the folder does not exist or the artifact path is invalid.
         """
-        source = Path(local_dir)
-        if not source.is_dir():
-            raise InvalidInputError(
-                f"cannot log {str(source)!r} as artifacts: it is not a folder", field="local_dir"
-            )
-        base = clean_relative_path(artifact_path)
-        count = 0
-        for file in sorted(p for p in source.rglob("*") if p.is_file()):
-            relative = base / PurePosixPath(file.relative_to(source).as_posix())
-            self._write_atomic(relative, file)
-            count += 1
-        return count
+        files = folder_to_log(local_dir, artifact_path)
+        for file, logical in files:
+            self._write_atomic(PurePosixPath(logical), file)
+        return len(files)
 
     def write_bytes(self, artifact_file: str, data: bytes) -> str:
         """Write bytes as a file.
@@ -182,13 +168,9 @@ class LocalArtifactStore:
         Raises:
             InvalidInputError: the path is invalid or names a folder.
         """
-        relative = clean_relative_path(artifact_file)
-        if not relative.name:
-            raise InvalidInputError(
-                f"artifact file {artifact_file!r} must name a file", field="artifact_file"
-            )
-        self._write_atomic(relative, data)
-        return str(relative)
+        logical = file_path(artifact_file)
+        self._write_atomic(PurePosixPath(logical), data)
+        return logical
 
     def link_file(self, source: str | os.PathLike[str], artifact_file: str) -> str:
         """Place an existing read-only file by hard link (a copy where links fail).

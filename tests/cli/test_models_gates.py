@@ -164,42 +164,15 @@ def test_promote_refuses_then_an_override_moves_the_alias(
         fairness=FAIRNESS,
         metrics=[{"metric": "recall", "min": 0.99, "per_segment": "group"}],
     )
-    refused = cli.invoke(
-        app, ["models", "promote", "churn/1", "--alias", "champion", "--policy", str(policy)]
-    )
+    promote = ["models", "promote", "churn/1", "--alias", "champion", "--policy", str(policy)]
+    refused = cli.invoke(app, promote)
     assert refused.exit_code == GATES_FAILED_EXIT_CODE, refused.output
     assert "may not take alias 'champion'" in _flat(refused.output)
     assert "DP difference" in _flat(refused.output)
     assert "metrics: recall[group=A] 0." in _flat(refused.output)  # brackets are not markup
-    no_reason = cli.invoke(
-        app,
-        [
-            "models",
-            "promote",
-            "churn/1",
-            "--alias",
-            "champion",
-            "--policy",
-            str(policy),
-            "--override",
-        ],
-    )
+    no_reason = cli.invoke(app, [*promote, "--override"])
     assert no_reason.exit_code == 2
-    overridden = cli.invoke(
-        app,
-        [
-            "models",
-            "promote",
-            "churn/1",
-            "--alias",
-            "champion",
-            "--policy",
-            str(policy),
-            "--override",
-            "--reason",
-            "pilot in one region only",
-        ],
-    )
+    overridden = cli.invoke(app, [*promote, "--override", "--reason", "pilot in one region only"])
     assert overridden.exit_code == 0, overridden.output
     assert "reused the gates of report #1" in _flat(overridden.output)
     assert "churn@champion → version 1" in _flat(overridden.output)

@@ -69,6 +69,17 @@ def _instructions(dockerfile: Path) -> list[tuple[str, str]]:
     ]
 
 
+def _hadolint(context: Path) -> subprocess.CompletedProcess[str]:
+    """hadolint (installed beside the interpreter) run on the context's Dockerfile."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "hadolint"), "--no-color", "Dockerfile"],
+        cwd=context,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def test_dockerfile_is_complete_and_lints_clean(cli: CliRunner, tmp_path: Path) -> None:
     _champion()
     out = tmp_path / "image"
@@ -103,13 +114,7 @@ def test_dockerfile_is_complete_and_lints_clean(cli: CliRunner, tmp_path: Path) 
     assert requirements[-1].startswith("mloop[server")
     assert requirements[-1].endswith(f"]=={__version__}")
     assert all("==" in line for line in requirements)
-    lint = subprocess.run(
-        [str(Path(sys.executable).parent / "hadolint"), "--no-color", "Dockerfile"],
-        cwd=out,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    lint = _hadolint(out)
     assert (lint.returncode, lint.stdout, lint.stderr) == (0, "", "")
 
 
@@ -134,13 +139,7 @@ def test_a_local_wheel_is_copied_in_and_installed_from(cli: CliRunner, tmp_path:
     wheel_copy = instructions.index(("COPY", "wheels/ ./wheels/"))
     assert wheel_copy < runs[-1]  # in place before pip installs the requirements
     assert "!wheels/" in (out / ".dockerignore").read_text().splitlines()
-    lint = subprocess.run(
-        [str(Path(sys.executable).parent / "hadolint"), "--no-color", "Dockerfile"],
-        cwd=out,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    lint = _hadolint(out)
     assert (lint.returncode, lint.stdout) == (0, "")
     assert refused.exit_code == 2
     assert "is not a wheel of mloop" in refused.output

@@ -180,10 +180,10 @@ def _create(
     request), instead of queued tags and stored files.
     """
     from mloop.client.experiments import current_experiment_id
-    from mloop.entities.validation import validate_key, validate_tag_value
+    from mloop.entities.validation import checked_tags
     from mloop.tracking.environment import current_user
 
-    clean = {validate_key(k, kind="tag"): validate_tag_value(k, v) for k, v in tags.items()}
+    clean = checked_tags(tags)
     store = get_store()
     experiment = experiment_id or current_experiment_id()
     name = run_name or generate_run_name()

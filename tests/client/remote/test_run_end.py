@@ -1,0 +1,43 @@
+"""`tests/client/test_run_end.py` through a live server (see conftest.py): every run lists the
+environment files, linked on the server from the first run's upload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import mloop
+from mloop.storage.rest.transport import Transport
+from tests.client import test_run_end as _local
+
+_TAKEN = [
+    "test_every_run_of_a_process_has_the_environment_files_and_tags",
+    "test_tags_given_at_start_win_over_the_environments",
+    "test_runs_record_the_environment_again_when_the_first_run_was_purged",
+]
+
+for _name in _TAKEN:
+    globals()[_name] = getattr(_local, _name)
+
+
+def test_a_run_through_a_server_costs_two_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    with mloop.start_run():
+        pass  # the first run uploads the environment's files
+    sent: list[tuple[str, str]] = []
+    original = Transport.request
+
+    def counting(self: Transport, method: str, path: str, **kwargs: Any) -> Any:
+        sent.append((method, path))
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(Transport, "request", counting)
+    for i in range(3):
+        with mloop.start_run() as run:
+            mloop.log_params({"p": i, "q": "x"})
+            mloop.log_metrics({"m": 0.5}, step=i)
+        assert sent == [("POST", "/api/v1/runs"), ("POST", f"/api/v1/runs/{run.run_id}/finish")]
+        sent.clear()
+    ended = mloop.get_run(run.run_id)
+    assert ended.params == {"p": "2", "q": "x"}
+    assert ended.status.value == "FINISHED"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
 import pytest
+import typer
+import typer.main
 from typer.testing import CliRunner
 
 from mloop.__about__ import __version__
 from mloop.cli.errors import exit_code_for
-from mloop.cli.main import app
+from mloop.cli.main import MloopCommands, app
 from mloop.errors import (
     ExperimentNotFoundError,
     InvalidInputError,
@@ -66,3 +69,63 @@ def test_debug_shows_the_traceback(cli: CliRunner, cli_env):
     assert result.exit_code == 3
     assert "Traceback" in result.output
     assert "does not exist" in result.output
+
+
+def test_every_listed_command_summary_is_the_real_commands_help():
+    group = typer.main.get_command(app)
+    assert isinstance(group, MloopCommands)
+    for entry in MloopCommands.entries:
+        real = entry.load()
+        assert real.name == entry.name
+        assert real.short_help is None, entry.name
+        first_paragraph = inspect.cleandoc(real.help or "").split("\n\n")[0].replace("\n", " ")
+        assert first_paragraph == entry.summary, entry.name
+
+
+def test_help_lists_the_same_commands_lazily_as_with_every_command_loaded(
+    capsys: pytest.CaptureFixture[str],
+):
+    lazy = typer.main.get_command(app)
+    eager = typer.main.get_command(app)
+    assert isinstance(lazy, MloopCommands)
+    assert isinstance(eager, MloopCommands)
+    for entry in MloopCommands.entries:
+        eager.commands[entry.name] = entry.load()
+    lazy.main(["--help"], prog_name="mloop", standalone_mode=False)
+    lazy_help = capsys.readouterr().out
+    eager.main(["--help"], prog_name="mloop", standalone_mode=False)
+    eager_help = capsys.readouterr().out
+    assert "import-mlflow" in lazy_help
+    assert "tokens" in lazy_help
+    assert lazy_help == eager_help
+
+
+def test_running_one_command_imports_only_its_module():
+    code = (
+        "import sys\n"
+        "from mloop.cli.main import run\n"
+        "sys.argv = ['mloop', 'server', '--help']\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('mloop.cli.'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.strip().splitlines()[-1].split(","))
+    assert "mloop.cli.server" in loaded
+    assert not loaded & {
+        "mloop.cli.models",
+        "mloop.cli.runs",
+        "mloop.cli.monitor",
+        "mloop.cli.data",
+    }
+
+
+def test_an_unknown_command_is_refused(cli: CliRunner):
+    result = cli.invoke(app, ["no-such-command"])
+    assert result.exit_code == 2
+    assert "No such command" in result.output

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,10 @@ def wait_for_child(pid: int, timeout_s: float) -> int:
     raise AssertionError(f"forked child {pid} did not finish in {timeout_s} s (deadlock?)")
 
 
-def test_a_forked_child_logs_to_the_parents_run_and_both_points_are_stored(store: SqlStore):
+def test_a_forked_child_logs_to_the_parents_run_and_both_points_are_stored(
+    store: SqlStore, tmp_path: Path
+):
+    child_error = tmp_path / "child-error.txt"
     with mloop.start_run() as run:
         # Keep the writer busy at the moment of the fork, so the child inherits held locks.
         for step in range(3_000):
@@ -47,11 +51,16 @@ def test_a_forked_child_logs_to_the_parents_run_and_both_points_are_stored(store
                 mloop.log_param("from_child", "yes")
                 mloop.flush(timeout_s=60)
                 code = 0
+            except BaseException:  # noqa: BLE001 - reported to the parent, then the child exits
+                # The child's own traceback, so a failure here says what went wrong in the child.
+                child_error.write_text(traceback.format_exc())
             finally:
                 os._exit(code)
         for step in range(3_000, 3_500):
             mloop.log_metric("parent", float(step), step=step)
-        assert wait_for_child(pid, timeout_s=90) == 0
+        code = wait_for_child(pid, timeout_s=90)
+        error = child_error.read_text() if child_error.exists() else "(no exception recorded)"
+        assert code == 0, f"forked child exited with status {code}:\n{error}"
 
     assert len(store.runs.get_metric_history(run.run_id, "child")) == 500
     assert len(store.runs.get_metric_history(run.run_id, "parent")) == 3_500

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -67,6 +68,40 @@ def test_a_forked_child_logs_to_the_parents_run_and_both_points_are_stored(
     stored = store.runs.get(run.run_id)
     assert stored.params == {"from_child": "yes"}
     assert stored.status is RunStatus.FINISHED
+
+
+def test_a_fork_while_another_thread_holds_the_runs_environment_event_leaves_the_child_working(
+    store: SqlStore,
+):
+    with mloop.start_run() as run:
+        active = STATE.runs[-1]
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            # What the environment capture thread holds for an instant while it sets the event.
+            with active.environment_recorded._cond:  # type: ignore[attr-defined]
+                held.set()
+                release.wait(30)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(30)
+        try:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child's coverage is not collected
+                code = 1
+                try:
+                    mloop.log_metric("child", 1.0)
+                    mloop.flush(timeout_s=30)
+                    code = 0
+                finally:
+                    os._exit(code)
+        finally:
+            release.set()
+            holder.join()
+        assert wait_for_child(pid, timeout_s=30) == 0
+
+    assert len(store.runs.get_metric_history(run.run_id, "child")) == 1
 
 
 @pytest.mark.slow

@@ -84,6 +84,9 @@ class ActiveRun:
     def after_fork(self) -> None:
         """In a forked child: the parent records the environment and samples; the child logs."""
         self._sampler = None
+        # A new event: the parent's capture thread may have held the old one's lock at the
+        # fork, and no thread in the child would ever release it.
+        self.environment_recorded = threading.Event()
         self.environment_recorded.set()
 
     def stop_sampling(self) -> None:

@@ -1,24 +1,15 @@
-"""SQL implementation of the run store: runs, their lifecycle and their search."""
+"""SQL implementation of the run store: runs, their lifecycle and their search.
+
+The statements behind writes live in `run_writes`, reading runs back in `run_rows`.
+"""
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Engine,
-    String,
-    bindparam,
-    func,
-    literal,
-    select,
-    union_all,
-    update,
-)
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine, update
 
 from mloop.entities import (
     LifecycleStage,
@@ -34,11 +25,8 @@ from mloop.entities import (
 from mloop.entities.clock import now_ms
 from mloop.entities.validation import (
     validate_experiment_id,
-    validate_key,
     validate_name,
-    validate_param_value,
     validate_run_id,
-    validate_tag_value,
     validate_text,
 )
 from mloop.errors import (
@@ -56,8 +44,15 @@ from mloop.storage.sql.batches import (
     link_artifacts,
     lookup_run,
 )
-from mloop.storage.sql.dialect import insert_ignore
 from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.run_rows import RUN_BY_UUID, load_runs
+from mloop.storage.sql.run_writes import (
+    ACTIVE_EXPERIMENT_LOCATION,
+    END_RUN,
+    insert_run,
+    validate_batch,
+    validate_run_input,
+)
 from mloop.storage.sql.search import (
     RUN_WIDTH,
     decode_token,
@@ -68,13 +63,7 @@ from mloop.storage.sql.search import (
 )
 
 _runs = schema.runs
-_experiments = schema.experiments
-_params = schema.params
 _tags = schema.tags
-_latest = schema.latest_metrics
-_keys = schema.metric_keys
-_chunks = schema.metric_chunks
-_inputs = schema.run_inputs
 
 MAX_SEARCH_RESULTS = 50_000
 
@@ -136,7 +125,7 @@ class SqlRunStore:
                 # One statement inserts the run if its experiment is active and builds its
                 # artifact URI from the experiment's location.
                 row = conn.execute(
-                    _insert_run(conn),
+                    insert_run(conn),
                     {
                         "b_run_uuid": run_uuid,
                         "b_experiment_id": experiment_pk,
@@ -148,7 +137,7 @@ class SqlRunStore:
                 ).one_or_none()
                 if row is None:
                     active = conn.execute(
-                        _ACTIVE_EXPERIMENT_LOCATION, {"experiment_id": experiment_pk}
+                        ACTIVE_EXPERIMENT_LOCATION, {"experiment_id": experiment_pk}
                     ).first()
                     if active is None:
                         raise ExperimentNotFoundError(experiment_id)
@@ -182,10 +171,10 @@ class SqlRunStore:
         """
         validate_run_id(run_id)
         with read_transaction(self._engine) as conn:
-            row = conn.execute(_RUN_BY_UUID, {"run_uuid": run_id}).one_or_none()
+            row = conn.execute(RUN_BY_UUID, {"run_uuid": run_id}).one_or_none()
             if row is None:
                 raise RunNotFoundError(run_id)
-            return _load_runs(conn, [row])[0]
+            return load_runs(conn, [row])[0]
 
     def update(
         self,
@@ -237,7 +226,7 @@ class SqlRunStore:
         """
         if not (metrics or params or tags):
             return
-        _validate_batch(metrics, params, tags)
+        validate_batch(metrics, params, tags)
 
         def run() -> dict[str, int]:
             with write_transaction(self._engine) as conn:
@@ -282,13 +271,13 @@ class SqlRunStore:
         """
         end = {f"b_{k}": v for k, v in end_values(status, end_time_ms).items()}
         validate_run_id(run_id)
-        _validate_batch(metrics, params, tags)
+        validate_batch(metrics, params, tags)
         has_batch = bool(metrics or params or tags)
 
         def run() -> dict[str, int]:
             with write_transaction(self._engine) as conn:
                 # Ending first finds the run too: one statement fewer than a lookup.
-                row = conn.execute(_END_RUN, {"b_run_uuid": run_id, **end}).one_or_none()
+                row = conn.execute(END_RUN, {"b_run_uuid": run_id, **end}).one_or_none()
                 if row is None:
                     raise RunNotFoundError(run_id)
                 if has_batch and row.lifecycle_stage != LifecycleStage.ACTIVE.value:
@@ -423,7 +412,7 @@ class SqlRunStore:
         with read_transaction(self._engine) as conn:
             rows = page_rows(conn, plan, last=last, max_results=max_results)
             page = rows[:max_results]
-            runs = _load_runs(conn, [row[:RUN_WIDTH] for row in page])
+            runs = load_runs(conn, [row[:RUN_WIDTH] for row in page])
         token = None
         if len(rows) > max_results:
             sort_values = page[-1][RUN_WIDTH:]
@@ -457,162 +446,3 @@ class SqlRunStore:
                 conn.execute(update(_runs).where(_runs.c.run_uuid == run_id).values(**values))
 
         with_retries(run, what=f"updating run {run_id}")
-
-
-_PKS: Any = bindparam("pks", expanding=True)
-# Built once: constructing a statement costs more than running it for one run.
-_CHILDREN = union_all(
-    select(literal(0), _params.c.run_id, _params.c.key, _params.c.value).where(
-        _params.c.run_id.in_(_PKS)
-    ),
-    select(literal(1), _tags.c.run_id, _tags.c.key, _tags.c.value).where(_tags.c.run_id.in_(_PKS)),
-)
-_LATEST = (
-    select(
-        _latest.c.run_id,
-        _keys.c.key,
-        _latest.c.value,
-        _latest.c.is_nan,
-        _latest.c.step,
-        _latest.c.timestamp,
-    )
-    .join(_keys, _keys.c.id == _latest.c.key_id)
-    .where(_latest.c.run_id.in_(_PKS))
-)
-_INPUTS = select(
-    _inputs.c.run_id, _inputs.c.name, _inputs.c.digest, _inputs.c.source, _inputs.c.context
-).where(_inputs.c.run_id.in_(_PKS))
-_RUN_BY_UUID = select(_runs).where(_runs.c.run_uuid == bindparam("run_uuid"))
-_ACTIVE_EXPERIMENT_LOCATION = select(_experiments.c.artifact_location).where(
-    _experiments.c.experiment_id == bindparam("experiment_id"),
-    _experiments.c.lifecycle_stage == "active",
-)
-_INSERT_RUN: dict[str, Any] = {}
-
-
-def _insert_run(conn: Connection) -> Any:
-    """Insert a run into an active experiment unless its id exists (a retried create).
-
-    Returns the new row's key and artifact URI; no row when the experiment is missing or
-    deleted, or when the run exists.
-    """
-    stmt = _INSERT_RUN.get(conn.dialect.name)
-    if stmt is None:
-        run_uuid = bindparam("b_run_uuid", type_=String)
-        location = func.rtrim(_experiments.c.artifact_location, literal("/"))
-        source = select(
-            run_uuid,
-            _experiments.c.experiment_id,
-            bindparam("b_name", type_=String),
-            literal(RunStatus.RUNNING.value),
-            bindparam("b_start_time", type_=BigInteger),
-            literal("active"),
-            location + literal("/") + run_uuid + literal("/artifacts"),
-            bindparam("b_user_id", type_=String),
-            bindparam("b_parent_run_uuid", type_=String),
-        ).where(
-            _experiments.c.experiment_id == bindparam("b_experiment_id"),
-            _experiments.c.lifecycle_stage == "active",
-        )
-        columns = (
-            "run_uuid",
-            "experiment_id",
-            "name",
-            "status",
-            "start_time",
-            "lifecycle_stage",
-            "artifact_uri",
-            "user_id",
-            "parent_run_uuid",
-        )
-        stmt = _INSERT_RUN[conn.dialect.name] = (
-            insert_ignore(conn, _runs)
-            .from_select(columns, source, include_defaults=False)
-            .returning(_runs.c.id, _runs.c.artifact_uri)
-        )
-    return stmt
-
-
-_END_RUN = (
-    update(_runs)
-    .where(_runs.c.run_uuid == bindparam("b_run_uuid"))
-    .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
-    .returning(_runs.c.id, _runs.c.lifecycle_stage)
-)
-
-
-def _load_runs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
-    """Turn run rows into entities with three bulk queries for all their children."""
-    if not rows:
-        return []
-    pks = [row[0] for row in rows]
-    params: dict[int, dict[str, str]] = {pk: {} for pk in pks}
-    tags: dict[int, dict[str, str]] = {pk: {} for pk in pks}
-    metrics: dict[int, dict[str, float]] = {pk: {} for pk in pks}
-    steps: dict[int, dict[str, tuple[int, int]]] = {pk: {} for pk in pks}
-    inputs: dict[int, list[RunInput]] = {pk: [] for pk in pks}
-    for kind, run_pk, key, value in conn.execute(_CHILDREN, {"pks": pks}).all():
-        (tags if kind else params)[run_pk][key] = value
-    for run_pk, key, value, is_nan, step, stamp in conn.execute(_LATEST, {"pks": pks}).all():
-        metrics[run_pk][key] = math.nan if is_nan else value
-        steps[run_pk][key] = (step, stamp)
-    for run_pk, name, digest, source, context in conn.execute(_INPUTS, {"pks": pks}).all():
-        inputs[run_pk].append(RunInput(name, digest, source, context))
-    runs = [_run_entity(tuple(row), params, metrics, tags, inputs) for row in rows]
-    for row, run in zip(rows, runs, strict=True):
-        run.metric_steps.update(steps[row[0]])
-    return runs
-
-
-def _run_entity(
-    row: tuple[Any, ...],
-    params: dict[int, dict[str, str]],
-    metrics: dict[int, dict[str, float]],
-    tags: dict[int, dict[str, str]],
-    inputs: dict[int, list[RunInput]],
-) -> Run:
-    (pk, run_uuid, experiment_id, name, status, start, end, stage, _deleted, uri, user, parent) = (
-        row
-    )
-    return Run(
-        run_id=run_uuid,
-        experiment_id=str(experiment_id),
-        run_name=name,
-        status=RunStatus(status),
-        start_time_ms=start,
-        end_time_ms=end,
-        lifecycle_stage=LifecycleStage(stage),
-        artifact_uri=uri,
-        user_id=user,
-        parent_run_id=parent,
-        params=params[pk],
-        metrics=metrics[pk],
-        tags=tags[pk],
-        inputs=tuple(inputs[pk]),
-    )
-
-
-def _validate_batch(
-    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
-) -> None:
-    """Check keys and lengths here too, so every backend refuses the same input."""
-    for key in {m.key for m in metrics}:
-        validate_key(key, kind="metric")
-    for param in params:
-        validate_param_value(validate_key(param.key, kind="param"), param.value)
-    for tag in tags:
-        validate_tag_value(validate_key(tag.key, kind="tag"), tag.value)
-
-
-def validate_run_input(item: RunInput) -> None:
-    """Check a dataset input's fields against the limits of the `run_inputs` columns."""
-    limits = (
-        ("name", item.name, 250),
-        ("digest", item.digest, 128),
-        ("context", item.context, 250),
-        ("source", item.source, 1000),
-    )
-    for field, value, limit in limits:
-        validate_text(
-            value, what=f"the {field} of dataset input {item.name!r}", field=field, limit=limit
-        )

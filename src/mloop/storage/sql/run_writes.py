@@ -1,0 +1,105 @@
+"""The statements and checks behind a run's writes: creating, ending, logging to it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import BigInteger, String, bindparam, func, literal, select, update
+from sqlalchemy.engine import Connection
+
+from mloop.entities import Metric, Param, RunInput, RunStatus, RunTag
+from mloop.entities.validation import (
+    validate_key,
+    validate_param_value,
+    validate_tag_value,
+    validate_text,
+)
+from mloop.storage.sql import schema
+from mloop.storage.sql.dialect import insert_ignore
+
+_runs = schema.runs
+_experiments = schema.experiments
+
+ACTIVE_EXPERIMENT_LOCATION = select(_experiments.c.artifact_location).where(
+    _experiments.c.experiment_id == bindparam("experiment_id"),
+    _experiments.c.lifecycle_stage == "active",
+)
+_INSERT_RUN: dict[str, Any] = {}
+
+
+def insert_run(conn: Connection) -> Any:
+    """Insert a run into an active experiment unless its id exists (a retried create).
+
+    Returns the new row's key and artifact URI; no row when the experiment is missing or
+    deleted, or when the run exists.
+    """
+    stmt = _INSERT_RUN.get(conn.dialect.name)
+    if stmt is None:
+        run_uuid = bindparam("b_run_uuid", type_=String)
+        location = func.rtrim(_experiments.c.artifact_location, literal("/"))
+        source = select(
+            run_uuid,
+            _experiments.c.experiment_id,
+            bindparam("b_name", type_=String),
+            literal(RunStatus.RUNNING.value),
+            bindparam("b_start_time", type_=BigInteger),
+            literal("active"),
+            location + literal("/") + run_uuid + literal("/artifacts"),
+            bindparam("b_user_id", type_=String),
+            bindparam("b_parent_run_uuid", type_=String),
+        ).where(
+            _experiments.c.experiment_id == bindparam("b_experiment_id"),
+            _experiments.c.lifecycle_stage == "active",
+        )
+        columns = (
+            "run_uuid",
+            "experiment_id",
+            "name",
+            "status",
+            "start_time",
+            "lifecycle_stage",
+            "artifact_uri",
+            "user_id",
+            "parent_run_uuid",
+        )
+        stmt = _INSERT_RUN[conn.dialect.name] = (
+            insert_ignore(conn, _runs)
+            .from_select(columns, source, include_defaults=False)
+            .returning(_runs.c.id, _runs.c.artifact_uri)
+        )
+    return stmt
+
+
+END_RUN = (
+    update(_runs)
+    .where(_runs.c.run_uuid == bindparam("b_run_uuid"))
+    .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
+    .returning(_runs.c.id, _runs.c.lifecycle_stage)
+)
+
+
+def validate_batch(
+    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> None:
+    """Check keys and lengths here too, so every backend refuses the same input."""
+    for key in {m.key for m in metrics}:
+        validate_key(key, kind="metric")
+    for param in params:
+        validate_param_value(validate_key(param.key, kind="param"), param.value)
+    for tag in tags:
+        validate_tag_value(validate_key(tag.key, kind="tag"), tag.value)
+
+
+def validate_run_input(item: RunInput) -> None:
+    """Check a dataset input's fields against the limits of the `run_inputs` columns."""
+    limits = (
+        ("name", item.name, 250),
+        ("digest", item.digest, 128),
+        ("context", item.context, 250),
+        ("source", item.source, 1000),
+    )
+    for field, value, limit in limits:
+        validate_text(
+            value, what=f"the {field} of dataset input {item.name!r}", field=field, limit=limit
+        )

@@ -40,7 +40,13 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Pa
         with engine.connect() as conn:
             pragma = {
                 name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-                for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+                for name in (
+                    "journal_mode",
+                    "foreign_keys",
+                    "synchronous",
+                    "busy_timeout",
+                    "wal_autocheckpoint",
+                )
             }
     finally:
         engine.dispose()
@@ -49,6 +55,7 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Pa
         "foreign_keys": 1,
         "synchronous": 1,
         "busy_timeout": 30000,
+        "wal_autocheckpoint": 10000,
     }
 
 

@@ -20,6 +20,7 @@ from mloop.storage.sql import schema
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 _LOCK_RETRIES = 8
 
 
@@ -91,6 +92,10 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Fold the WAL back every 10,000 pages (~40 MB) rather than every 1,000: the automatic
+        # checkpoints cost 10-25% of a burst of small runs. Durability is unchanged; closing the
+        # last connection still checkpoints.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # LIKE is case-sensitive in the search grammar, as on PostgreSQL; ILIKE is not.
         cursor.execute("PRAGMA case_sensitive_like=ON")

@@ -8,26 +8,24 @@ and a scrape answers with the sum over the workers (`metrics_peers`).
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.exposition import generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from mloop.server.metrics_peers import MetricPeers
+from mloop.server.metrics_peers import WorkerMetrics
 
 # Loopback requests take well under a millisecond; searches and uploads take seconds.
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 UNMATCHED = "<unmatched>"
 
 
-class RequestMetrics:
+class RequestMetrics(WorkerMetrics):
     """The counters of one application."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        super().__init__()
         self.requests = Counter(
             "mloop_http_requests",
             "HTTP requests answered, by method, route template and status.",
@@ -41,24 +39,6 @@ class RequestMetrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
-        self.peers: MetricPeers | None = None
-
-    def join_peers(self, directory: str) -> None:
-        """Share counts with the other workers of this server (sockets in `directory`)."""
-        from mloop.server.metrics_peers import MetricPeers
-
-        peers = MetricPeers(directory, self.registry)
-        try:
-            peers.start()
-        except OSError:  # e.g. a socket path too long for AF_UNIX: scrapes see this worker only
-            return
-        self.peers = peers
-
-    def exposition(self) -> bytes:
-        """The Prometheus text of this worker's counts, or of every worker's, summed."""
-        if self.peers is not None:
-            return self.peers.exposition()
-        return generate_latest(self.registry)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""

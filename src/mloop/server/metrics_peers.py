@@ -100,6 +100,33 @@ def _ask(path: Path) -> list[Family] | None:
     return data
 
 
+class WorkerMetrics:
+    """One worker's Prometheus registry, answered alone or summed with its peers' once joined.
+
+    The tracking server's and the inference server's metrics both build on this; they add
+    their own counters to `registry`.
+    """
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.peers: MetricPeers | None = None
+
+    def join_peers(self, directory: str) -> None:
+        """Share counts with the other workers of this server (sockets in `directory`)."""
+        peers = MetricPeers(directory, self.registry)
+        try:
+            peers.start()
+        except OSError:  # e.g. a socket path too long for AF_UNIX: scrapes see this worker only
+            return
+        self.peers = peers
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of this worker's counts, or of every worker's, summed."""
+        if self.peers is not None:
+            return self.peers.exposition()
+        return generate_latest(self.registry)
+
+
 class _Summed(Collector):
     """Families of several workers as one: values summed, `_created` the earliest."""
 

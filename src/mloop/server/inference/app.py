@@ -261,7 +261,7 @@ class InferenceApp:
             self.metrics.swaps.set(self.service.swaps)
             if self.prediction_log is not None:
                 self.metrics.log_dropped.set(self.prediction_log.dropped_rows)
-            return Reply(200, self.metrics.render(), CONTENT_TYPE, endpoint="metrics")
+            return Reply(200, self.metrics.exposition(), CONTENT_TYPE, endpoint="metrics")
         if path == "/v2":
             return json_reply(
                 {"name": "mloop", "version": __version__, "extensions": []}, endpoint="v2"

@@ -8,13 +8,11 @@ the runner through `app.state.metrics`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import generate_latest
+from prometheus_client import Counter, Gauge, Histogram
 
-if TYPE_CHECKING:
-    from mloop.server.metrics_peers import MetricPeers
+from mloop.server.metrics_peers import WorkerMetrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Inference on loopback takes from ~100 us to seconds for big batches.
@@ -38,11 +36,11 @@ _LATENCY_BUCKETS = (
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 
 
-class InferenceMetrics:
+class InferenceMetrics(WorkerMetrics):
     """The counters of one inference app."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        super().__init__()
         self.requests = Counter(
             "mloop_inference_requests",
             "Inference requests answered, by endpoint, model, version and status.",
@@ -93,7 +91,6 @@ class InferenceMetrics:
             "Prediction-log rows dropped because the writer fell behind.",
             registry=self.registry,
         )
-        self.peers: MetricPeers | None = None
         self._request_children: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
         self._batch_children: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
 
@@ -131,20 +128,3 @@ class InferenceMetrics:
             latency.observe(seconds)
 
         return hook
-
-    def join_peers(self, directory: str) -> None:
-        """Share counts with the other workers of this server (sockets in `directory`)."""
-        from mloop.server.metrics_peers import MetricPeers
-
-        peers = MetricPeers(directory, self.registry)
-        try:
-            peers.start()
-        except OSError:  # e.g. a socket path too long for AF_UNIX: scrapes see this worker only
-            return
-        self.peers = peers
-
-    def render(self) -> bytes:
-        """The Prometheus text of this worker's counts, or of every worker's, summed."""
-        if self.peers is not None:
-            return self.peers.exposition()
-        return generate_latest(self.registry)

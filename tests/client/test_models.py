@@ -215,8 +215,8 @@ def test_a_package_already_in_the_cache_is_kept(tmp_path: Path) -> None:
 
 def test_log_model_into_an_ended_run_by_id(data: pd.DataFrame) -> None:
     model = _fit(LogisticRegression(), data)
-    with mloop.start_run() as run:
-        pass
+    run = mloop.start_run()
+    mloop.end_run()  # the run has ended before its model is logged
     info = mloop.log_model(model, "late", run_id=run.run_id)
     assert info.model_uri == f"runs:/{run.run_id}/late"
     with pytest.raises(RunNotFoundError):

@@ -47,6 +47,13 @@ class CountingRuns:
         return getattr(self._runs, name)
 
 
+def _empty_run(**kwargs: Any) -> mloop.ActiveRun:
+    """A run started and ended with nothing logged to it."""
+    run = mloop.start_run(**kwargs)
+    mloop.end_run()
+    return run
+
+
 def _environment_files(store: SqlStore, run_id: str) -> dict[str, str]:
     return {
         f.path: f.digest
@@ -173,47 +180,39 @@ def test_every_run_of_a_process_has_the_environment_files_and_tags(store: SqlSto
 
 
 def test_tags_given_at_start_win_over_the_environments(store: SqlStore):
-    with mloop.start_run():
-        pass
-    with mloop.start_run(tags={"mloop.source.name": "my-job"}) as run:
-        pass
+    _empty_run()  # the process's first run records the environment
+    run = _empty_run(tags={"mloop.source.name": "my-job"})
     assert store.runs.get(run.run_id).tags["mloop.source.name"] == "my-job"
 
 
 def test_runs_record_the_environment_again_when_the_first_run_was_purged(store: SqlStore):
-    with mloop.start_run() as first:
-        pass
+    first = _empty_run()
     # Deleted, then purged as `mloop gc` does: neither its row nor its manifest is left.
     mloop.delete_run(first.run_id)
     assert purge_runs(store.engine, cutoff_ms=now_ms() + 60_000, actor="gc") == [first.run_id]
-    with mloop.start_run() as second:
-        pass
+    second = _empty_run()
     assert second.environment_recorded.is_set()
     assert "environment/requirements.txt" in _environment_files(store, second.run_id)
-    with mloop.start_run() as third:
-        pass
+    third = _empty_run()
     assert _environment_files(store, third.run_id) == _environment_files(store, second.run_id)
 
 
 def test_pointing_elsewhere_records_the_environment_in_the_new_store(
     store: SqlStore, tmp_path: Path
 ):
-    with mloop.start_run():
-        pass
+    _empty_run()
     assert STATE.environment_run is not None
     other_url = f"sqlite:///{tmp_path / 'other.db'}"
     mloop.set_tracking_uri(other_url, artifact_uri=str(tmp_path / "other-artifacts"))
     assert STATE.environment_run is None
-    with mloop.start_run() as run:
-        pass
+    run = _empty_run()
     other = get_store()
     assert isinstance(other, SqlStore)
     assert "environment/requirements.txt" in _environment_files(other, run.run_id)
 
 
 def test_end_run_uses_one_store_call_per_run(store: SqlStore, monkeypatch: pytest.MonkeyPatch):
-    with mloop.start_run():
-        pass  # the environment is recorded; later runs link it at creation
+    _empty_run()  # the environment is recorded; later runs link it at creation
     runs = CountingRuns(store)
     queue = STATE.queue
     assert queue is not None

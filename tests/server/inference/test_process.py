@@ -19,6 +19,7 @@ import pytest
 
 import mloop
 from tests.client.conftest import FluentEnv
+from tests.server.conftest import wait_ready
 from tests.server.inference.conftest import Churn
 from tests.server.inference.models import SlowModel
 
@@ -45,16 +46,12 @@ def start_serve(env: FluentEnv, *args: str) -> tuple[subprocess.Popen[str], str]
         process.kill()
         raise AssertionError(f"no URL in the first line: {line!r} {process.stdout.read()}")
     url = found.group(1)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready").status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    process.kill()
-    raise AssertionError(f"mloop serve did not become ready: {process.stdout.read()}")
+    try:
+        wait_ready(url, timeout_s=60, process=process)
+    except AssertionError as exc:
+        process.kill()
+        raise AssertionError(f"{exc}: {process.stdout.read()}") from exc
+    return process, url
 
 
 def stop_serve(process: subprocess.Popen[str]) -> int:

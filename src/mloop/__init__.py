@@ -22,7 +22,6 @@ from mloop.errors import StorageError as StorageError
 if TYPE_CHECKING:
     from mloop.client import ActiveRun as ActiveRun
     from mloop.client import MloopClient as MloopClient
-    from mloop.client import active_run as active_run
     from mloop.client import delete_run as delete_run
     from mloop.client import end_run as end_run
     from mloop.client import flush as flush
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from mloop.client import set_tags as set_tags
     from mloop.client import set_tracking_uri as set_tracking_uri
     from mloop.client import start_run as start_run
+    from mloop.client.active_run import active_run as active_run
 
 # The fluent API's names, loaded from `mloop.client` on first access (PEP 562).
 _CLIENT_NAMES = frozenset(

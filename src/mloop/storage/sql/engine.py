@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import select
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.pool import QueuePool
 
 from mloop.errors import ConfigurationError, DatabaseLockedError, MissingExtraError, StorageError
@@ -58,7 +59,7 @@ def make_engine(url: str) -> Engine:
         except ImportError as exc:
             raise MissingExtraError("postgres", "psycopg") from exc
         schema.use_postgresql_options()
-        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return _postgresql_engine(parsed)
     raise ConfigurationError(
         f"unsupported database {backend!r} in {redact(url)!r}; mloop stores metadata in SQLite "
         "(sqlite:///PATH) or PostgreSQL (postgresql://...)"
@@ -112,6 +113,43 @@ def _sqlite_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _postgresql_engine(url: Any) -> Engine:
+    # No pre-ping: a `SELECT 1` on every checkout was a round trip per request, a third of a
+    # small read. A pooled connection is checked at checkout by looking at its socket instead
+    # (no round trip); a connection that dies between that check and its first statement is
+    # retried once by `with_retries`.
+    can_poll = hasattr(select, "poll")
+    engine = create_engine(url, pool_pre_ping=not can_poll, pool_size=5, max_overflow=10)
+    if can_poll:
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            if is_closed_by_server(dbapi_connection):
+                # The pool discards the connection and checks out (or opens) another.
+                raise DisconnectionError("the server closed this pooled connection")
+
+    return engine
+
+
+def is_closed_by_server(dbapi_connection: Any) -> bool:
+    """True when an idle PostgreSQL connection has something to read: the server closed it.
+
+    An idle connection is sent nothing unless the server ends it (a restart, an administrator's
+    `pg_terminate_backend`, an idle timeout): then its socket holds the error message and the
+    end of the stream. Looking costs a `poll` with no wait, not a round trip. Anything unexpected
+    (no socket, a closed connection) counts as closed, so the pool opens a fresh connection.
+    """
+    try:
+        if dbapi_connection.closed or dbapi_connection.broken:
+            return True
+        fd = dbapi_connection.fileno()
+    except Exception:  # noqa: BLE001 - any failure to look means: do not trust it
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def is_lock_error(exc: BaseException) -> bool:
@@ -172,7 +210,9 @@ def single_read(engine: Engine) -> Iterator[Connection]:
 def with_retries(operation: Callable[[], T], *, what: str) -> T:
     """Run a whole transaction, retrying with jittered backoff while the database is locked.
 
-    Safe because every write is idempotent and a failed transaction is rolled back whole.
+    Safe because every write is idempotent and a failed transaction is rolled back whole. A
+    connection the database dropped (restarted, or terminated by an administrator) is retried
+    once on a fresh connection: the pool discards the dead one when the error is raised.
 
     Raises:
         DatabaseLockedError: still locked after the retry budget.
@@ -181,7 +221,7 @@ def with_retries(operation: Callable[[], T], *, what: str) -> T:
     delay_s = 0.01
     for attempt in range(_LOCK_RETRIES + 1):
         try:
-            return operation()
+            return _reconnecting(operation)
         except DBAPIError as exc:
             if not is_lock_error(exc):
                 raise StorageError(f"{what} failed in the database: {exc.orig}") from exc
@@ -194,6 +234,16 @@ def with_retries(operation: Callable[[], T], *, what: str) -> T:
             time.sleep(delay_s * (1 + random.random()))  # noqa: S311 - jitter, not security
             delay_s = min(delay_s * 2, 1.0)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _reconnecting(operation: Callable[[], T]) -> T:
+    """Run `operation`, and once more when it failed on a connection the database dropped."""
+    try:
+        return operation()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    return operation()
 
 
 def write_with_retries(engine: Engine, operation: Callable[[Connection], T], *, what: str) -> T:

@@ -92,8 +92,12 @@ mlflow.sklearn.save_model(model, sys.argv[3], input_example=example, skops_trust
 # -- models ---------------------------------------------------------------------------------
 
 
-def train(folder: Path) -> dict[str, dict[str, Path]]:
-    """Fit LR and RF(100) on 20 features; save an mloop package and an MLflow model of each."""
+def train(folder: Path, *, mlflow: bool = True) -> dict[str, dict[str, Path]]:
+    """Fit LR and RF(100) on 20 features; save an mloop package and an MLflow model of each.
+
+    With `mlflow=False` (`--tools mloop`), the MLflow copies are skipped, so the benchmark
+    environment of MLflow is not needed.
+    """
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
 
@@ -113,6 +117,9 @@ def train(folder: Path) -> dict[str, dict[str, Path]]:
         package = save_model(model, folder / f"{key}-mloop", input_example=example)
         verified = package.onnx is not None and package.onnx.verified
         print(f"{key}: mloop package with verified ONNX export: {verified}")
+        paths[key] = {"mloop": folder / f"{key}-mloop", "mlflow": folder / f"{key}-mlflow"}
+        if not mlflow:
+            continue
         (folder / f"{key}.pkl").write_bytes(__import__("pickle").dumps(model))
         subprocess.run(
             [
@@ -125,7 +132,6 @@ def train(folder: Path) -> dict[str, dict[str, Path]]:
             ],
             check=True,
         )
-        paths[key] = {"mloop": folder / f"{key}-mloop", "mlflow": folder / f"{key}-mlflow"}
     return paths
 
 
@@ -574,7 +580,7 @@ def main() -> None:
         sys.exit("the MLflow environment is missing: run bench/setup-serving-env")
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {os.getloadavg()}", flush=True)
-    paths = train(Path(tempfile.mkdtemp(prefix="models-", dir=OUT)))
+    paths = train(Path(tempfile.mkdtemp(prefix="models-", dir=OUT)), mlflow="mlflow" in tools)
     results: dict[str, Any] = {"duration_s": args.duration}
     if args.only & {"lr_c1", "lr_c32", "rf_c32", "lr_rows100"}:
         results["throughput"] = run_throughput(paths, tools, args)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import fsspec
 import numpy as np
+import psutil
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
-from mloop.errors import InvalidInputError
+from mloop.errors import ConfigurationError, InvalidInputError
 from mloop.serving.predlog import FolderSink, PredictionLog, open_sink
+from mloop.serving.predlog_spool import convert_ready
+from tests.conftest import S3Server
 
 
 def _record(log: PredictionLog, index: int, *, role: str = "primary", version: str = "3") -> None:
@@ -61,3 +72,127 @@ def test_sampling_and_the_pending_bound(tmp_path: Path) -> None:
     assert bounded.written_rows == 4
     with pytest.raises(InvalidInputError, match="sample rate"):
         PredictionLog(FolderSink(tmp_path), sample_rate=1.5)
+
+
+def test_a_sink_other_than_a_folder_needs_a_spool_folder(s3_server: S3Server) -> None:
+    with pytest.raises(ConfigurationError, match="spool"):
+        PredictionLog(open_sink(f"s3://{s3_server.new_bucket()}/root"))
+
+
+def test_an_s3_sink_gets_the_files_from_the_converter_process(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    root = f"s3://{s3_server.new_bucket()}/root"
+    log = PredictionLog(open_sink(root), spool=tmp_path / "spool", flush_interval_s=0.05)
+    log.start()
+    assert log.converter_pid is not None
+    assert log.converter_pid != os.getpid()
+    for index in range(3):
+        _record(log, index)
+    log.close()
+    fs = fsspec.filesystem("s3", **s3_server.storage_options)
+    files = fs.glob(f"{root.removeprefix('s3://')}/predictions/churn/date=*/*.parquet")
+    assert files
+    rows = sum(pq.read_table(fs.open(f)).num_rows for f in files)
+    assert rows == 6
+    assert _segments(tmp_path / "spool") == []
+
+
+def _segments(spool: Path) -> list[str]:
+    return sorted(p.name for p in spool.iterdir()) if spool.exists() else []
+
+
+WRITER = """
+import sys, time
+import numpy as np
+from mloop.serving.predlog import FolderSink, PredictionLog
+
+log = PredictionLog(FolderSink(sys.argv[1]), spool=sys.argv[2], converter=False)
+for index in range(int(sys.argv[3])):
+    log.record(request_id=f"req-{index}", model="churn", version="3",
+               columns={"age": np.asarray([float(index)])}, output=np.asarray([1]),
+               latency_ms=1.0, rows=1)
+    log._spool()  # one batch per record, each appended to the open segment
+print("spooled", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_killed_writers_segment_is_converted_and_a_live_ones_is_not(tmp_path: Path) -> None:
+    sink, spool = tmp_path / "predictions", tmp_path / "spool"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(sink), str(spool), "7"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "spooled"
+        [segment] = _segments(spool)
+        assert segment.endswith(".part")
+        # its writer holds the segment: nobody converts it under its feet
+        assert convert_ready(spool, FolderSink(sink)) == (0, 0)
+        assert _segments(spool) == [segment]
+    finally:
+        writer.kill()
+        writer.wait()
+    # the kernel dropped the writer's lock with the process: the rows are converted
+    assert convert_ready(spool, FolderSink(sink)) == (1, 7)
+    assert _segments(spool) == []
+    table = ds.dataset(sink / "churn", partitioning="hive").to_table()
+    assert sorted(table.column("request_id").to_pylist()) == [f"req-{i}" for i in range(7)]
+    assert sorted(table.column("input.age").to_pylist()) == [float(i) for i in range(7)]
+
+
+def test_a_segment_cut_short_keeps_its_whole_batches(tmp_path: Path) -> None:
+    sink, spool = tmp_path / "predictions", tmp_path / "spool"
+    log = PredictionLog(FolderSink(sink), spool=spool, converter=False)
+    for index in range(2):
+        _record(log, index)
+        log._spool()
+    [segment] = list(spool.iterdir())
+    size = segment.stat().st_size
+    log._writer._open.clear()  # as if the process died here (its file stays locked until GC)
+    gc.collect()
+    with segment.open("r+b") as file:  # the second batch only half on disk
+        file.truncate(size - 40)
+    assert convert_ready(spool, FolderSink(sink)) == (1, 2)
+    table = ds.dataset(sink / "churn", partitioning="hive").to_table()
+    assert table.column("request_id").to_pylist() == ["req-0", "req-0"]
+
+
+def test_a_killed_converter_is_restarted_and_catches_up(tmp_path: Path) -> None:
+    sink, spool = tmp_path / "predictions", tmp_path / "spool"
+    log = PredictionLog(FolderSink(sink), spool=spool, flush_interval_s=60)
+    log.start()
+    first = log.converter_pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    _record(log, 1)
+    log.flush()  # the segment closes; the dead converter is noticed and replaced
+    assert log.converter_pid not in (None, first)
+    deadline = time.monotonic() + 30
+    while _segments(spool):
+        assert time.monotonic() < deadline, _segments(spool)
+        time.sleep(0.05)
+    assert ds.dataset(sink / "churn", partitioning="hive").to_table().num_rows == 2
+    second = psutil.Process(log.converter_pid)
+    log.close()
+    assert not second.is_running() or second.status() == psutil.STATUS_ZOMBIE
+
+
+def test_rows_waiting_in_the_spool_count_against_the_bound(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the sink's folder should be")
+    log = PredictionLog(FolderSink(blocked), spool=tmp_path / "spool", max_pending_rows=4)
+    _record(log, 1)
+    _record(log, 2)
+    log.flush()  # conversion fails: the segment stays, and its rows still wait
+    assert len(_segments(tmp_path / "spool")) == 1
+    _record(log, 3)
+    assert log.dropped_rows == 2
+    blocked.unlink()  # the sink is back: the next conversion empties the spool
+    assert convert_ready(tmp_path / "spool", FolderSink(blocked)) == (1, 4)
+    log.flush()
+    _record(log, 4)
+    assert log.dropped_rows == 2

@@ -40,6 +40,12 @@ def serve(
     log_flush_s: float = typer.Option(
         5.0, "--log-flush-s", min=0.01, help="Longest a logged prediction waits to be written."
     ),
+    log_spool: str | None = typer.Option(
+        None,
+        "--log-spool",
+        help="Local folder for logged predictions not yet written as Parquet "
+        "(default: .mloop/spool/predictions/<digest>).",
+    ),
     watch_interval: float = typer.Option(
         0.25, "--watch-interval", min=0.0, help="Seconds between re-reading aliases (0: never)."
     ),
@@ -79,6 +85,7 @@ def serve(
         log_predictions=log_predictions,
         log_sample_rate=log_sample_rate,
         log_flush_interval_s=log_flush_s,
+        log_spool=log_spool,
         trusted=trusted,
     )
     address = BindAddress(host, port)

@@ -1,9 +1,13 @@
 """The prediction log: inputs, outputs, version, latency and request id, as Parquet files.
 
-Serving only appends references to the request's arrays to a list (after a sampling draw);
-a background thread turns what gathered into one Parquet file per model version every
-`flush_interval_s` (or sooner once `flush_rows` rows wait), so logging costs the answer almost
-nothing. Files land under the artifact root, one folder per model, partitioned by day:
+Serving only appends references to a model call's arrays to a list (after a sampling draw).
+The writer thread turns what gathered into one Arrow record batch per model version a few
+times a second and appends it to an Arrow IPC segment in a local spool folder
+(`mloop.serving.predlog_spool`): no encoding, close to a memory copy. Every `flush_interval_s`
+it closes the segments, and a converter process (`mloop.serving.predlog_convert`, at a lower
+priority and with its own interpreter, so Parquet's encoding never holds the serving
+process's GIL) writes each as one Parquet file under the artifact root, one folder per model,
+partitioned by day:
 
 ```
 <artifact root>/predictions/<model>/date=2026-11-27/<time>-<pid>-<random>.parquet
@@ -14,147 +18,127 @@ which pyarrow, pandas, Polars and DuckDB read as one dataset (`date` becomes a c
 shadow version's answer to the same request), `latency_ms`, one `input.<column>` per input, and
 `prediction` (or `prediction.<output>` per output column of a 2-D output).
 
-When more than `max_pending_rows` rows wait (the sink is slower than traffic), new records are
-dropped and counted in `dropped_rows` rather than growing memory without bound.
+A spooled segment survives a killed server or converter: the next converter (at the next start,
+or the running one catching up) converts it. Rows not yet spooled (at most `spool_interval_s`
+of traffic) are lost when the server is killed; a graceful stop spools and converts everything.
+When more than `max_pending_rows` rows wait (in memory or in segments not yet converted: the sink
+is slower than traffic), new records are dropped and counted in `dropped_rows` rather than
+growing memory or disk without bound.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import os
 import random
 import threading
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from mloop.errors import InvalidInputError
+from mloop.errors import ConfigurationError, InvalidInputError
+from mloop.serving.predlog_batches import LogRecord
+from mloop.serving.predlog_sinks import FOLDER as FOLDER
+from mloop.serving.predlog_sinks import FolderSink as FolderSink
+from mloop.serving.predlog_sinks import FsspecSink as FsspecSink
+from mloop.serving.predlog_sinks import PredictionSink as PredictionSink
+from mloop.serving.predlog_sinks import open_sink as open_sink
 
 if TYPE_CHECKING:
+    import os
+
     from mloop.models.inputs import Columns
+    from mloop.serving.predlog_convert import ConverterProcess
+    from mloop.serving.predlog_spool import SpoolWriter
 
 logger = logging.getLogger("mloop.serving")
-FOLDER = "predictions"
-
-
-class PredictionSink(Protocol):
-    """Where prediction files go."""
-
-    def write(self, name: str, data: bytes) -> None:
-        """Store `data` as the file `name` (a relative path with `/`)."""
-
-
-class FolderSink:
-    """Files under a local folder, written to a temporary name and renamed into place.
-
-    Args:
-        root: the folder (created when needed).
-    """
-
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
-
-    def write(self, name: str, data: bytes) -> None:
-        """Write one file atomically."""
-        target = self.root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
-
-
-class FsspecSink:
-    """Files under any fsspec URI (`s3://bucket/prefix/predictions` ...).
-
-    Args:
-        uri: the root URI.
-    """
-
-    def __init__(self, uri: str) -> None:
-        import fsspec
-
-        self.fs, self.root = fsspec.core.url_to_fs(uri)
-
-    def write(self, name: str, data: bytes) -> None:
-        """Upload one file (object stores make it visible whole)."""
-        self.fs.pipe_file(f"{self.root.rstrip('/')}/{name}", data)
-
-
-def open_sink(artifact_root: str) -> PredictionSink:
-    """The sink for prediction files under an artifact root (`predictions/` inside it)."""
-    if artifact_root.startswith("file://"):
-        artifact_root = artifact_root.removeprefix("file://")
-    if "://" not in artifact_root:
-        return FolderSink(Path(artifact_root) / FOLDER)
-    return FsspecSink(f"{artifact_root.rstrip('/')}/{FOLDER}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Record:
-    """One model call's rows: a batch of requests, or a single request."""
-
-    at: float
-    model: str
-    version: str
-    columns: Columns
-    output: Any
-    rows: int
-    requests: list[tuple[Any, int, float]]  # (tag, rows, seconds) per request, in row order
-    output_names: tuple[str, ...]
+SPOOL_FOLDER = ".spool"
 
 
 class PredictionLog:
-    """Samples answered requests and writes them as Parquet in the background.
+    """Samples answered requests, spools them as Arrow and has them converted to Parquet.
 
     Args:
-        sink: where files go.
+        sink: where the Parquet files go.
+        spool: the local folder for segments not yet converted (default: `.spool` inside a
+            folder sink; required for any other sink). One spool folder per sink.
         sample_rate: the fraction of requests logged (0 to 1).
-        flush_interval_s: the longest a record waits before it is written.
-        flush_rows: write sooner once this many rows wait.
-        max_pending_rows: past this many waiting rows, records are dropped (and counted).
+        flush_interval_s: the longest a record waits before its Parquet file is written.
+        flush_rows: spool sooner once this many rows wait in memory.
+        spool_interval_s: how often waiting records are appended to the spool.
+        max_pending_rows: past this many waiting rows (in memory or spooled but not yet
+            converted), records are dropped (and counted).
+        converter: convert in a separate process once started (True), or on the writer
+            thread (False).
     """
 
     def __init__(
         self,
         sink: PredictionSink,
         *,
+        spool: str | os.PathLike[str] | None = None,
         sample_rate: float = 1.0,
         flush_interval_s: float = 5.0,
         flush_rows: int = 50_000,
+        spool_interval_s: float = 0.5,
         max_pending_rows: int = 1_000_000,
+        converter: bool = True,
     ) -> None:
         if not 0.0 <= sample_rate <= 1.0:
             raise InvalidInputError(
                 f"the prediction log sample rate is {sample_rate}; give a fraction from 0 to 1",
                 field="sample_rate",
             )
+        if spool is None:
+            if not isinstance(sink, FolderSink):
+                raise ConfigurationError(
+                    f"the prediction log for {sink.uri} needs a local spool folder: give "
+                    "PredictionLog(spool=...) (mloop serve --log-spool DIR)"
+                )
+            spool = sink.root / SPOOL_FOLDER
+        from mloop.serving.predlog_spool import SpoolWriter
+
         self.sink = sink
+        self.spool = Path(spool)
         self.sample_rate = sample_rate
         self.flush_interval_s = flush_interval_s
         self.flush_rows = flush_rows
+        self.spool_interval_s = spool_interval_s
         self.max_pending_rows = max_pending_rows
+        self.use_converter = converter
         self.dropped_rows = 0
         self.written_rows = 0
         self.files_written = 0
-        self._pending: list[_Record] = []
+        self._pending: list[LogRecord] = []
         self._pending_rows = 0
+        self._spooled_rows = 0  # spooled, not converted yet (refreshed by the writer thread)
+        self._writer: SpoolWriter = SpoolWriter(self.spool)
+        self._write_lock = threading.Lock()  # one spooler at a time (thread, flush, close)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
         self._thread: threading.Thread | None = None
+        self._converter: ConverterProcess | None = None
+        self._rotated_at = time.monotonic()
+
+    @property
+    def converter_pid(self) -> int | None:
+        """The converter process's id, when one runs."""
+        return None if self._converter is None else self._converter.pid
 
     def start(self) -> None:
-        """Start the writer thread (once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._run, name="mloop-prediction-log", daemon=True
+        """Start the writer thread and the converter process (once)."""
+        if self._thread is not None:
+            return
+        if self.use_converter:
+            from mloop.serving.predlog_convert import ConverterProcess
+
+            self._converter = ConverterProcess(
+                self.spool, self.sink.uri, interval_s=self.flush_interval_s
             )
-            self._thread.start()
+            self._converter.start()
+        self._rotated_at = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="mloop-prediction-log", daemon=True)
+        self._thread.start()
 
     def record(
         self,
@@ -202,10 +186,14 @@ class PredictionLog:
         """
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:  # noqa: S311 - sampling, not security
             return
-        rows = sum(r[1] for r in requests)
-        record = _Record(time.time(), model, version, columns, output, rows, requests, output_names)
+        rows = 0
+        for request in requests:
+            rows += request[1]
+        record = LogRecord(
+            time.time(), model, version, columns, output, rows, requests, output_names
+        )
         with self._lock:
-            if self._pending_rows + rows > self.max_pending_rows:
+            if self._pending_rows + self._spooled_rows + rows > self.max_pending_rows:
                 self.dropped_rows += rows
                 return
             self._pending.append(record)
@@ -215,133 +203,70 @@ class PredictionLog:
             self._wake.set()
 
     def flush(self) -> None:
-        """Write everything waiting now (on the caller's thread)."""
-        with self._lock:
-            records, self._pending, self._pending_rows = self._pending, [], 0
-        if records:
-            self._write(records)
+        """Spool everything waiting and close the segments, on the caller's thread.
+
+        Without a converter process, the segments are converted here too (the files are
+        written when this returns); with one, it is told to convert them.
+        """
+        with self._write_lock:
+            self._spool()
+            self._rotate()
 
     def close(self) -> None:
-        """Stop the thread after writing what waits."""
+        """Stop the thread, spool and close what waits, and wait for its conversion."""
         self._stop = True
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
         self.flush()
+        converter, self._converter = self._converter, None
+        if converter is not None:
+            converter.stop()
 
     def _run(self) -> None:
+        interval = min(self.spool_interval_s, self.flush_interval_s)
         while not self._stop:
-            self._wake.wait(self.flush_interval_s)
+            self._wake.wait(interval)
             self._wake.clear()
+            if self._stop:
+                break
             try:
-                self.flush()
-            except Exception:  # a full disk or a lost bucket must not kill the logger
-                logger.exception("writing the prediction log failed; those records are lost")
+                with self._write_lock:
+                    self._spool()
+                    if time.monotonic() - self._rotated_at >= self.flush_interval_s:
+                        self._rotate()
+            except Exception:  # a full disk must not kill the logger
+                logger.exception("spooling the prediction log failed; those records are lost")
 
-    def _write(self, records: list[_Record]) -> None:
-        groups: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], list[_Record]] = {}
+    def _spool(self) -> None:
+        """Append what waits to the spool, one batch per model version and columns."""
+        from mloop.serving.predlog_batches import record_batch
+
+        with self._lock:
+            records, self._pending, self._pending_rows = self._pending, [], 0
+            self._spooled_rows += sum(r.rows for r in records)
+        if not records:
+            return
+        groups: dict[Any, list[LogRecord]] = {}
         for record in records:
-            key = (record.model, record.version, tuple(record.columns), record.output_names)
-            groups.setdefault(key, []).append(record)
-        for (model, _version, _inputs, _outputs), group in groups.items():
-            data = _parquet(group)
+            groups.setdefault(record.key, []).append(record)
+        for key, group in groups.items():
             day = time.strftime("%Y-%m-%d", time.gmtime(group[0].at))
-            stamp = time.strftime("%H%M%S", time.gmtime(group[0].at))
-            name = f"{model}/date={day}/{stamp}-{os.getpid()}-{uuid.uuid4().hex[:12]}.parquet"
-            self.sink.write(name, data)
-            self.files_written += 1
-            self.written_rows += sum(r.rows for r in group)
+            self._writer.append(key, record_batch(group), model=group[0].model, day=day)
 
+    def _rotate(self) -> None:
+        """Close the open segments and have them converted."""
+        self._rotated_at = time.monotonic()
+        segments, rows = self._writer.rotate()
+        self.files_written += segments
+        self.written_rows += rows
+        converter = self._converter
+        if converter is not None:
+            if segments:
+                converter.notify()
+        elif segments:
+            from mloop.serving.predlog_spool import convert_ready
 
-def _parquet(records: list[_Record]) -> bytes:
-    """One Parquet file for records of one model version with the same columns."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    # Request-level values, one per request; rows repeat them (`counts`).
-    tags = [tag for record in records for tag, _, _ in record.requests]
-    counts = np.fromiter(
-        (rows for record in records for _, rows, _ in record.requests), np.int64, len(tags)
-    )
-    latencies = np.fromiter(
-        (seconds for record in records for _, _, seconds in record.requests), np.float64, len(tags)
-    )
-    stamps = np.repeat(
-        np.asarray([int(r.at * 1000) for r in records], dtype=np.int64),
-        [len(r.requests) for r in records],
-    )
-    ids = [tag[0] if isinstance(tag, tuple) else "" for tag in tags]
-    roles = [tag[1] if isinstance(tag, tuple) else "primary" for tag in tags]
-    total = int(counts.sum())
-    first = records[0]
-    table: dict[str, Any] = {
-        "request_id": _repeated_strings(ids, counts),
-        "timestamp": _arrow(np.repeat(stamps, counts), pa.timestamp("ms", tz="UTC")),
-        "model": _repeated_strings([first.model], np.asarray([total])),
-        "version": _repeated_strings([first.version], np.asarray([total])),
-        "role": _repeated_strings(roles, counts),
-        "latency_ms": _arrow(np.repeat(latencies * 1000, counts)),
-    }
-    for name in first.columns:
-        table[f"input.{name}"] = _arrow(_concatenate([r.columns[name] for r in records]))
-    outputs = _concatenate([np.asarray(r.output) for r in records])
-    if outputs.ndim == 1:
-        table["prediction"] = _arrow(outputs)
-    else:
-        names = first.output_names
-        if len(names) != outputs.shape[1]:
-            names = tuple(str(i) for i in range(outputs.shape[1]))
-        for index, name in enumerate(names):
-            table[f"prediction.{name}"] = _arrow(outputs[:, index])
-    arrow_table = pa.Table.from_arrays(list(table.values()), names=list(table))
-    buffer = io.BytesIO()
-    # snappy: a third of zstd's time on feature columns, and every Parquet reader has it
-    pq.write_table(arrow_table, buffer, compression="snappy")
-    return buffer.getvalue()
-
-
-def _concatenate(parts: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _repeated_strings(values: list[str], counts: np.ndarray[Any, Any]) -> Any:
-    """An Arrow string array with `values[i]` repeated `counts[i]` times, each encoded once."""
-    import pyarrow as pa
-
-    encoded = [v.encode("utf-8") for v in values]
-    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
-    total = int(counts.sum())
-    offsets = np.zeros(total + 1, dtype=np.int64)
-    np.cumsum(np.repeat(lengths, counts), out=offsets[1:])
-    if bool((counts == 1).all()):
-        data = b"".join(encoded)
-    else:
-        data = b"".join(e * int(c) for e, c in zip(encoded, counts.tolist(), strict=True))
-    return pa.Array.from_buffers(
-        pa.large_string(), total, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-
-
-def _arrow(values: np.ndarray[Any, Any], kind: Any = None) -> Any:
-    """An Arrow array over a NumPy column, built from buffers (numbers without a copy).
-
-    `pa.array` would import pandas on its first call (pyarrow probes for it), which the ONNX
-    serving path must not load; building arrays from their buffers never asks for pandas.
-    """
-    import pyarrow as pa
-
-    size = len(values)
-    if values.dtype.kind in "iuf":
-        data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))
-        arrow_type = kind if kind is not None else pa.from_numpy_dtype(data.dtype)
-        return pa.Array.from_buffers(arrow_type, size, [None, pa.py_buffer(data)])
-    if values.dtype.kind == "b":
-        bits = np.packbits(values.astype(bool), bitorder="little")
-        return pa.Array.from_buffers(pa.bool_(), size, [None, pa.py_buffer(bits)])
-    encoded = [str(v).encode("utf-8") for v in values.tolist()]
-    offsets = np.zeros(size + 1, dtype=np.int64)
-    np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    return pa.Array.from_buffers(
-        pa.large_string(), size, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
-    )
+            convert_ready(self.spool, self.sink)
+        self._spooled_rows = self._writer.waiting_rows()

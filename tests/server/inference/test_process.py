@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import psutil
+import pyarrow.dataset as ds
 import pytest
 
 import mloop
@@ -208,3 +209,105 @@ def test_a_package_folder_is_served_without_the_store_sklearn_or_pandas(
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"status": 200, "loaded": []}
+
+
+def _converter_of(process: subprocess.Popen[str]) -> psutil.Process:
+    children = psutil.Process(process.pid).children(recursive=True)
+    [converter] = [c for c in children if "mloop.serving.predlog_convert" in c.cmdline()]
+    return converter
+
+
+def _spooled_rows(spool: Path) -> int:
+    """Rows in the spool's segments, open ones included (read without taking their locks)."""
+    import pyarrow as pa
+
+    rows = 0
+    for segment in spool.glob("*.*"):
+        try:  # a segment being written may be empty, or end in a batch written half
+            reader = pa.ipc.open_stream(pa.BufferReader(segment.read_bytes()))
+            while True:
+                rows += reader.read_next_batch().num_rows
+        except (StopIteration, pa.ArrowInvalid, OSError):
+            pass
+    return rows
+
+
+def _logged(fluent: FluentEnv) -> list[dict[str, object]]:
+    folder = Path(fluent.artifact_root) / "predictions" / "churn"
+    if not list(folder.rglob("*.parquet")):
+        return []
+    rows: list[dict[str, object]] = ds.dataset(folder, partitioning="hive").to_table().to_pylist()
+    return rows
+
+
+def _send(url: str, churn: Churn, ids: range) -> None:
+    with httpx.Client(base_url=url) as http:
+        for index in ids:
+            answer = http.post("/predict", json=churn.body(), headers={"x-request-id": f"r{index}"})
+            assert answer.status_code == 200
+
+
+@pytest.mark.slow
+def test_rows_spooled_before_a_kill_9_are_converted_at_the_next_start(
+    churn: Churn, fluent: FluentEnv, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    args = ("models:/churn@champion", "--log-predictions", "--log-flush-s", "3600")
+    process, url = start_serve(fluent, *args, "--log-spool", str(spool))
+    try:
+        converter = _converter_of(process)
+        _send(url, churn, range(40))
+        deadline = time.monotonic() + 20
+        while _spooled_rows(spool) < 200:  # 40 requests x 5 rows, in the open segment
+            assert time.monotonic() < deadline, _spooled_rows(spool)
+            time.sleep(0.05)
+        # Both are killed, the converter first, so nothing converts before the restart.
+        converter.kill()
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    converter.wait(timeout=10)  # reaped once its parent is gone
+    assert _logged(fluent) == []
+    assert [p.suffix for p in spool.iterdir()] == [".part"]
+    process, url = start_serve(fluent, *args, "--log-spool", str(spool))
+    try:
+        deadline = time.monotonic() + 30
+        while len(_logged(fluent)) < 200:  # the new converter converts what it found
+            assert time.monotonic() < deadline, len(_logged(fluent))
+            time.sleep(0.1)
+    finally:
+        assert stop_serve(process) in (0, -signal.SIGTERM)
+    rows = _logged(fluent)
+    assert len(rows) == 200
+    assert {r["request_id"] for r in rows} == {f"r{i}" for i in range(40)}
+    assert list(spool.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_the_converter_finishes_at_a_graceful_stop_and_never_outlives_a_killed_server(
+    churn: Churn, fluent: FluentEnv
+) -> None:
+    args = ("models:/churn@champion", "--log-predictions", "--log-flush-s", "3600")
+    process, url = start_serve(fluent, *args)
+    converter = _converter_of(process)
+    _send(url, churn, range(20))
+    # SIGTERM: what was handed to the log is spooled and converted before the server exits
+    assert stop_serve(process) in (0, -signal.SIGTERM)
+    assert len(_logged(fluent)) == 100
+    assert not converter.is_running()
+    [spool] = (fluent.workdir / ".mloop" / "spool" / "predictions").iterdir()
+    assert list(spool.iterdir()) == []
+
+    process, url = start_serve(fluent, *args)
+    converter = _converter_of(process)
+    _send(url, churn, range(20, 30))
+    deadline = time.monotonic() + 20
+    while _spooled_rows(spool) < 50:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    process.kill()
+    process.wait(timeout=10)
+    # the server's end closes the converter's stdin: it converts the orphan, then exits
+    converter.wait(timeout=30)
+    assert len(_logged(fluent)) == 150
+    assert list(spool.iterdir()) == []

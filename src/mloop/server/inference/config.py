@@ -23,6 +23,8 @@ class InferenceConfig:
         log_predictions: write the prediction log.
         log_sample_rate: the fraction of requests logged.
         log_flush_interval_s: the longest a logged prediction waits to be written.
+        log_spool: the local folder for prediction-log segments not yet converted to Parquet
+            (default: `spool/predictions/<digest of the sink>` under the mloop home).
         max_body_bytes: the largest request body accepted.
         trusted: allow pickled (pyfunc) models.
         trusted_types: extra skops types to trust.
@@ -37,6 +39,7 @@ class InferenceConfig:
     log_predictions: bool = False
     log_sample_rate: float = 1.0
     log_flush_interval_s: float = 5.0
+    log_spool: str | None = None
     max_body_bytes: int = 32 * 1024 * 1024
     trusted: bool = False
     trusted_types: tuple[str, ...] = ()

@@ -7,7 +7,9 @@ registry, runs and users the rest of mloop sees, and the package cache of `mloop
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mloop.server.inference.app import InferenceApp
@@ -41,8 +43,10 @@ def build_app(
     if config.log_predictions:
         from mloop.serving.predlog import PredictionLog, open_sink
 
+        sink = open_sink(log_uri or settings().artifact_uri)
         prediction_log = PredictionLog(
-            open_sink(log_uri or settings().artifact_uri),
+            sink,
+            spool=config.log_spool or default_spool(settings().home, sink.uri),
             sample_rate=config.log_sample_rate,
             flush_interval_s=config.log_flush_interval_s,
         )
@@ -50,6 +54,16 @@ def build_app(
     return InferenceApp(
         config, store=store if store is not None else get_store, prediction_log=prediction_log
     )
+
+
+def default_spool(home: Path, sink_uri: str) -> Path:
+    """The prediction log's spool folder for a sink: local, under the mloop home.
+
+    One folder per sink (named by a digest of its URI), so two servers sharing a home but
+    logging to different places never convert each other's segments into the wrong sink.
+    """
+    digest = hashlib.sha256(sink_uri.encode()).hexdigest()[:16]
+    return home / "spool" / "predictions" / digest
 
 
 def serve_models(

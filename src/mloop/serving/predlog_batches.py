@@ -1,0 +1,140 @@
+"""Prediction-log records (one per model call) and the Arrow record batch a group of them makes.
+
+A record only holds references: the call's merged input columns, its output and, per request,
+(tag, rows, seconds). Turning many records into one Arrow batch is the writer thread's work:
+one concatenation per column and one pass over the requests, never a Python object per row.
+Arrays are built from NumPy buffers, because `pa.array` imports pandas on its first call and
+the ONNX serving path must not load it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from mloop.models.inputs import Columns
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One model call's rows: a batch of requests, or a single request.
+
+    Attributes:
+        at: when the call was answered (seconds since the epoch).
+        model: the model name.
+        version: the version that answered.
+        columns: the call's input columns (the requests' rows back to back).
+        output: the call's output, one row per input row.
+        rows: rows in the call.
+        requests: per request in row order: (tag, rows, seconds from arrival to answer), where
+            a tag is `(request_id, role)` or None.
+        output_names: names of a 2-D output's columns.
+    """
+
+    at: float
+    model: str
+    version: str
+    columns: Columns
+    output: Any
+    rows: int
+    requests: list[tuple[Any, int, float]]
+    output_names: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+        """Records with the same key make rows of one table (same model version and columns)."""
+        return (self.model, self.version, tuple(self.columns), self.output_names)
+
+
+def record_batch(records: list[LogRecord]) -> pa.RecordBatch:
+    """One Arrow batch for records with the same key, with the prediction log's columns."""
+    import pyarrow as pa
+
+    # Request-level values, one per request; rows repeat them (`counts`).
+    requests = [request for record in records for request in record.requests]
+    tags = [tag for tag, _, _ in requests]
+    counts = np.fromiter((rows for _, rows, _ in requests), np.int64, len(requests))
+    latencies = np.fromiter((seconds for _, _, seconds in requests), np.float64, len(requests))
+    stamps = np.repeat(
+        np.fromiter((int(r.at * 1000) for r in records), np.int64, len(records)),
+        [len(r.requests) for r in records],
+    )
+    ids = [tag[0] if isinstance(tag, tuple) else "" for tag in tags]
+    roles = [tag[1] if isinstance(tag, tuple) else "primary" for tag in tags]
+    total = int(counts.sum())
+    first = records[0]
+    table: dict[str, Any] = {
+        "request_id": repeated_strings(ids, counts),
+        "timestamp": arrow_array(np.repeat(stamps, counts), pa.timestamp("ms", tz="UTC")),
+        "model": repeated_strings([first.model], np.asarray([total])),
+        "version": repeated_strings([first.version], np.asarray([total])),
+        "role": repeated_strings(roles, counts),
+        "latency_ms": arrow_array(np.repeat(latencies * 1000, counts)),
+    }
+    for name in first.columns:
+        table[f"input.{name}"] = arrow_array(_concatenate([r.columns[name] for r in records]))
+    outputs = _concatenate([np.asarray(r.output) for r in records])
+    if outputs.ndim == 1:
+        table["prediction"] = arrow_array(outputs)
+    else:
+        names = first.output_names
+        if len(names) != outputs.shape[1]:
+            names = tuple(str(i) for i in range(outputs.shape[1]))
+        for index, name in enumerate(names):
+            table[f"prediction.{name}"] = arrow_array(outputs[:, index])
+    return pa.RecordBatch.from_arrays(list(table.values()), names=list(table))
+
+
+def _concatenate(parts: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def repeated_strings(values: list[str], counts: np.ndarray[Any, Any]) -> pa.Array:
+    """An Arrow string array with `values[i]` repeated `counts[i]` times, each encoded once."""
+    import pyarrow as pa
+
+    total = int(counts.sum())
+    joined = "".join(values)
+    if joined.isascii():  # the usual case (hex ids, roles): one encode, lengths from the strings
+        lengths = np.fromiter(map(len, values), np.int64, len(values))
+        encoded_all = joined.encode("ascii")
+        if bool((counts == 1).all()):
+            data = encoded_all
+        else:
+            data = b"".join(
+                v.encode("ascii") * int(c) for v, c in zip(values, counts.tolist(), strict=True)
+            )
+    else:
+        encoded = [v.encode("utf-8") for v in values]
+        lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+        data = b"".join(e * int(c) for e, c in zip(encoded, counts.tolist(), strict=True))
+    offsets = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(np.repeat(lengths, counts), out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.large_string(), total, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+def arrow_array(values: np.ndarray[Any, Any], kind: Any = None) -> pa.Array:
+    """An Arrow array over a NumPy column, built from buffers (numbers without a copy)."""
+    import pyarrow as pa
+
+    size = len(values)
+    if values.dtype.kind in "iuf":
+        data = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))
+        arrow_type = kind if kind is not None else pa.from_numpy_dtype(data.dtype)
+        return pa.Array.from_buffers(arrow_type, size, [None, pa.py_buffer(data)])
+    if values.dtype.kind == "b":
+        bits = np.packbits(values.astype(bool), bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), size, [None, pa.py_buffer(bits)])
+    encoded = [str(v).encode("utf-8") for v in values.tolist()]
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.large_string(), size, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    )

@@ -13,6 +13,7 @@ from typing import Any
 from mloop.entities import Experiment, Metric, Param, Run, RunInput, RunPage, RunStatus, RunTag
 from mloop.entities.clock import now_ms
 from mloop.entities.validation import (
+    checked_tags,
     validate_batch_sizes,
     validate_key,
     validate_metric_value,
@@ -135,10 +136,7 @@ class MloopClient:
         Raises:
             ExperimentNotFoundError: no such experiment.
         """
-        clean = [
-            RunTag(validate_key(k, kind="tag"), validate_tag_value(k, v))
-            for k, v in (tags or {}).items()
-        ]
+        clean = [RunTag(k, v) for k, v in checked_tags(tags).items()]
         return self.store.runs.create(
             experiment_id,
             run_name=run_name or generate_run_name(),

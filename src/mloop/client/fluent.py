@@ -16,11 +16,11 @@ from mloop.client.context import STATE, get_queue, get_store
 from mloop.client.writer import KIND_METRIC, KIND_PARAM, KIND_TAG
 from mloop.entities import Metric, Param, Run, RunPage, RunStatus, RunTag
 from mloop.entities.validation import (
+    checked_tags,
     validate_key,
     validate_metric_value,
     validate_param_value,
     validate_step,
-    validate_tag_value,
     validate_timestamp_ms,
 )
 from mloop.errors import ParamConflictError
@@ -156,7 +156,7 @@ def set_tags(tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
     Raises:
         InvalidInputError: a bad key or value (nothing is queued).
     """
-    clean = [RunTag(validate_key(k, kind="tag"), validate_tag_value(k, v)) for k, v in tags.items()]
+    clean = [RunTag(k, v) for k, v in checked_tags(tags).items()]
     target = require_run_id(run_id)
     get_queue().put_many([(target, KIND_TAG, t) for t in clean])
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from mloop.entities.runs import RunStatus
 from mloop.errors import InvalidInputError
@@ -218,7 +220,7 @@ def validate_end_status(status: object) -> RunStatus:
     return final
 
 
-def checked_tags(tags: dict[str, str] | None) -> dict[str, str]:
+def checked_tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
     """Tags with valid keys and their values in stored form (None gives no tags).
 
     Raises:

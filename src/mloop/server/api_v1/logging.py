@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from mloop.entities import Metric, Param, RunInput, RunTag
 from mloop.entities.clock import now_ms
 from mloop.server.deps import StoreDep
+from mloop.server.lean_routes import LeanRoute, lean
 from mloop.server.schemas import ERROR_RESPONSES, Key, RunId, TagIn, encode_float
 from mloop.server.schemas_runs import (
     BatchIn,
@@ -22,7 +23,12 @@ from mloop.server.schemas_runs import (
 )
 from mloop.storage import metric_frames
 
-router = APIRouter(prefix="/api/v1/runs/{run_id}", tags=["logging"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/runs/{run_id}",
+    tags=["logging"],
+    responses=ERROR_RESPONSES,
+    route_class=LeanRoute,
+)
 
 RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
 KeyQuery = Annotated[Key, Query(description="The metric key.")]
@@ -38,6 +44,7 @@ def _metrics(items: list[MetricIn]) -> list[Metric]:
 
 
 @router.post("/batch", status_code=_NO_CONTENT)
+@lean
 def log_batch(run_id: RunPath, body: BatchIn, store: StoreDep) -> Response:
     """Write metrics, params and tags in one transaction (re-sending a batch is a no-op)."""
     store.runs.log_batch(
@@ -50,6 +57,7 @@ def log_batch(run_id: RunPath, body: BatchIn, store: StoreDep) -> Response:
 
 
 @router.post("/finish", status_code=_NO_CONTENT)
+@lean
 def finish_run(run_id: RunPath, body: FinishIn, store: StoreDep) -> Response:
     """Write the run's last batch and end it (status and end time) in one transaction."""
     store.runs.finish(

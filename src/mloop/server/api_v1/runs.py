@@ -9,11 +9,14 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from mloop.entities import RunTag
 from mloop.errors import InvalidInputError
 from mloop.server.deps import ConfigDep, StoreDep, actor_of, authenticated_name
+from mloop.server.lean_routes import LeanRoute, lean
 from mloop.server.responses import model_json
 from mloop.server.schemas import ERROR_RESPONSES, RunId, RunOut, from_run
 from mloop.server.schemas_runs import RunCreate, RunPageOut, RunUpdate, SearchIn
 
-router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/runs", tags=["runs"], responses=ERROR_RESPONSES, route_class=LeanRoute
+)
 
 RunPath = Annotated[RunId, Path(description="32 lowercase hex characters.")]
 ActorQuery = Annotated[
@@ -23,6 +26,7 @@ ActorQuery = Annotated[
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
+@lean
 def create_run(body: RunCreate, store: StoreDep, request: Request) -> RunOut:
     """Start a run; with a client-chosen `run_id` a retried create returns the same run.
 

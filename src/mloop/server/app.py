@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -47,6 +48,7 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
     app.state.config = config
     app.state.store = opened
     install_error_handlers(app)
+    _document_errors(app)
     # Middleware added last runs first: metrics see every answer, 413s included.
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     install_metrics(app)
@@ -58,6 +60,22 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
 
         install_auth(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Add the error schemas the routes refer to (`ERROR_RESPONSES`) to the OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        from mloop.server.schemas import error_schemas
+
+        document = generate()
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in error_schemas().items():
+            components.setdefault(name, schema)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _include_routers(app: FastAPI) -> None:

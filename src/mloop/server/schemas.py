@@ -74,10 +74,26 @@ _ERROR_STATUSES = {
     413: "The request body is larger than the server accepts.",
     503: "The database is unavailable or locked; retry later.",
 }
+# The error answers every route documents, by reference: a `"model"` here would have FastAPI
+# build a pydantic adapter for each status of each of the ~80 routes at start-up (most of the
+# time spent building them). The referenced schemas are added to the document by
+# `error_schemas` (`mloop.server.app`), so /openapi.json is what the models would have given.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text}
+    status: {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
     for status, text in _ERROR_STATUSES.items()
 }
+
+
+def error_schemas() -> dict[str, Any]:
+    """The OpenAPI component schemas `ERROR_RESPONSES` refers to (ErrorResponse, ErrorBody)."""
+    schema = ErrorResponse.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+    return {"ErrorResponse": schema, **definitions}
 
 
 # Experiments -------------------------------------------------------------------------------

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -144,21 +142,28 @@ def test_a_killed_writers_segment_is_converted_and_a_live_ones_is_not(tmp_path: 
     assert sorted(table.column("input.age").to_pylist()) == [float(i) for i in range(7)]
 
 
+def _killed_writer(sink: Path, spool: Path, records: int) -> None:
+    """A process that spooled `records` one-row records in one open segment, then was killed."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(sink), str(spool), str(records)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    assert writer.stdout.readline().strip() == "spooled"
+    writer.kill()
+    writer.wait()
+
+
 def test_a_segment_cut_short_keeps_its_whole_batches(tmp_path: Path) -> None:
     sink, spool = tmp_path / "predictions", tmp_path / "spool"
-    log = PredictionLog(FolderSink(sink), spool=spool, converter=False)
-    for index in range(2):
-        _record(log, index)
-        log._spool()
+    _killed_writer(sink, spool, 2)
     [segment] = list(spool.iterdir())
-    size = segment.stat().st_size
-    log._writer._open.clear()  # as if the process died here (its file stays locked until GC)
-    gc.collect()
     with segment.open("r+b") as file:  # the second batch only half on disk
-        file.truncate(size - 40)
-    assert convert_ready(spool, FolderSink(sink)) == (1, 2)
+        file.truncate(segment.stat().st_size - 40)
+    assert convert_ready(spool, FolderSink(sink)) == (1, 1)
     table = ds.dataset(sink / "churn", partitioning="hive").to_table()
-    assert table.column("request_id").to_pylist() == ["req-0", "req-0"]
+    assert table.column("request_id").to_pylist() == ["req-0"]
 
 
 def test_a_killed_converter_is_restarted_and_catches_up(tmp_path: Path) -> None:
@@ -167,7 +172,12 @@ def test_a_killed_converter_is_restarted_and_catches_up(tmp_path: Path) -> None:
     log.start()
     first = log.converter_pid
     assert first is not None
-    os.kill(first, signal.SIGKILL)
+    killed = psutil.Process(first)
+    killed.kill()
+    deadline = time.monotonic() + 10
+    while killed.status() != psutil.STATUS_ZOMBIE:  # dead, not reaped yet
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     _record(log, 1)
     log.flush()  # the segment closes; the dead converter is noticed and replaced
     assert log.converter_pid not in (None, first)

@@ -55,25 +55,27 @@ def record_batch(records: list[LogRecord]) -> pa.RecordBatch:
     """One Arrow batch for records with the same key, with the prediction log's columns."""
     import pyarrow as pa
 
-    # Request-level values, one per request; rows repeat them (`counts`).
+    # Request-level values, one per request; rows repeat them (`counts`). One pass each, in C
+    # (zip), rather than a Python loop per field.
     requests = [request for record in records for request in record.requests]
-    tags = [tag for tag, _, _ in requests]
-    counts = np.fromiter((rows for _, rows, _ in requests), np.int64, len(requests))
-    latencies = np.fromiter((seconds for _, _, seconds in requests), np.float64, len(requests))
+    tags, rows, seconds = zip(*requests, strict=True)
+    counts = np.array(rows, dtype=np.int64)
+    latencies = np.array(seconds, dtype=np.float64)
     stamps = np.repeat(
         np.fromiter((int(r.at * 1000) for r in records), np.int64, len(records)),
         [len(r.requests) for r in records],
     )
-    ids = [tag[0] if isinstance(tag, tuple) else "" for tag in tags]
-    roles = [tag[1] if isinstance(tag, tuple) else "primary" for tag in tags]
+    if None in tags:
+        tags = tuple(tag if isinstance(tag, tuple) else ("", "primary") for tag in tags)
+    ids, roles = zip(*tags, strict=True)
     total = int(counts.sum())
     first = records[0]
     table: dict[str, Any] = {
-        "request_id": repeated_strings(ids, counts),
+        "request_id": repeated_strings(list(ids), counts),
         "timestamp": arrow_array(np.repeat(stamps, counts), pa.timestamp("ms", tz="UTC")),
         "model": repeated_strings([first.model], np.asarray([total])),
         "version": repeated_strings([first.version], np.asarray([total])),
-        "role": repeated_strings(roles, counts),
+        "role": _roles(list(roles), counts, total),
         "latency_ms": arrow_array(np.repeat(latencies * 1000, counts)),
     }
     for name in first.columns:
@@ -88,6 +90,12 @@ def record_batch(records: list[LogRecord]) -> pa.RecordBatch:
         for index, name in enumerate(names):
             table[f"prediction.{name}"] = arrow_array(outputs[:, index])
     return pa.RecordBatch.from_arrays(list(table.values()), names=list(table))
+
+
+def _roles(roles: list[str], counts: np.ndarray[Any, Any], total: int) -> pa.Array:
+    if roles.count(roles[0]) == len(roles):  # the usual case: every row primary
+        return repeated_strings([roles[0]], np.asarray([total]))
+    return repeated_strings(roles, counts)
 
 
 def _concatenate(parts: list[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:

@@ -2,12 +2,12 @@
 
 `python -m mloop.serving.predlog_convert --spool DIR --sink URI` is started by the serving
 process (spawned, never forked: it shares no state and no lock with the server) at a lower CPU
-priority. It converts what it finds at start (what a killed server left behind), then again
-whenever the server writes a line to its stdin (a segment closed) and every `--interval`
-seconds. When its stdin closes (the server stopped, or died: the kernel closes the pipe), it
-converts what is left and exits, so it never outlives its server for longer than that. It
-ignores SIGINT and SIGTERM (it has its own session, and a signal meant for the server must not
-cut the last conversion short).
+priority and, when the server is pinned to some cores, on the others. It converts what it finds
+at start (what a killed server left behind), then again whenever the server writes a line to
+its stdin (a segment closed) and every `--interval` seconds. When its stdin closes (the server
+stopped, or died: the kernel closes the pipe), it converts what is left and exits, so it never
+outlives its server for longer than that. It ignores SIGINT and SIGTERM (it has its own
+session, and a signal meant for the server must not cut the last conversion short).
 """
 
 from __future__ import annotations
@@ -128,6 +128,22 @@ def run(spool: Path, sink_uri: str, *, interval_s: float) -> None:
     convert_ready(spool, sink)
 
 
+def _leave_the_server_cores() -> None:
+    """Run on the CPUs the server is not pinned to, when it is pinned to some (`taskset`).
+
+    The converter inherits the server's CPU affinity; a server pinned to one core would share
+    it with the converter's Parquet encoding. When the machine has other cores, the converter
+    moves to them (a cpuset that forbids them leaves it where it is).
+    """
+    if not hasattr(os, "sched_getaffinity"):  # pragma: no cover - not on Linux
+        return
+    server = os.sched_getaffinity(0)
+    others = set(range(os.cpu_count() or 1)) - server
+    if others:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, others)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry: `python -m mloop.serving.predlog_convert --spool DIR --sink URI`."""
     parser = argparse.ArgumentParser(description="Convert spooled prediction-log segments.")
@@ -140,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(format="%(asctime)s mloop prediction-log converter: %(message)s")
     with contextlib.suppress(OSError):  # not allowed on some systems
         os.nice(NICENESS)  # the server comes first when both want the CPU
+    _leave_the_server_cores()
     run(args.spool, args.sink, interval_s=args.interval)
 
 

@@ -20,6 +20,7 @@ Errors answer in the shape of each protocol: mloop's `{"error": {"code", "messag
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import logging
 import time
@@ -145,6 +146,12 @@ class InferenceApp:
             from mloop.server.inference.access import TokenCheck
 
             self._auth = TokenCheck(self.store)
+        # What start-up built (modules, the models) lives as long as the server: out of the
+        # collector's sight, a full collection walks only what serving made since. Without
+        # it, the prediction log's records (alive for up to half a second, so old enough to
+        # reach the oldest generation) made full collections walk every module's objects,
+        # about 3% of the core at 13,000 requests/s.
+        gc.freeze()
         self._started = True
 
     def stop(self) -> None:

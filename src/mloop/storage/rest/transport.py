@@ -21,6 +21,13 @@ import httpx
 
 from mloop.errors import StorageError
 from mloop.storage.rest.errors import error_from_response
+from mloop.storage.rest.wire import (
+    WireError,
+    WirePool,
+    WireResponse,
+    WireTimeoutError,
+    request_target,
+)
 
 RETRY_STATUSES = frozenset({429, 503})
 # Failures where the request did not reach the application, or the connection died: safe to
@@ -69,14 +76,37 @@ class Transport:
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._client = self._new_client()
+        self._wire = self._new_wire()
 
-    def _new_client(self) -> httpx.Client:
+    def _headers(self) -> dict[str, str]:
         headers = {"user-agent": "mloop-client"}
         if self._token:
             headers["authorization"] = f"Bearer {self._token}"
+        return headers
+
+    def _new_wire(self) -> WirePool | None:
+        """Plain sockets for JSON requests, where httpx adds nothing: http://, no proxy."""
+        from urllib.request import getproxies  # loaded by httpx already
+
+        proxies = getproxies()
+        if (
+            self._transport is not None
+            or not self.base_url.startswith("http://")
+            or proxies.get("http")
+            or proxies.get("all")
+        ):
+            return None
+        return WirePool(
+            self.base_url,
+            headers=self._headers(),
+            timeout_s=self._timeout.read or 60.0,
+            connect_timeout_s=self._timeout.connect or 5.0,
+        )
+
+    def _new_client(self) -> httpx.Client:
         return httpx.Client(
             base_url=self.base_url,
-            headers=headers,
+            headers=self._headers(),
             timeout=self._timeout,
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
             transport=self._transport,
@@ -95,10 +125,13 @@ class Transport:
             if os.getpid() != self._pid:
                 self._pid = os.getpid()
                 self._client = self._new_client()
+                self._wire = self._new_wire()
 
     def close(self) -> None:
         """Close every pooled connection."""
         self._client.close()
+        if self._wire is not None:
+            self._wire.close()
 
     def request(
         self,
@@ -115,11 +148,50 @@ class Transport:
             StorageError: the server could not be reached after the retries.
         """
         content = None if body is None else json.dumps(body, separators=(",", ":"))
+        if os.getpid() != self._pid:
+            self.after_fork()
+        wire = self._wire
+        if wire is not None:
+            answer = self._send_wire(wire, method, path, content, params)
+            return answer.json() if answer.status != 204 and answer.content else None
         headers = JSON_HEADERS if content is not None else None
         response = self.send(method, path, content=content, params=params, headers=headers)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    def _send_wire(
+        self,
+        wire: WirePool,
+        method: str,
+        path: str,
+        content: str | None,
+        params: dict[str, Any] | None,
+    ) -> WireResponse:
+        """`send` over the plain-socket pool: the same retries, timeouts and errors."""
+        target = request_target(path, params)
+        body = None if content is None else content.encode("utf-8")
+        attempt = 0
+        while True:
+            try:
+                answer = wire.request(method, target, body=body, content_type="application/json")
+            except WireTimeoutError as exc:
+                raise StorageError(
+                    f"the server at {self.base_url} did not answer {method} {path} in time "
+                    f"({exc}); it may be overloaded"
+                ) from exc
+            except WireError as exc:
+                if attempt >= self._max_retries:
+                    raise self._unreachable(exc) from exc
+                self._wait(attempt, None)
+            else:
+                if answer.status < 400:
+                    return answer
+                if answer.status in RETRY_STATUSES and attempt < self._max_retries:
+                    self._wait(attempt, answer.headers.get("retry-after"))
+                else:
+                    raise self._error(answer)
+            attempt += 1
 
     def send(
         self,
@@ -205,9 +277,10 @@ class Transport:
             "that MLOOP_TRACKING_URI is right"
         )
 
-    def _error(self, response: httpx.Response) -> Exception:
+    def _error(self, response: httpx.Response | WireResponse) -> Exception:
         try:
             body = response.json()
         except ValueError:
             body = None
-        return error_from_response(response.status_code, body, url=self.base_url)
+        status = response.status if isinstance(response, WireResponse) else response.status_code
+        return error_from_response(status, body, url=self.base_url)

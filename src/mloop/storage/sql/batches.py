@@ -26,7 +26,8 @@ from mloop.errors import (
 )
 from mloop.storage import metric_chunks
 from mloop.storage.sql import schema
-from mloop.storage.sql.dialect import insert_ignore, upsert
+from mloop.storage.sql.dialect import insert_ignore, insert_ignore_for, upsert_for
+from mloop.storage.sql.prepared import Prepared
 from mloop.storage.sql.schema_artifacts import artifact_manifests
 
 _runs = schema.runs
@@ -101,6 +102,7 @@ _LINK_ARTIFACTS = (
     )
     .returning(_manifest.c.path)
 )
+_LINK = Prepared(lambda _dialect: _LINK_ARTIFACTS)
 
 
 def link_artifacts(conn: Connection, run_uuid: str, source: str, folder: str) -> None:
@@ -112,10 +114,10 @@ def link_artifacts(conn: Connection, run_uuid: str, source: str, folder: str) ->
     escaped = folder.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     # Counted from RETURNING: an INSERT's rowcount is not kept by every driver (psycopg: -1).
     linked = len(
-        conn.execute(
-            _LINK_ARTIFACTS,
+        _LINK.execute(
+            conn,
             {"owner_id": run_uuid, "now": now_ms(), "source": source, "pattern": f"{escaped}/%"},
-        ).all()
+        )
     )
     # Checked only when nothing was linked: the usual case costs one statement.
     if linked == 0 and lookup_run(conn, source, allow_deleted=True) is None:
@@ -128,17 +130,19 @@ _EXISTING_PARAMS = select(_params.c.key, _params.c.value).where(
 )
 
 
-_INSERT_PARAMS: dict[str, Any] = {}
-
-
-def _insert_params(conn: Connection) -> Any:
-    """Insert params that do not exist yet, returning the keys inserted."""
-    stmt = _INSERT_PARAMS.get(conn.dialect.name)
-    if stmt is None:
-        stmt = _INSERT_PARAMS[conn.dialect.name] = insert_ignore(conn, _params).returning(
-            _params.c.key
-        )
-    return stmt
+# The statements of every batch, run on the driver's cursor (`prepared.py`). Compiled without
+# values, an INSERT names every column of its table: each row must give them all.
+_PARAM_INSERT = Prepared(lambda dialect: insert_ignore_for(dialect, _params))
+_CHUNK_INSERT = Prepared(lambda dialect: insert_ignore_for(dialect, _chunks))
+_TAG_UPSERT = Prepared(
+    lambda dialect: upsert_for(dialect, _tags, keys=("run_id", "key"), update=("value",))
+)
+_LATEST_COLUMNS = ("step", "timestamp", "value", "is_nan")
+_LATEST_UPSERT = Prepared(
+    lambda dialect: upsert_for(
+        dialect, _latest, keys=("run_id", "key_id"), update=_LATEST_COLUMNS, where=_is_newer
+    )
+)
 
 
 class BatchWriter:
@@ -169,9 +173,8 @@ class BatchWriter:
             self._write_params(conn, run_pk, run_uuid, params)
         if tags:
             last = {t.key: t.value for t in tags}  # within a batch the last write wins
-            conn.execute(
-                upsert(conn, _tags, keys=("run_id", "key"), update=("value",)),
-                [{"run_id": run_pk, "key": k, "value": v} for k, v in last.items()],
+            _TAG_UPSERT.executemany(
+                conn, [{"run_id": run_pk, "key": k, "value": v} for k, v in last.items()]
             )
         if metrics:
             learned = self._write_metrics(conn, run_pk, metrics)
@@ -205,17 +208,13 @@ class BatchWriter:
         for p in params:
             if wanted.setdefault(p.key, p.value) != p.value:
                 raise ParamConflictError(run_uuid, p.key, wanted[p.key], p.value)
-        # Insert first: new params (the usual case) cost one statement; only keys that were
-        # already there are read back to check their values.
-        inserted = set(
-            conn.execute(
-                _insert_params(conn),
-                [{"run_id": run_pk, "key": k, "value": v} for k, v in wanted.items()],
-            ).scalars()
+        # Insert first: new params (the usual case) cost one statement; only when some key was
+        # already there are the values read back and compared (those just inserted match).
+        inserted = _PARAM_INSERT.executemany(
+            conn, [{"run_id": run_pk, "key": k, "value": v} for k, v in wanted.items()]
         )
-        present = [k for k in wanted if k not in inserted]
-        if present:
-            existing = conn.execute(_EXISTING_PARAMS, {"run_id": run_pk, "keys": present})
+        if inserted < len(wanted):
+            existing = conn.execute(_EXISTING_PARAMS, {"run_id": run_pk, "keys": list(wanted)})
             for key, old in existing:
                 if old != wanted[key]:
                     raise ParamConflictError(run_uuid, key, old, wanted[key])
@@ -253,13 +252,11 @@ class BatchWriter:
                     "payload": payload,
                 }
             )
-        conn.execute(insert_ignore(conn, _chunks), chunks)
-        columns = ("step", "timestamp", "value", "is_nan")
-        stmt = upsert(conn, _latest, keys=("run_id", "key_id"), update=columns, where=_is_newer)
-        conn.execute(
-            stmt,
+        _CHUNK_INSERT.executemany(conn, chunks)
+        _LATEST_UPSERT.executemany(
+            conn,
             [
-                {"run_id": run_pk, "key_id": key_id, **dict(zip(columns, p, strict=True))}
+                {"run_id": run_pk, "key_id": key_id, **dict(zip(_LATEST_COLUMNS, p, strict=True))}
                 for key_id, p in latest.items()
             ],
         )

@@ -40,6 +40,23 @@ def upsert(
     return _upsert(conn.dialect.name, table, keys, update, where)
 
 
+def insert_ignore_for(dialect: str, table: Table) -> Any:
+    """`insert_ignore` for a dialect's name (for statements prepared per dialect)."""
+    return _insert_ignore(dialect, table)
+
+
+def upsert_for(
+    dialect: str,
+    table: Table,
+    *,
+    keys: tuple[str, ...],
+    update: tuple[str, ...],
+    where: Callable[[Any], Any] | None = None,
+) -> Any:
+    """`upsert` for a dialect's name (for statements prepared per dialect)."""
+    return _upsert(dialect, table, keys, update, where)
+
+
 @functools.cache
 def _insert_ignore(dialect: str, table: Table) -> Any:
     return _insert(dialect, table).on_conflict_do_nothing()

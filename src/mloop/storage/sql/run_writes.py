@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, func, literal, select, update
-from sqlalchemy.engine import Connection
 
 from mloop.entities import Metric, Param, RunInput, RunStatus, RunTag
 from mloop.entities.validation import (
@@ -16,7 +15,8 @@ from mloop.entities.validation import (
     validate_text,
 )
 from mloop.storage.sql import schema
-from mloop.storage.sql.dialect import insert_ignore
+from mloop.storage.sql.dialect import insert_ignore_for
+from mloop.storage.sql.prepared import Prepared
 
 _runs = schema.runs
 _experiments = schema.experiments
@@ -25,57 +25,56 @@ ACTIVE_EXPERIMENT_LOCATION = select(_experiments.c.artifact_location).where(
     _experiments.c.experiment_id == bindparam("experiment_id"),
     _experiments.c.lifecycle_stage == "active",
 )
-_INSERT_RUN: dict[str, Any] = {}
 
 
-def insert_run(conn: Connection) -> Any:
-    """Insert a run into an active experiment unless its id exists (a retried create).
-
-    Returns the new row's key and artifact URI; no row when the experiment is missing or
-    deleted, or when the run exists.
-    """
-    stmt = _INSERT_RUN.get(conn.dialect.name)
-    if stmt is None:
-        run_uuid = bindparam("b_run_uuid", type_=String)
-        location = func.rtrim(_experiments.c.artifact_location, literal("/"))
-        source = select(
-            run_uuid,
-            _experiments.c.experiment_id,
-            bindparam("b_name", type_=String),
-            literal(RunStatus.RUNNING.value),
-            bindparam("b_start_time", type_=BigInteger),
-            literal("active"),
-            location + literal("/") + run_uuid + literal("/artifacts"),
-            bindparam("b_user_id", type_=String),
-            bindparam("b_parent_run_uuid", type_=String),
-        ).where(
-            _experiments.c.experiment_id == bindparam("b_experiment_id"),
-            _experiments.c.lifecycle_stage == "active",
-        )
-        columns = (
-            "run_uuid",
-            "experiment_id",
-            "name",
-            "status",
-            "start_time",
-            "lifecycle_stage",
-            "artifact_uri",
-            "user_id",
-            "parent_run_uuid",
-        )
-        stmt = _INSERT_RUN[conn.dialect.name] = (
-            insert_ignore(conn, _runs)
-            .from_select(columns, source, include_defaults=False)
-            .returning(_runs.c.id, _runs.c.artifact_uri)
-        )
-    return stmt
+def _insert_run(dialect: str) -> Any:
+    run_uuid = bindparam("b_run_uuid", type_=String)
+    location = func.rtrim(_experiments.c.artifact_location, literal("/"))
+    source = select(
+        run_uuid,
+        _experiments.c.experiment_id,
+        bindparam("b_name", type_=String),
+        literal(RunStatus.RUNNING.value),
+        bindparam("b_start_time", type_=BigInteger),
+        literal("active"),
+        location + literal("/") + run_uuid + literal("/artifacts"),
+        bindparam("b_user_id", type_=String),
+        bindparam("b_parent_run_uuid", type_=String),
+    ).where(
+        _experiments.c.experiment_id == bindparam("b_experiment_id"),
+        _experiments.c.lifecycle_stage == "active",
+    )
+    columns = (
+        "run_uuid",
+        "experiment_id",
+        "name",
+        "status",
+        "start_time",
+        "lifecycle_stage",
+        "artifact_uri",
+        "user_id",
+        "parent_run_uuid",
+    )
+    return (
+        insert_ignore_for(dialect, _runs)
+        .from_select(columns, source, include_defaults=False)
+        .returning(_runs.c.id, _runs.c.artifact_uri)
+    )
 
 
-END_RUN = (
-    update(_runs)
-    .where(_runs.c.run_uuid == bindparam("b_run_uuid"))
-    .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
-    .returning(_runs.c.id, _runs.c.lifecycle_stage)
+# Insert a run into an active experiment unless its id exists (a retried create). Returns the
+# new row's key and artifact URI; no row when the experiment is missing or deleted, or when the
+# run exists.
+INSERT_RUN = Prepared(_insert_run)
+
+# End a run; returns its key and lifecycle stage, no row when it does not exist.
+END_RUN = Prepared(
+    lambda _dialect: (
+        update(_runs)
+        .where(_runs.c.run_uuid == bindparam("b_run_uuid"))
+        .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
+        .returning(_runs.c.id, _runs.c.lifecycle_stage)
+    )
 )
 
 

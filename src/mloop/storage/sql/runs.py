@@ -49,7 +49,7 @@ from mloop.storage.sql.run_rows import RUN_BY_UUID, load_runs
 from mloop.storage.sql.run_writes import (
     ACTIVE_EXPERIMENT_LOCATION,
     END_RUN,
-    insert_run,
+    INSERT_RUN,
     validate_batch,
     validate_run_input,
 )
@@ -124,8 +124,8 @@ class SqlRunStore:
             with write_transaction(self._engine) as conn:
                 # One statement inserts the run if its experiment is active and builds its
                 # artifact URI from the experiment's location.
-                row = conn.execute(
-                    insert_run(conn),
+                inserted = INSERT_RUN.execute(
+                    conn,
                     {
                         "b_run_uuid": run_uuid,
                         "b_experiment_id": experiment_pk,
@@ -134,15 +134,15 @@ class SqlRunStore:
                         "b_user_id": user_id,
                         "b_parent_run_uuid": parent_run_id,
                     },
-                ).one_or_none()
-                if row is None:
+                )
+                if not inserted:
                     active = conn.execute(
                         ACTIVE_EXPERIMENT_LOCATION, {"experiment_id": experiment_pk}
                     ).first()
                     if active is None:
                         raise ExperimentNotFoundError(experiment_id)
                     return None  # a retry of a create that committed: read it back below
-                pk, uri = row
+                pk, uri = inserted[0]
                 self._writer.write(conn, int(pk), run_uuid, tags=tags)
                 if shared is not None:
                     link_artifacts(conn, run_uuid, *shared)
@@ -277,13 +277,14 @@ class SqlRunStore:
         def run() -> dict[str, int]:
             with write_transaction(self._engine) as conn:
                 # Ending first finds the run too: one statement fewer than a lookup.
-                row = conn.execute(END_RUN, {"b_run_uuid": run_id, **end}).one_or_none()
-                if row is None:
+                ended = END_RUN.execute(conn, {"b_run_uuid": run_id, **end})
+                if not ended:
                     raise RunNotFoundError(run_id)
-                if has_batch and row.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                pk, stage = ended[0]
+                if has_batch and stage != LifecycleStage.ACTIVE.value:
                     raise RunNotActiveError(run_id, "deleted")  # rolls the end back too
                 return self._writer.write(
-                    conn, int(row.id), run_id, metrics=metrics, params=params, tags=tags
+                    conn, int(pk), run_id, metrics=metrics, params=params, tags=tags
                 )
 
         self._writer.remember_keys(with_retries(run, what=f"ending run {run_id}"))

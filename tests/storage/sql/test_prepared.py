@@ -1,0 +1,160 @@
+"""Statements run on the driver's cursor (`prepared.py`) behave as `Connection.execute` would."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from mloop.storage.sql.dialect import insert_ignore_for, upsert_for
+from mloop.storage.sql.engine import make_engine, with_retries, write_transaction
+from mloop.storage.sql.prepared import Prepared
+
+_metadata = MetaData()
+_items = Table(
+    "prepared_items",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(50), nullable=False),
+    Column("flag", Boolean, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+)
+
+_INSERT = Prepared(lambda dialect: insert_ignore_for(dialect, _items))
+_UPSERT = Prepared(
+    lambda dialect: upsert_for(dialect, _items, keys=("id",), update=("name", "score"))
+)
+_RENAME = Prepared(
+    lambda _dialect: (
+        _items.update()
+        .where(_items.c.id == bindparam("b_id"))
+        .values(name=bindparam("b_name") + literal("!"))
+        .returning(_items.c.id, _items.c.name)
+    )
+)
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    made = make_engine(store_url)
+    _metadata.create_all(made)
+    yield made
+    made.dispose()
+
+
+def _row(pk: int, name: str = "a", *, flag: bool = True) -> dict[str, object]:
+    return {"id": pk, "name": name, "flag": flag, "score": pk / 2, "blob": bytes([pk, 0, 255])}
+
+
+def _all(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(_items).order_by(_items.c.id))]
+
+
+def test_rows_are_written_with_their_types_and_counted(engine: Engine) -> None:
+    with write_transaction(engine) as conn:
+        assert _INSERT.executemany(conn, [_row(1), _row(2, flag=False)]) == 2
+        # Insert-or-ignore: the changed-row count says which were new (both drivers sum it).
+        assert _INSERT.executemany(conn, [_row(2, "other"), _row(3)]) == 1
+        assert _INSERT.executemany(conn, []) == 0
+    assert _all(engine) == [
+        (1, "a", True, 0.5, bytes([1, 0, 255])),
+        (2, "a", False, 1.0, bytes([2, 0, 255])),
+        (3, "a", True, 1.5, bytes([3, 0, 255])),
+    ]
+
+
+def test_upserts_and_returning_rows(engine: Engine) -> None:
+    with write_transaction(engine) as conn:
+        _INSERT.executemany(conn, [_row(1)])
+        _UPSERT.executemany(conn, [dict(_row(1), name="b", score=math.inf), _row(4)])
+        # A literal in the statement is bound by the statement itself, not by the caller.
+        assert _RENAME.execute(conn, {"b_id": 4, "b_name": "d"}) == [(4, "d!")]
+        assert _RENAME.execute(conn, {"b_id": 99, "b_name": "x"}) == []
+    assert [(r[0], r[1], r[3]) for r in _all(engine)] == [(1, "b", math.inf), (4, "d!", 2.0)]
+
+
+def test_driver_errors_come_out_as_sqlalchemy_errors_and_roll_back(engine: Engine) -> None:
+    def write() -> None:
+        with write_transaction(engine) as conn:
+            _INSERT.executemany(conn, [_row(5)])
+            _INSERT.execute(conn, dict(_row(6), name=None))  # NOT NULL
+
+    with pytest.raises(IntegrityError) as caught:
+        write()
+    assert "prepared_items" in str(caught.value.statement)
+    assert not caught.value.connection_invalidated
+    assert _all(engine) == []  # the whole transaction was rolled back
+
+
+def test_a_missing_value_is_refused_before_the_driver_runs(engine: Engine) -> None:
+    with pytest.raises(KeyError, match="flag"), write_transaction(engine) as conn:
+        _INSERT.execute(conn, {"id": 1, "name": "a", "score": 1.0, "blob": b""})
+    assert _all(engine) == []
+
+
+def test_expanding_parameters_are_refused(engine: Engine) -> None:
+    prepared = Prepared(
+        lambda _dialect: select(_items.c.id).where(
+            _items.c.id.in_(bindparam("ids", expanding=True))
+        )
+    )
+    with engine.connect() as conn, pytest.raises(ValueError, match="expanding"):
+        prepared.execute(conn, {"ids": [1]})
+
+
+def test_a_connection_dropped_mid_transaction_is_invalidated_and_retried(
+    engine: Engine, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("only PostgreSQL connections are dropped by the server")
+    attempts: list[bool] = []
+
+    def write() -> None:
+        with write_transaction(engine) as conn:
+            if not attempts:
+                pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                with _admin(engine) as admin:
+                    admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            try:
+                _INSERT.executemany(conn, [_row(7)])
+            except DBAPIError as exc:
+                attempts.append(exc.connection_invalidated)
+                assert conn.invalidated
+                raise
+            attempts.append(False)
+
+    with_retries(write, what="writing through a dropped connection")
+    assert attempts == [True, False]  # dropped, invalidated, then retried on a new connection
+    assert [r[0] for r in _all(engine)] == [7]
+
+
+@contextmanager
+def _admin(engine: Engine) -> Iterator[Connection]:
+    """A separate autocommit connection to the same database."""
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        with other.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
+    finally:
+        other.dispose()

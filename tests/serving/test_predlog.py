@@ -206,3 +206,13 @@ def test_rows_waiting_in_the_spool_count_against_the_bound(tmp_path: Path) -> No
     log.flush()
     _record(log, 4)
     assert log.dropped_rows == 2
+
+
+def test_an_unwritable_spool_folder_fails_at_start_with_the_option_to_fix_it(
+    tmp_path: Path,
+) -> None:
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    log = PredictionLog(FolderSink(tmp_path / "predictions"), spool=taken / "spool")
+    with pytest.raises(ConfigurationError, match="--log-spool"):
+        log.start()

@@ -29,6 +29,7 @@ growing memory or disk without bound.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -44,8 +45,6 @@ from mloop.serving.predlog_sinks import PredictionSink as PredictionSink
 from mloop.serving.predlog_sinks import open_sink as open_sink
 
 if TYPE_CHECKING:
-    import os
-
     from mloop.models.inputs import Columns
     from mloop.serving.predlog_convert import ConverterProcess
     from mloop.serving.predlog_spool import SpoolWriter
@@ -126,9 +125,23 @@ class PredictionLog:
         return None if self._converter is None else self._converter.pid
 
     def start(self) -> None:
-        """Start the writer thread and the converter process (once)."""
+        """Start the writer thread and the converter process (once).
+
+        Raises:
+            ConfigurationError: the spool folder cannot be created or written.
+        """
         if self._thread is not None:
             return
+        try:
+            self.spool.mkdir(parents=True, exist_ok=True)
+            probe = self.spool / f".probe-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot use {self.spool} as the prediction log's spool folder "
+                f"({exc.strerror or exc}); give a writable local folder (mloop serve --log-spool)"
+            ) from exc
         if self.use_converter:
             from mloop.serving.predlog_convert import ConverterProcess
 

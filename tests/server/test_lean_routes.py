@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Query
 from fastapi.routing import APIRoute
 
 from mloop.server.api_v1 import logging, runs
+from mloop.server.config import ServerConfig
 from mloop.server.deps import StoreDep
 from mloop.server.lean_routes import LeanRoute, lean
 from mloop.server.schemas import RunOut
@@ -121,3 +125,32 @@ def test_a_lean_route_with_a_query_parameter_is_refused() -> None:
 
     with pytest.raises(TypeError, match="only a body and path parameters"):
         router.get("/x")(lean(search))
+
+
+def test_a_write_waiting_for_the_sqlite_lock_leaves_the_server_answering(
+    live_server: LiveServer, server_config: ServerConfig, backend: str
+) -> None:
+    # Lean routes run on the event loop only while the database answers at once; a write that
+    # must wait for another process's lock waits in a worker thread, and the rest is served.
+    if backend != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    http = live_server.client
+    run_id = http.post(RUNS, json={"experiment_id": "0", "run_name": "r"}).json()["run_id"]
+    holder = sqlite3.connect(server_config.backend_uri.removeprefix("sqlite:///"))
+    holder.isolation_level = None
+    holder.execute("BEGIN IMMEDIATE")
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            body = {"params": [{"key": "lr", "value": "0.1"}], "status": "FINISHED"}
+            waiting = pool.submit(http.post, f"{RUNS}/{run_id}/finish", json=body)
+            with httpx.Client(base_url=live_server.url, timeout=10) as other:
+                for _ in range(3):
+                    assert other.get("/health").status_code == 200
+                    assert other.get(f"{RUNS}/{run_id}").json()["status"] == "RUNNING"
+            assert not waiting.done()
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        assert waiting.result(timeout=30).status_code == 204
+    run = http.get(f"{RUNS}/{run_id}").json()
+    assert (run["status"], run["params"]) == ("FINISHED", {"lr": "0.1"})

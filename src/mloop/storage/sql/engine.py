@@ -8,6 +8,7 @@ import select
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,7 +23,44 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
+SQLITE_POOL_SIZE = 4
+SQLITE_MAX_OVERFLOW = 16
 _LOCK_RETRIES = 8
+_NO_WAITING: ContextVar[bool] = ContextVar("mloop_no_waiting", default=False)
+
+
+class WouldWaitError(Exception):
+    """Database work under `without_waiting` that would have to wait (for a lock, the network)."""
+
+
+@contextmanager
+def without_waiting() -> Iterator[None]:
+    """Run database work that may not block, e.g. on a server's event loop.
+
+    Inside, a transaction on SQLite takes the write lock only if it is free at once and never
+    waits for a pooled connection; PostgreSQL (every statement a network round trip) refuses
+    outright. Where it would wait, `WouldWaitError` is raised before anything was written, and
+    the caller runs the work again where waiting is fine (a worker thread).
+    """
+    token = _NO_WAITING.set(True)
+    try:
+        yield
+    finally:
+        _NO_WAITING.reset(token)
+
+
+def _refuse_to_wait(engine: Engine) -> None:
+    if not _NO_WAITING.get():
+        return
+    if engine.dialect.name != "sqlite":
+        raise WouldWaitError(f"{engine.dialect.name} is reached over the network")
+    pool = engine.pool
+    if (
+        isinstance(pool, QueuePool)
+        and pool.checkedin() == 0
+        and pool.checkedout() >= SQLITE_POOL_SIZE + SQLITE_MAX_OVERFLOW
+    ):
+        raise WouldWaitError("every pooled SQLite connection is in use")
 
 
 def make_engine(url: str) -> Engine:
@@ -81,8 +119,8 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         poolclass=QueuePool,
-        pool_size=4,
-        max_overflow=16,
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=SQLITE_MAX_OVERFLOW,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
     )
 
@@ -107,10 +145,12 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # A deferred transaction that reads and then writes fails with SQLITE_BUSY at once when
         # another writer is active; IMMEDIATE takes the write lock up front and waits for it.
-        if conn.get_execution_options().get("mloop_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        if not conn.get_execution_options().get("mloop_write"):
             conn.exec_driver_sql("BEGIN")
+        elif _NO_WAITING.get():
+            _begin_immediate_now(conn)
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -152,6 +192,19 @@ def is_closed_by_server(dbapi_connection: Any) -> bool:
     return bool(poller.poll(0))
 
 
+def _begin_immediate_now(conn: Connection) -> None:
+    """BEGIN IMMEDIATE without the busy timeout: the write lock now, or `WouldWaitError`."""
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if is_lock_error(exc):
+            raise WouldWaitError("another writer holds the SQLite write lock") from exc
+        raise
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+
+
 def is_lock_error(exc: BaseException) -> bool:
     """True when a database error means "busy, try again" rather than a real failure."""
     if not isinstance(exc, OperationalError | DBAPIError):
@@ -167,7 +220,12 @@ def is_lock_error(exc: BaseException) -> bool:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that holds the write lock from its start (BEGIN IMMEDIATE on SQLite)."""
+    """A transaction that holds the write lock from its start (BEGIN IMMEDIATE on SQLite).
+
+    Raises:
+        WouldWaitError: under `without_waiting`, where it would wait.
+    """
+    _refuse_to_wait(engine)
     with engine.connect().execution_options(mloop_write=True) as conn, conn.begin():
         yield conn
 
@@ -178,7 +236,9 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
 
     Raises:
         StorageError: the database failed (unreachable, dropped connection ...).
+        WouldWaitError: under `without_waiting`, where it would wait.
     """
+    _refuse_to_wait(engine)
     try:
         with engine.connect() as conn, conn.begin():
             yield conn
@@ -195,7 +255,9 @@ def single_read(engine: Engine) -> Iterator[Connection]:
 
     Raises:
         StorageError: the database failed (unreachable, dropped connection ...).
+        WouldWaitError: under `without_waiting`, where it would wait.
     """
+    _refuse_to_wait(engine)
     if engine.dialect.name != "postgresql":
         with read_transaction(engine) as conn:
             yield conn

@@ -311,3 +311,38 @@ def test_the_converter_finishes_at_a_graceful_stop_and_never_outlives_a_killed_s
     converter.wait(timeout=30)
     assert len(_logged(fluent)) == 150
     assert list(spool.iterdir()) == []
+
+
+COLLECTOR = """
+import gc, json, sys
+from mloop.server.inference.config import InferenceConfig
+from mloop.server.inference.launch import build_app
+
+seen = []
+for owns in (False, True):
+    app = build_app(InferenceConfig(reference=sys.argv[1]), owns_process=owns)
+    app.start()
+    seen.append([gc.get_threshold()[0], gc.get_freeze_count() > 0])
+    app.stop()
+print(json.dumps(seen))
+"""
+
+
+def test_only_a_serving_process_of_its_own_tunes_the_garbage_collector(
+    churn: Churn, fluent: FluentEnv
+) -> None:
+    from mloop.client.models import resolve_package_folder
+
+    folder = resolve_package_folder("models:/churn/1")
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTOR, str(folder)],
+        env=fluent.subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    # an app inside another program (a test) leaves it; `mloop serve`'s freezes what start-up
+    # built and collects the young generation far less often
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[700, False], [50_000, True]]

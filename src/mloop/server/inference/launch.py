@@ -25,6 +25,7 @@ def build_app(
     *,
     store: Store | None = None,
     log_uri: str | None = None,
+    owns_process: bool = False,
 ) -> InferenceApp:
     """The inference app for `config`.
 
@@ -32,6 +33,7 @@ def build_app(
         config: what to serve.
         store: the store to read models from (default: the client's).
         log_uri: the artifact root prediction logs go under (default: the settings').
+        owns_process: the app is the whole process (`mloop serve`): see `InferenceApp`.
 
     Raises:
         ConfigurationError: neither a reference nor a deployment is given.
@@ -52,7 +54,10 @@ def build_app(
         )
     # The client's store, opened when first needed: a package folder needs none.
     return InferenceApp(
-        config, store=store if store is not None else get_store, prediction_log=prediction_log
+        config,
+        store=store if store is not None else get_store,
+        prediction_log=prediction_log,
+        owns_process=owns_process,
     )
 
 
@@ -87,5 +92,5 @@ def serve_models(
         workers=workers,
         log_level=log_level,
         on_ready=on_ready,
-        app_factory=functools.partial(build_app, config),
+        app_factory=functools.partial(build_app, config, owns_process=True),
     )

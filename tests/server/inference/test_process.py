@@ -289,24 +289,29 @@ def test_the_converter_finishes_at_a_graceful_stop_and_never_outlives_a_killed_s
 ) -> None:
     args = ("models:/churn@champion", "--log-predictions", "--log-flush-s", "3600")
     process, url = start_serve(fluent, *args)
-    converter = _converter_of(process)
-    _send(url, churn, range(20))
-    # SIGTERM: what was handed to the log is spooled and converted before the server exits
-    assert stop_serve(process) in (0, -signal.SIGTERM)
+    try:
+        converter = _converter_of(process)
+        _send(url, churn, range(20))
+    finally:
+        # SIGTERM: what was handed to the log is spooled and converted before the server exits
+        code = stop_serve(process)
+    assert code in (0, -signal.SIGTERM)
     assert len(_logged(fluent)) == 100
     assert not converter.is_running()
     [spool] = (fluent.workdir / ".mloop" / "spool" / "predictions").iterdir()
     assert list(spool.iterdir()) == []
 
     process, url = start_serve(fluent, *args)
-    converter = _converter_of(process)
-    _send(url, churn, range(20, 30))
-    deadline = time.monotonic() + 20
-    while _spooled_rows(spool) < 50:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    process.kill()
-    process.wait(timeout=10)
+    try:
+        converter = _converter_of(process)
+        _send(url, churn, range(20, 30))
+        deadline = time.monotonic() + 20
+        while _spooled_rows(spool) < 50:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
     # the server's end closes the converter's stdin: it converts the orphan, then exits
     converter.wait(timeout=30)
     assert len(_logged(fluent)) == 150

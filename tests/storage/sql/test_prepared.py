@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from mloop.storage.sql.dialect import insert_ignore_for, upsert_for
 from mloop.storage.sql.engine import make_engine, with_retries, write_transaction
-from mloop.storage.sql.prepared import Prepared
+from mloop.storage.sql.prepared import Prepared, PreparedRows
 
 _metadata = MetaData()
 _items = Table(
@@ -63,7 +63,13 @@ def engine(store_url: str) -> Iterator[Engine]:
 
 
 def _row(pk: int, name: str = "a", *, flag: bool = True) -> dict[str, object]:
-    return {"id": pk, "name": name, "flag": flag, "score": pk / 2, "blob": bytes([pk, 0, 255])}
+    return {
+        "id": pk,
+        "name": name,
+        "flag": flag,
+        "score": pk / 2,
+        "blob": bytes([pk % 256, 0, 255]),
+    }
 
 
 def _all(engine: Engine) -> list[tuple[object, ...]]:
@@ -158,3 +164,43 @@ def _admin(engine: Engine) -> Iterator[Connection]:
             yield conn
     finally:
         other.dispose()
+
+
+def _higher_score(excluded: object) -> object:
+    return _items.c.score < excluded.score  # type: ignore[attr-defined]
+
+
+_ROWS_INSERT = PreparedRows(_items)
+_ROWS_UPSERT = PreparedRows(_items, keys=("id",), update=("name", "score"), where=_higher_score)
+
+
+def test_many_rows_go_in_one_call_with_their_types(engine: Engine) -> None:
+    rows = [_row(i, flag=i % 2 == 0) for i in range(1, 1001)]
+    with write_transaction(engine) as conn:
+        assert _ROWS_INSERT.executemany(conn, rows) == 1000
+        # Insert-or-ignore counts only the new rows, as the driver's executemany does.
+        assert _ROWS_INSERT.executemany(conn, [_row(1, "x"), _row(1001)]) == 1
+        assert _ROWS_INSERT.executemany(conn, []) == 0
+    stored = _all(engine)
+    assert len(stored) == 1001
+    assert stored[0] == (1, "a", False, 0.5, bytes([1, 0, 255]))
+    assert stored[999] == (1000, "a", True, 500.0, bytes([1000 % 256, 0, 255]))
+
+
+def test_an_upsert_of_many_rows_updates_only_where_its_condition_holds(engine: Engine) -> None:
+    with write_transaction(engine) as conn:
+        _ROWS_INSERT.executemany(conn, [_row(1), _row(2)])  # scores 0.5 and 1.0
+        changed = _ROWS_UPSERT.executemany(
+            conn,
+            [
+                dict(_row(1), name="higher", score=math.inf),
+                dict(_row(2), name="lower", score=0.25),
+                dict(_row(3), name="new"),
+            ],
+        )
+    assert changed == 2  # row 1 updated, row 3 inserted, row 2 left alone
+    assert [(r[0], r[1], r[3]) for r in _all(engine)] == [
+        (1, "higher", math.inf),
+        (2, "a", 1.0),
+        (3, "new", 1.5),
+    ]

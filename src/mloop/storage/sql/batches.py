@@ -26,8 +26,8 @@ from mloop.errors import (
 )
 from mloop.storage import metric_chunks
 from mloop.storage.sql import schema
-from mloop.storage.sql.dialect import insert_ignore, insert_ignore_for, upsert_for
-from mloop.storage.sql.prepared import Prepared
+from mloop.storage.sql.dialect import insert_ignore
+from mloop.storage.sql.prepared import Prepared, PreparedRows
 from mloop.storage.sql.schema_artifacts import artifact_manifests
 
 _runs = schema.runs
@@ -130,18 +130,23 @@ _EXISTING_PARAMS = select(_params.c.key, _params.c.value).where(
 )
 
 
-# The statements of every batch, run on the driver's cursor (`prepared.py`). Compiled without
-# values, an INSERT names every column of its table: each row must give them all.
-_PARAM_INSERT = Prepared(lambda dialect: insert_ignore_for(dialect, _params))
-_CHUNK_INSERT = Prepared(lambda dialect: insert_ignore_for(dialect, _chunks))
-_TAG_UPSERT = Prepared(
-    lambda dialect: upsert_for(dialect, _tags, keys=("run_id", "key"), update=("value",))
-)
+# The statements of every batch, run on the driver's cursor (`prepared.py`); each row gives
+# every column of its table.
+_PARAM_INSERT = PreparedRows(_params)
+_CHUNK_INSERT = PreparedRows(_chunks)
+_TAG_UPSERT = PreparedRows(_tags, keys=("run_id", "key"), update=("value",))
 _LATEST_COLUMNS = ("step", "timestamp", "value", "is_nan")
-_LATEST_UPSERT = Prepared(
-    lambda dialect: upsert_for(
-        dialect, _latest, keys=("run_id", "key_id"), update=_LATEST_COLUMNS, where=_is_newer
+
+
+def _is_newer(excluded: Any) -> Any:
+    """The incoming latest-metric row beats the stored one: higher (step, timestamp, value)."""
+    return tuple_(_latest.c.step, _latest.c.timestamp, _latest.c.value) < tuple_(
+        excluded.step, excluded.timestamp, excluded.value
     )
+
+
+_LATEST_UPSERT = PreparedRows(
+    _latest, keys=("run_id", "key_id"), update=_LATEST_COLUMNS, where=_is_newer
 )
 
 
@@ -296,10 +301,3 @@ def _unique_points(points: list[Metric]) -> list[Metric]:
         # NaN is not equal to itself, so it is keyed by a marker.
         unique.setdefault((p.step, p.timestamp_ms, p.value if p.value == p.value else "nan"), p)
     return list(unique.values())
-
-
-def _is_newer(excluded: Any) -> Any:
-    """The incoming latest-metric row beats the stored one: higher (step, timestamp, value)."""
-    return tuple_(_latest.c.step, _latest.c.timestamp, _latest.c.value) < tuple_(
-        excluded.step, excluded.timestamp, excluded.value
-    )

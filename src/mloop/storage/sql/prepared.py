@@ -20,9 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import ClauseElement
+
+from mloop.storage.sql.dialect import insert_ignore_for, upsert_for
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.compiler import SQLCompiler
@@ -46,12 +49,24 @@ class Prepared:
         Raises:
             DBAPIError: the driver failed (SQLAlchemy's subclass for the failure).
         """
+        return self._run(conn, params)[0]
+
+    def execute_count(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Run the statement once inside `conn`'s transaction; return the rows it changed.
+
+        Raises:
+            DBAPIError: the driver failed (SQLAlchemy's subclass for the failure).
+        """
+        return self._run(conn, params)[1]
+
+    def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[list[Any], int]:
         compiled = self._for(conn.dialect)
         values = compiled.values(params)
         cursor = conn.connection.cursor()
         try:
             cursor.execute(compiled.sql, values)
-            return list(cursor.fetchall()) if cursor.description is not None else []
+            rows = list(cursor.fetchall()) if cursor.description is not None else []
+            return rows, int(cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _translated(conn, cursor, compiled.sql, values, exc) from exc
         finally:
@@ -84,6 +99,95 @@ class Prepared:
         if compiled is None:
             compiled = self._compiled[dialect.name] = _Compiled(self._build(dialect.name), dialect)
         return compiled
+
+
+class PreparedRows:
+    """Insert-or-ignore, or upsert, many rows of one table at the cost of one statement.
+
+    SQLite gets the driver's `executemany` (a C loop over one prepared statement, already
+    cheap). On PostgreSQL `executemany` costs ~20-40 µs a row even pipelined (0.2 ms for ten
+    rows here); the rows go instead as one array per column into a single
+    `INSERT ... SELECT unnest(...), unnest(...) ...`, whose SQL is the same for any number of
+    rows (~0.07 ms for ten). An upsert's rows must then have distinct keys (PostgreSQL refuses
+    to update a row twice in one statement); the writers send one row per key.
+
+    Args:
+        table: the table; each row gives every column, by name.
+        keys: the conflict target of an upsert; None for insert-or-ignore.
+        update: the columns an upsert overwrites.
+        where: given the `excluded` pseudo-row, a condition the update must meet (a
+            module-level function).
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        *,
+        keys: tuple[str, ...] | None = None,
+        update: tuple[str, ...] = (),
+        where: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self._names = tuple(column.name for column in table.columns)
+        conflict: dict[str, Any] = {"keys": keys, "update": update, "where": where}
+        self._rows = Prepared(lambda dialect: _conflict(dialect, table, None, **conflict))
+        self._arrays = Prepared(
+            lambda dialect: _conflict(dialect, table, _unnested(table), **conflict)
+        )
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Write `rows` inside `conn`'s transaction.
+
+        Returns:
+            How many rows were inserted or updated (skipped conflicts do not count).
+
+        Raises:
+            DBAPIError: the driver failed (SQLAlchemy's subclass for the failure).
+            KeyError: a row lacks a column.
+        """
+        if not rows:
+            return 0
+        if conn.dialect.name != "postgresql":
+            return self._rows.executemany(conn, rows)
+        arrays = {f"a_{name}": [row[name] for row in rows] for name in self._names}
+        return self._arrays.execute_count(conn, arrays)
+
+
+def _unnested(table: Table) -> Any:
+    """`SELECT unnest(:a_col1), unnest(:a_col2) ...`: rows from one array per column."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    return select(
+        *(
+            func.unnest(bindparam(f"a_{column.name}", type_=ARRAY(column.type)))
+            for column in table.columns
+        )
+    )
+
+
+def _conflict(
+    dialect: str,
+    table: Table,
+    source: Any,
+    *,
+    keys: tuple[str, ...] | None,
+    update: tuple[str, ...],
+    where: Callable[[Any], Any] | None,
+) -> Any:
+    """INSERT (of all columns, from `source` when given) with its ON CONFLICT clause."""
+    if source is None:
+        if keys is None:
+            return insert_ignore_for(dialect, table)
+        return upsert_for(dialect, table, keys=keys, update=update, where=where)
+    from sqlalchemy.dialects import postgresql
+
+    stmt = postgresql.insert(table).from_select([c.name for c in table.columns], source)
+    if keys is None:
+        return stmt.on_conflict_do_nothing()
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: stmt.excluded[name] for name in update},
+        where=where(stmt.excluded) if where is not None else None,
+    )
 
 
 class _Compiled:

@@ -1,8 +1,10 @@
-"""The plain-socket HTTP/1.1 pool of the REST client (`storage/rest/wire.py`), on real sockets."""
+"""The keep-alive HTTP/1.1 pool of the REST client (`storage/rest/wire.py`), on real sockets."""
 
 from __future__ import annotations
 
 import socket
+import statistics
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -102,15 +104,17 @@ def test_a_base_url_with_a_prefix_is_kept(echo: str) -> None:
 class Scripted:
     """A raw TCP server answering each request with the next scripted bytes."""
 
-    answers: list[bytes]
+    answers: list[bytes | None]  # None: read the request, never answer
     close_after: bool = False
+    reset_after: bool = False  # close with a TCP reset (SO_LINGER 0) instead of a FIN
     requests: list[bytes] = field(default_factory=list)
     connections: int = 0
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def serve(self) -> tuple[str, Callable[[], None]]:
         listener = socket.create_server(("127.0.0.1", 0))
         listener.settimeout(0.2)
-        stopping = threading.Event()
+        stopping = self.stopping
 
         def run() -> None:
             while not stopping.is_set():
@@ -142,7 +146,14 @@ class Scripted:
                 data += chunk
             head, _, data = data.partition(b"\r\n\r\n")
             self.requests.append(head)
-            conn.sendall(self.answers.pop(0))
+            answer = self.answers.pop(0)
+            if answer is None:
+                self.stopping.wait(10)
+                return
+            conn.sendall(answer)
+            if self.reset_after:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
             if self.close_after:
                 return
 
@@ -169,6 +180,68 @@ def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
         assert script.connections == 3
     finally:
         stop()
+
+
+def test_a_connection_the_server_reset_while_idle_is_replaced() -> None:
+    ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
+    script = Scripted([ok, ok, ok], reset_after=True)
+    url, stop = script.serve()
+    try:
+        pool = _pool(url)
+        for _ in range(3):
+            assert pool.request("GET", "/x").json() == {}
+            time.sleep(0.05)  # let the reset arrive
+        assert (script.connections, len(script.requests)) == (3, 3)
+    finally:
+        stop()
+
+
+def test_an_answer_cut_short_is_an_error_and_not_sent_again() -> None:
+    ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
+    cut = b'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{"a"'
+    script = Scripted([ok, cut, ok])
+    url, stop = script.serve()
+    try:
+        pool = _pool(url)
+        assert pool.request("GET", "/x").json() == {}
+        time.sleep(0.05)  # the server closes after the cut answer: its last one is left
+        with pytest.raises(WireError):
+            pool.request("GET", "/x")
+        # The answer had begun: the pool did not send the request again on a fresh connection.
+        assert (script.connections, len(script.requests)) == (1, 2)
+    finally:
+        stop()
+
+
+def test_a_kept_alive_connection_whose_server_stops_answering_is_a_timeout() -> None:
+    ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
+    script = Scripted([ok, None])
+    url, stop = script.serve()
+    try:
+        pool = _pool(url, timeout_s=0.3)
+        assert pool.request("GET", "/x").json() == {}
+        started = time.perf_counter()
+        with pytest.raises(WireTimeoutError):
+            pool.request("POST", "/x", body=b"{}", content_type="application/json")
+        assert time.perf_counter() - started < 5
+        # A timeout is not a stale connection: the request was not sent again elsewhere.
+        assert (script.connections, len(script.requests)) == (1, 2)
+    finally:
+        stop()
+
+
+def test_reused_connections_do_not_wait_for_delayed_acks(echo: str) -> None:
+    """Head and body on a reused connection go out without Nagle waiting on a ~40 ms ACK."""
+    pool = _pool(echo)
+    body = b'{"metrics": [' + b",".join(b"%d" % i for i in range(200)) + b"]}"
+    pool.request("POST", "/echo/warm", body=body, content_type="application/json")
+    times = []
+    for _ in range(200):
+        started = time.perf_counter()
+        pool.request("POST", "/echo/r", body=body, content_type="application/json")
+        times.append(time.perf_counter() - started)
+    pool.close()
+    assert statistics.median(times) < 0.005
 
 
 def test_the_request_head_carries_host_headers_and_length() -> None:
@@ -214,7 +287,7 @@ def test_a_garbled_answer_is_a_wire_error() -> None:
     script = Scripted([b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n"], True)
     url, stop = script.serve()
     try:
-        with pytest.raises(WireError, match="chunk size"):
+        with pytest.raises(WireError, match="malformed answer"):
             _pool(url).request("GET", "/x")
     finally:
         stop()

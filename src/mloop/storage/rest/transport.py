@@ -85,7 +85,7 @@ class Transport:
         return headers
 
     def _new_wire(self) -> WirePool | None:
-        """Plain sockets for JSON requests, where httpx adds nothing: http://, no proxy."""
+        """http.client keep-alive for JSON requests, where httpx adds nothing: http://, no proxy."""
         from urllib.request import getproxies  # loaded by httpx already
 
         proxies = getproxies()
@@ -168,7 +168,7 @@ class Transport:
         content: str | None,
         params: dict[str, Any] | None,
     ) -> WireResponse:
-        """`send` over the plain-socket pool: the same retries, timeouts and errors."""
+        """`send` over the keep-alive pool: the same retries, timeouts and errors."""
         target = request_target(path, params)
         body = None if content is None else content.encode("utf-8")
         attempt = 0

@@ -1,19 +1,21 @@
-"""Plain HTTP/1.1 on pooled keep-alive sockets, for the client's small JSON requests.
+"""Plain HTTP/1.1 on pooled keep-alive connections, for the client's small JSON requests.
 
 httpx spends about 0.3-0.4 ms of Python on each request (URL merging, header and cookie models,
-its HTTP state machine, a separate send for headers and body): on loopback that is more than
-the server takes to handle a small write, and a W4 run is two such requests. `WirePool` sends a
-request as one buffer on a pooled socket with TCP_NODELAY and reads the answer with a few bytes
-operations. `Transport.request` uses it for plain `http://` servers reached without a proxy;
-everything else (TLS, proxies, streamed bodies and downloads, injected transports) stays on
-httpx.
+its HTTP state machine): on loopback that is more than the server takes to handle a small
+write, and a W4 run is two such requests. `WirePool` keeps a few of the standard library's
+`http.client.HTTPConnection` objects alive and sends each request on one of them, which costs
+about a fifth of that. `Transport.request` uses it for plain `http://` servers reached without
+a proxy; everything else (TLS, proxies, streamed bodies and downloads, injected transports)
+stays on httpx.
 
-What it reads: a status line, headers, then a body framed by `Content-Length`, by chunked
-transfer encoding, or by the end of the connection; no body for HEAD, 1xx, 204 and 304.
+http.client does the HTTP: the request head, the status line and headers, bodies framed by
+`Content-Length`, chunked encoding or the end of the connection, and whether the connection may
+be used again (`will_close`). This module adds the pool, the timeouts and the error mapping.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import threading
@@ -21,11 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-MAX_HEAD_BYTES = 64 * 1024
 MAX_IDLE = 32
 # Characters a request target may hold as they are (RFC 3986 pchar plus "/" and "%", so paths
 # the stores quoted already stay as they are); anything else is percent-encoded, as httpx does.
 _PATH_SAFE = "/%:@!$&'()*+,;=~"
+# How a kept-alive connection the server closed while it sat idle fails on its next use: the
+# send hits a closed socket, or the answer ends (or is reset) before its status line.
+_STALE_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 class WireError(Exception):
@@ -76,66 +80,8 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
-class _Connection:
-    """One socket and the bytes read from it beyond the last answer."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = bytearray()
-        self.received = False  # any byte of the current answer
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def _fill(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise WireError("the server closed the connection")
-        self.received = True
-        self.buffer += chunk
-
-    def read_until(self, marker: bytes, limit: int) -> bytes:
-        start = 0
-        while (end := self.buffer.find(marker, start)) < 0:
-            if len(self.buffer) > limit:
-                raise WireError(f"the answer's head is longer than {limit} bytes")
-            start = max(0, len(self.buffer) - len(marker) + 1)
-            self._fill()
-        data = bytes(self.buffer[:end])
-        del self.buffer[: end + len(marker)]
-        return data
-
-    def read_exact(self, size: int) -> bytes:
-        while len(self.buffer) < size:
-            self._fill()
-        data = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return data
-
-    def read_chunked(self) -> bytes:
-        body = bytearray()
-        while True:
-            line = self.read_until(b"\r\n", MAX_HEAD_BYTES)
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError as exc:
-                raise WireError(f"malformed chunk size {line[:40]!r}") from exc
-            if size == 0:
-                # Trailers, if any, end with an empty line.
-                while self.read_until(b"\r\n", MAX_HEAD_BYTES):
-                    pass
-                return bytes(body)
-            body += self.read_exact(size)
-            self.read_exact(2)
-
-    def read_to_end(self) -> bytes:
-        while True:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                data = bytes(self.buffer)
-                self.buffer.clear()
-                return data
-            self.buffer += chunk
+class _StaleError(Exception):
+    """A pooled connection turned out closed before any byte of the answer came back."""
 
 
 class WirePool:
@@ -159,13 +105,13 @@ class WirePool:
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"WirePool speaks plain http:// only, not {url!r}")
-        self._address = (parts.hostname, parts.port or 80)
+        self._host = parts.hostname
+        self._port = parts.port or 80
         self._prefix = parts.path.rstrip("/")
-        fixed = {"host": parts.netloc, "accept": "*/*", **headers}
-        self._fixed = "".join(f"{name}: {value}\r\n" for name, value in fixed.items())
+        self._headers = list({"host": parts.netloc, "accept": "*/*", **headers}.items())
         self._timeout_s = timeout_s
         self._connect_timeout_s = connect_timeout_s
-        self._idle: list[_Connection] = []
+        self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
     def request(
@@ -179,22 +125,16 @@ class WirePool:
             WireTimeoutError: no answer within the read timeout.
             WireError: the connection could not be made or failed.
         """
-        head = f"{method} {self._prefix}{target} HTTP/1.1\r\n{self._fixed}"
-        if body is not None:
-            head += f"content-type: {content_type}\r\ncontent-length: {len(body)}\r\n"
-        payload = (head + "\r\n").encode("latin-1") + (body or b"")
         conn = self._take()
         if conn is not None:
             try:
-                return self._exchange(conn, method, payload)
-            except WireTimeoutError:
-                raise
-            except WireError:
-                if conn.received:
-                    raise
+                return self._exchange(conn, method, target, body, content_type, pooled=True)
+            except _StaleError:
                 # Closed by the server while idle (a restart, its keep-alive timeout): send it
                 # on a fresh connection. Every write of the API is idempotent.
-        return self._exchange(self._connect(), method, payload)
+                pass
+        conn = self._connect()
+        return self._exchange(conn, method, target, body, content_type, pooled=False)
 
     def close(self) -> None:
         """Close the idle connections."""
@@ -203,68 +143,70 @@ class WirePool:
         for conn in idle:
             conn.close()
 
-    def _take(self) -> _Connection | None:
+    def _take(self) -> http.client.HTTPConnection | None:
         with self._lock:
             return self._idle.pop() if self._idle else None
 
-    def _give(self, conn: _Connection) -> None:
+    def _give(self, conn: http.client.HTTPConnection) -> None:
         with self._lock:
             if len(self._idle) < MAX_IDLE:
                 self._idle.append(conn)
                 return
         conn.close()
 
-    def _connect(self) -> _Connection:
+    def _connect(self) -> http.client.HTTPConnection:
+        conn = http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout_s)
         try:
-            sock = socket.create_connection(self._address, timeout=self._connect_timeout_s)
+            conn.connect()
+            # http.client sets it too (3.11); a small request must not wait for an ACK.
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.sock.settimeout(self._timeout_s)
         except OSError as exc:
-            raise WireError(
-                f"cannot connect to {self._address[0]}:{self._address[1]}: {exc}"
-            ) from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(self._timeout_s)
-        return _Connection(sock)
+            conn.close()
+            raise WireError(f"cannot connect to {self._host}:{self._port}: {exc}") from exc
+        return conn
 
-    def _exchange(self, conn: _Connection, method: str, payload: bytes) -> WireResponse:
-        conn.received = False
+    def _exchange(
+        self,
+        conn: http.client.HTTPConnection,
+        method: str,
+        target: str,
+        body: bytes | None,
+        content_type: str,
+        *,
+        pooled: bool,
+    ) -> WireResponse:
+        """One request on `conn`; `_StaleError` if a pooled one was closed before any answer."""
+        started = False  # the answer's status line and headers were read
         try:
-            conn.sock.sendall(payload)
-            response, keep = _read_response(conn, method)
+            conn.putrequest(
+                method, self._prefix + target, skip_host=True, skip_accept_encoding=True
+            )
+            for name, value in self._headers:
+                conn.putheader(name, value)
+            if body is not None:
+                conn.putheader("content-type", content_type)
+                conn.putheader("content-length", str(len(body)))
+            conn.endheaders(body)
+            response = conn.getresponse()
+            started = True
+            content = response.read()
         except TimeoutError as exc:
             conn.close()
             raise WireTimeoutError(f"no answer within {self._timeout_s} s") from exc
-        except WireError:
+        except _STALE_ERRORS as exc:
             conn.close()
-            raise
-        except (OSError, ValueError) as exc:
-            conn.close()
+            if pooled and not started:
+                raise _StaleError from exc
             raise WireError(f"{type(exc).__name__}: {exc}") from exc
-        if keep:
-            self._give(conn)
-        else:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             conn.close()
-        return response
-
-
-def _read_response(conn: _Connection, method: str) -> tuple[WireResponse, bool]:
-    """The next answer on `conn`, and whether the connection may be used again."""
-    while True:
-        lines = conn.read_until(b"\r\n\r\n", MAX_HEAD_BYTES).split(b"\r\n")
-        version, _, rest = lines[0].partition(b" ")
-        status = int(rest[:3])
-        if not 100 <= status < 200:
-            break  # 1xx answers (none expected) come before the real one
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
-    keep = version == b"HTTP/1.1" and "close" not in headers.get("connection", "").lower()
-    if method == "HEAD" or status in (204, 304):
-        content = b""
-    elif "chunked" in headers.get("transfer-encoding", "").lower():
-        content = conn.read_chunked()
-    elif "content-length" in headers:
-        content = conn.read_exact(int(headers["content-length"]))
-    else:
-        content, keep = conn.read_to_end(), False
-    return WireResponse(status, headers, content), keep
+            raise WireError(
+                f"a malformed answer or a failed connection ({type(exc).__name__}: {exc})"
+            ) from exc
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        if response.will_close:
+            conn.close()
+        else:
+            self._give(conn)
+        return WireResponse(response.status, headers, content)

@@ -28,7 +28,8 @@ MAX_IDLE = 32
 # the stores quoted already stay as they are); anything else is percent-encoded, as httpx does.
 _PATH_SAFE = "/%:@!$&'()*+,;=~"
 # How a kept-alive connection the server closed while it sat idle fails on its next use: the
-# send hits a closed socket, or the answer ends (or is reset) before its status line.
+# send hits a closed socket, or the connection ends or is reset before the answer's head came
+# back (http.client's RemoteDisconnected, for no byte at all, is a ConnectionResetError).
 _STALE_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 

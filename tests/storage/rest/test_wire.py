@@ -293,7 +293,7 @@ def test_a_garbled_answer_is_a_wire_error() -> None:
         stop()
 
 
-def test_the_transport_uses_plain_sockets_only_where_httpx_adds_nothing(
+def test_the_transport_uses_the_keep_alive_pool_only_where_httpx_adds_nothing(
     echo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert Transport(echo)._wire is not None

@@ -129,7 +129,39 @@ def test_wrong_missing_or_malformed_input_gets_a_400_naming_it(
     assert http.post("/v2/models/other/infer", json=bad_tensor).status_code == 404
     assert http.post("/v2/models/churn/versions/9/infer", json=bad_tensor).status_code == 404
     assert http.get("/nothing").status_code == 404
-    assert http.put("/predict").status_code == 404
+    assert http.post("/nothing").status_code == 404
+
+
+def test_a_known_path_asked_with_another_method_is_405_with_allow(
+    churn: Churn, live: LiveInference
+) -> None:
+    http = live.client
+    for method, path, allowed in (
+        ("PUT", "/predict", "POST"),
+        ("GET", "/predict", "POST"),
+        ("DELETE", "/v2/models/churn/infer", "POST"),
+        ("GET", "/v2/models/churn/versions/1/infer", "POST"),
+        ("POST", "/health", "GET, HEAD"),
+        ("POST", "/v2/models/churn/ready", "GET, HEAD"),
+        ("PUT", "/metrics", "GET, HEAD"),
+    ):
+        answer = http.request(method, path)
+        assert answer.status_code == 405, (method, path)
+        assert answer.headers["allow"] == allowed
+        error = answer.json()["error"]
+        if path.startswith("/v2"):  # the Open Inference Protocol's shape: a message
+            assert f"use {allowed}" in error
+        else:
+            assert error["code"] == "METHOD_NOT_ALLOWED"
+    # MLflow's scoring-server route answers in MLflow's error shape.
+    answer = http.get("/invocations")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.json()["error_code"] == "METHOD_NOT_ALLOWED"
+    # HEAD answers like GET, without a body.
+    head = http.head("/health")
+    assert head.status_code == 200
+    assert head.content == b""
 
 
 def test_health_metadata_and_metrics(churn: Churn, live: LiveInference) -> None:

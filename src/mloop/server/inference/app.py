@@ -33,7 +33,10 @@ from mloop.__about__ import __version__
 from mloop.errors import ConfigurationError, MloopError, NotFoundError
 from mloop.server.inference.metrics import CONTENT_TYPE, InferenceMetrics
 from mloop.server.inference.requests import (
+    POST_ONLY,
+    MethodNotAllowedError,
     NoRouteError,
+    allowed_methods,
     header,
     header_length,
     jsonable,
@@ -259,8 +262,11 @@ class InferenceApp:
                 return await self._invocations(scope, receive)
             if path.startswith("/v2/models/") and path.endswith("/infer"):
                 return await self._infer(scope, path, receive)
-        elif method in ("GET", "HEAD"):
+        elif method in ("GET", "HEAD") and allowed_methods(path) != POST_ONLY:
             return self._get(path)
+        allowed = allowed_methods(path)
+        if allowed is not None:
+            raise MethodNotAllowedError(method, path, allowed)
         raise NoRouteError(method, path)
 
     def _get(self, path: str) -> Reply:

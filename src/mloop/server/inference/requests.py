@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mloop.errors import InvalidInputError, NotFoundError
+from mloop.errors import InvalidInputError, MloopError, NotFoundError
 from mloop.serving import oip, payloads
 
 if TYPE_CHECKING:
@@ -21,6 +21,40 @@ class NoRouteError(NotFoundError):
             f"no route {method} {path}; see /v2 for the Open Inference Protocol, POST /predict, "
             "POST /invocations, GET /health and /metrics"
         )
+
+
+class MethodNotAllowedError(MloopError):
+    """The path exists but does not answer this method (HTTP 405, with `Allow`).
+
+    Attributes:
+        allowed: the methods the path answers, as an `Allow` header lists them.
+    """
+
+    def __init__(self, method: str, path: str, allowed: str) -> None:
+        super().__init__(f"{path} does not answer {method}; use {allowed}")
+        self.allowed = allowed
+
+
+_GET_PATHS = frozenset(
+    ("/health", "/ping", "/ready", "/metrics", "/v2", "/v2/health/live", "/v2/health/ready")
+)
+POST_ONLY = "POST"
+GET_ONLY = "GET, HEAD"
+
+
+def allowed_methods(path: str) -> str | None:
+    """The methods a path answers (`POST_ONLY` or `GET_ONLY`), or None for no such path."""
+    if path in ("/predict", "/invocations"):
+        return POST_ONLY
+    if path in _GET_PATHS:
+        return GET_ONLY
+    if path.startswith("/v2/models/"):
+        rest = model_path(path)[2]
+        if rest == "infer":
+            return POST_ONLY
+        if rest in ("", "ready"):
+            return GET_ONLY
+    return None
 
 
 def too_large(limit: int) -> InvalidInputError:

@@ -16,6 +16,7 @@ from mloop.errors import (
     PermissionDeniedError,
     StorageError,
 )
+from mloop.server.inference.requests import MethodNotAllowedError
 from mloop.serving.batcher import ServingOverloadedError
 
 JSON = b"application/json"
@@ -23,6 +24,7 @@ JSON = b"application/json"
 # First match wins, so subclasses come before their parents.
 _STATUS: tuple[tuple[type[MloopError], int, str], ...] = (
     (ServingOverloadedError, 503, "OVERLOADED"),
+    (MethodNotAllowedError, 405, "METHOD_NOT_ALLOWED"),
     (InvalidInputError, 400, "INVALID_INPUT"),
     (NotFoundError, 404, "NOT_FOUND"),
     (AuthenticationError, 401, "UNAUTHENTICATED"),
@@ -32,7 +34,12 @@ _STATUS: tuple[tuple[type[MloopError], int, str], ...] = (
     (MloopError, 500, "INTERNAL"),
 )
 # MLflow's scoring server names its error codes so.
-_MLFLOW_CODES = {400: "BAD_REQUEST", 404: "ENDPOINT_NOT_FOUND", 503: "TEMPORARILY_UNAVAILABLE"}
+_MLFLOW_CODES = {
+    400: "BAD_REQUEST",
+    404: "ENDPOINT_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
 
 
 @dataclass(slots=True)
@@ -110,6 +117,8 @@ def error_reply(error: MloopError, path: str) -> Reply:
     extra: list[tuple[bytes, bytes]] = []
     if isinstance(error, ServingOverloadedError):
         extra.append((b"retry-after", str(error.retry_after_s).encode()))
+    if isinstance(error, MethodNotAllowedError):
+        extra.append((b"allow", error.allowed.encode()))
     if status == 401:
         extra.append((b"www-authenticate", b'Bearer realm="mloop"'))
     return Reply(status, orjson.dumps(body), JSON, "error", extra=extra)

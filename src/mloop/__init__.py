@@ -48,39 +48,6 @@ if TYPE_CHECKING:
     from mloop.client import start_run as start_run
     from mloop.client.active_run import active_run as active_run
 
-# The fluent API's names, loaded from `mloop.client` on first access (PEP 562).
-_CLIENT_NAMES = frozenset(
-    {
-        "ActiveRun",
-        "MloopClient",
-        "active_run",
-        "delete_run",
-        "end_run",
-        "flush",
-        "get_run",
-        "load_model",
-        "log_artifact",
-        "log_artifacts",
-        "log_dict",
-        "log_figure",
-        "log_input",
-        "log_metric",
-        "log_metrics",
-        "log_model",
-        "log_param",
-        "log_params",
-        "log_text",
-        "register_model",
-        "restore_run",
-        "search_runs",
-        "set_experiment",
-        "set_tag",
-        "set_tags",
-        "set_tracking_uri",
-        "start_run",
-    }
-)
-
 
 def __getattr__(name: str) -> Any:
     if name in _CLIENT_NAMES:
@@ -133,3 +100,7 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
 ]
+
+# Every public name not bound above is the fluent API's, loaded from `mloop.client` on first
+# access (PEP 562 `__getattr__`).
+_CLIENT_NAMES = frozenset(name for name in __all__ if name not in globals())

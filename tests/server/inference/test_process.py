@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -195,19 +196,7 @@ print(json.dumps({
 def test_a_package_folder_is_served_without_the_store_sklearn_or_pandas(
     churn: Churn, fluent: FluentEnv
 ) -> None:
-    from mloop.client.models import resolve_package_folder
-
-    folder = resolve_package_folder("models:/churn/1")
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(folder)],
-        env=fluent.subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = _run_on_package(SCRIPT, fluent)
     assert result == {"status": 200, "loaded": []}
 
 
@@ -336,11 +325,18 @@ print(json.dumps(seen))
 def test_only_a_serving_process_of_its_own_tunes_the_garbage_collector(
     churn: Churn, fluent: FluentEnv
 ) -> None:
+    # an app inside another program (a test) leaves it; `mloop serve`'s freezes what start-up
+    # built and collects the young generation far less often
+    assert _run_on_package(COLLECTOR, fluent) == [[700, False], [50_000, True]]
+
+
+def _run_on_package(script: str, fluent: FluentEnv) -> Any:
+    """The JSON on the last output line of `script`, run on churn v1's package folder."""
     from mloop.client.models import resolve_package_folder
 
     folder = resolve_package_folder("models:/churn/1")
     done = subprocess.run(
-        [sys.executable, "-c", COLLECTOR, str(folder)],
+        [sys.executable, "-c", script, str(folder)],
         env=fluent.subprocess_env(),
         capture_output=True,
         text=True,
@@ -348,6 +344,4 @@ def test_only_a_serving_process_of_its_own_tunes_the_garbage_collector(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    # an app inside another program (a test) leaves it; `mloop serve`'s freezes what start-up
-    # built and collects the young generation far less often
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[700, False], [50_000, True]]
+    return json.loads(done.stdout.strip().splitlines()[-1])

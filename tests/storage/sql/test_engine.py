@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mloop.errors import ConfigurationError, DatabaseLockedError, StorageError
 from mloop.storage.sql.engine import (
+    check_sqlite_library,
     is_lock_error,
     make_engine,
     single_read,
@@ -183,3 +184,20 @@ def _insert_then_fail(engine: Engine) -> None:
     with write_transaction(engine) as conn:
         conn.execute(text("INSERT INTO metric_keys (key) VALUES ('single-read-probe')"))
         raise RuntimeError("abort")
+
+
+def test_an_sqlite_library_too_old_for_the_store_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    check_sqlite_library.cache_clear()
+    check_sqlite_library()  # this machine's library has RETURNING and json_each
+    # An older library cannot be installed here; its version is what the check reads.
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    check_sqlite_library.cache_clear()
+    try:
+        with pytest.raises(ConfigurationError, match=r"SQLite library \(3\.31\.1\) is too old"):
+            make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        assert not (tmp_path / "old.db").exists()
+    finally:
+        check_sqlite_library.cache_clear()

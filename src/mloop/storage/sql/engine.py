@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import select
@@ -112,7 +113,38 @@ def redact(url: str) -> str:
         return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
+@functools.cache
+def check_sqlite_library() -> None:
+    """Refuse an SQLite library without what the store's statements use.
+
+    `RETURNING` needs SQLite 3.35; a page of runs passes its run keys as one JSON list read by
+    `json_each`, built into SQLite since 3.38 and in most builds before. Checked once a process.
+
+    Raises:
+        ConfigurationError: the library is too old or lacks the JSON functions.
+    """
+    import sqlite3
+
+    version = sqlite3.sqlite_version
+    try:
+        probe = sqlite3.connect(":memory:")
+        try:
+            probe.execute("SELECT value FROM json_each('[1]')").fetchall()
+        finally:
+            probe.close()
+        too_old = sqlite3.sqlite_version_info < (3, 35, 0)
+    except sqlite3.OperationalError:
+        too_old = True
+    if too_old:
+        raise ConfigurationError(
+            f"this Python's SQLite library ({version}) is too old for mloop: it needs SQLite "
+            "3.35 or newer with the JSON functions (any 3.38+); use a newer Python build, or "
+            "a PostgreSQL store"
+        )
+
+
 def _sqlite_engine(url: str) -> Engine:
+    check_sqlite_library()
     # Pooled: closing the last connection to a WAL database checkpoints and truncates the WAL,
     # which costs an fsync per transaction. Pooled connections never cross a fork: the store
     # disposes the pool in a forked child (`SqlStore.after_fork`).

@@ -128,6 +128,36 @@ def test_interpreter_exit_flushes_queued_metrics_and_ends_the_run(
     assert stored.metrics["loss"] == 1.0 / 5_000
 
 
+def test_a_process_that_exits_leaves_its_sqlite_store_checkpointed(
+    tmp_path: Path, fluent: FluentEnv
+) -> None:
+    db = tmp_path / "own.db"  # no connection of this test process holds it open
+    env = fluent.subprocess_env()
+    env["MLOOP_TRACKING_URI"] = f"sqlite:///{db}"
+    done = run_script(
+        f"""
+        import os
+        import mloop
+
+        for i in range(20):
+            with mloop.start_run():
+                mloop.log_params({{"i": str(i)}})
+                mloop.log_metric("m", float(i))
+        print(os.path.exists({str(db) + "-wal"!r}))
+        """,
+        env=env,
+        cwd=fluent.workdir,
+    )
+    assert done.stdout.strip() == "True"  # the runs went through the write-ahead log
+    # Closed at exit: the log was folded back into the database and removed.
+    assert not Path(f"{db}-wal").exists()
+    reopened = SqlStore(f"sqlite:///{db}", artifact_root=str(tmp_path / "artifacts"))
+    try:
+        assert len(reopened.runs.search(["0"], max_results=100)) == 20
+    finally:
+        reopened.close()
+
+
 @pytest.mark.slow
 def test_a_forked_child_that_exits_normally_leaves_the_parents_runs_running(
     store: SqlStore, fluent: FluentEnv

@@ -190,6 +190,11 @@ def _at_exit() -> None:
     end_all_runs()
     if STATE.queue is not None:
         STATE.queue.flush(timeout_s=60)
+    if STATE.store is not None:
+        # Closed, not left to the interpreter's teardown: closing the last connection to a
+        # SQLite store folds its write-ahead log back (up to ~40 MB) and removes it, so the next
+        # process does not start by indexing it and then read every page through it.
+        STATE.store.close()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

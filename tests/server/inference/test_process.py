@@ -217,7 +217,7 @@ def _spooled_rows(spool: Path) -> int:
             while True:
                 rows += reader.read_next_batch().num_rows
         except (StopIteration, pa.ArrowInvalid, OSError):
-            pass
+            continue  # the batches read so far count; the rest is not written yet
     return rows
 
 

@@ -62,8 +62,10 @@ def test_a_held_sqlite_write_lock_raises_at_once_and_keeps_the_busy_timeout(
 def test_postgresql_work_refuses_to_run_without_waiting(store: SqlStore, backend: str) -> None:
     if backend != "postgresql":
         pytest.skip("the network round trips are PostgreSQL's")
+    entered = []
     for transaction in (write_transaction, read_transaction, single_read):
         with pytest.raises(WouldWaitError), without_waiting(), transaction(store.engine):
-            pass
+            entered.append(transaction)
+    assert entered == []  # refused before any connection was taken or statement sent
     with single_read(store.engine) as conn:  # outside, as before
         assert conn.execute(text("SELECT 1")).scalar_one() == 1

@@ -13,9 +13,9 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -41,6 +41,7 @@ RETRY_ERRORS: tuple[type[Exception], ...] = (
     httpx.PoolTimeout,
 )
 JSON_HEADERS = {"content-type": "application/json"}
+R = TypeVar("R", httpx.Response, WireResponse)
 
 
 class Transport:
@@ -171,27 +172,13 @@ class Transport:
         """`send` over the keep-alive pool: the same retries, timeouts and errors."""
         target = request_target(path, params)
         body = None if content is None else content.encode("utf-8")
-        attempt = 0
-        while True:
-            try:
-                answer = wire.request(method, target, body=body, content_type="application/json")
-            except WireTimeoutError as exc:
-                raise StorageError(
-                    f"the server at {self.base_url} did not answer {method} {path} in time "
-                    f"({exc}); it may be overloaded"
-                ) from exc
-            except WireError as exc:
-                if attempt >= self._max_retries:
-                    raise self._unreachable(exc) from exc
-                self._wait(attempt, None)
-            else:
-                if answer.status < 400:
-                    return answer
-                if answer.status in RETRY_STATUSES and attempt < self._max_retries:
-                    self._wait(attempt, answer.headers.get("retry-after"))
-                else:
-                    raise self._error(answer)
-            attempt += 1
+        return self._retrying(
+            method,
+            path,
+            lambda: wire.request(method, target, body=body, content_type="application/json"),
+            errors=(WireError,),
+            timed_out=lambda exc: isinstance(exc, WireTimeoutError),
+        )
 
     def send(
         self,
@@ -211,28 +198,56 @@ class Transport:
             MloopError: the error class the server answered with.
             StorageError: the server could not be reached after the retries.
         """
+        return self._retrying(
+            method,
+            path,
+            lambda: self.client.request(
+                method, path, content=content, params=params, headers=headers
+            ),
+            errors=(*RETRY_ERRORS, httpx.TimeoutException),
+            # Connect and pool timeouts are retried (nothing was sent); a read timeout is not.
+            timed_out=lambda exc: not isinstance(exc, RETRY_ERRORS),
+            retry=retry,
+        )
+
+    def _retrying(
+        self,
+        method: str,
+        path: str,
+        once: Callable[[], R],
+        *,
+        errors: tuple[type[Exception], ...],
+        timed_out: Callable[[Exception], bool],
+        retry: bool = True,
+    ) -> R:
+        """Run `once` (one request), retried on connection errors, 429 and 503, with backoff.
+
+        Raises:
+            MloopError: the error class the server answered with.
+            StorageError: the server could not be reached after the retries, or did not answer
+                in time.
+        """
         attempt = 0 if retry else self._max_retries
         while True:
             try:
-                response = self.client.request(
-                    method, path, content=content, params=params, headers=headers
-                )
-            except RETRY_ERRORS as exc:
+                answer = once()
+            except errors as exc:
+                if timed_out(exc):
+                    raise StorageError(
+                        f"the server at {self.base_url} did not answer {method} {path} in time "
+                        f"({exc!r}); it may be overloaded"
+                    ) from exc
                 if attempt >= self._max_retries:
                     raise self._unreachable(exc) from exc
                 self._wait(attempt, None)
-            except httpx.TimeoutException as exc:
-                raise StorageError(
-                    f"the server at {self.base_url} did not answer {method} {path} in time "
-                    f"({exc!r}); it may be overloaded"
-                ) from exc
             else:
-                if response.status_code < 400:
-                    return response
-                if response.status_code in RETRY_STATUSES and attempt < self._max_retries:
-                    self._wait(attempt, response.headers.get("retry-after"))
+                status = answer.status if isinstance(answer, WireResponse) else answer.status_code
+                if status < 400:
+                    return answer
+                if status in RETRY_STATUSES and attempt < self._max_retries:
+                    self._wait(attempt, answer.headers.get("retry-after"))
                 else:
-                    raise self._error(response)
+                    raise self._error(answer)
             attempt += 1
 
     @contextmanager

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 def insert_ignore(conn: Connection, table: Table) -> Any:
     """`INSERT ... ON CONFLICT DO NOTHING` for the connection's dialect."""
-    return _insert_ignore(conn.dialect.name, table)
+    return insert_ignore_for(conn.dialect.name, table)
 
 
 def upsert(
@@ -27,24 +27,17 @@ def upsert(
     update: tuple[str, ...],
     where: Callable[[Any], Any] | None = None,
 ) -> Any:
-    """`INSERT ... ON CONFLICT (keys) DO UPDATE SET update = excluded.update [WHERE ...]`.
-
-    Args:
-        conn: the connection whose dialect to use.
-        table: the table.
-        keys: the conflict target (a primary key or unique constraint).
-        update: the columns to overwrite.
-        where: given the `excluded` pseudo-row, a condition the update must meet; pass a
-            module-level function, not a lambda, so the statement is built only once.
-    """
-    return _upsert(conn.dialect.name, table, keys, update, where)
+    """`upsert_for` the connection's dialect."""
+    return upsert_for(conn.dialect.name, table, keys=keys, update=update, where=where)
 
 
+@functools.cache
 def insert_ignore_for(dialect: str, table: Table) -> Any:
-    """`insert_ignore` for a dialect's name (for statements prepared per dialect)."""
-    return _insert_ignore(dialect, table)
+    """`INSERT ... ON CONFLICT DO NOTHING` for a dialect's name."""
+    return _insert(dialect, table).on_conflict_do_nothing()
 
 
+@functools.cache
 def upsert_for(
     dialect: str,
     table: Table,
@@ -53,23 +46,16 @@ def upsert_for(
     update: tuple[str, ...],
     where: Callable[[Any], Any] | None = None,
 ) -> Any:
-    """`upsert` for a dialect's name (for statements prepared per dialect)."""
-    return _upsert(dialect, table, keys, update, where)
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE SET update = excluded.update [WHERE ...]`.
 
-
-@functools.cache
-def _insert_ignore(dialect: str, table: Table) -> Any:
-    return _insert(dialect, table).on_conflict_do_nothing()
-
-
-@functools.cache
-def _upsert(
-    dialect: str,
-    table: Table,
-    keys: tuple[str, ...],
-    update: tuple[str, ...],
-    where: Callable[[Any], Any] | None,
-) -> Any:
+    Args:
+        dialect: the dialect's name (`sqlite`, `postgresql`).
+        table: the table.
+        keys: the conflict target (a primary key or unique constraint).
+        update: the columns to overwrite.
+        where: given the `excluded` pseudo-row, a condition the update must meet; pass a
+            module-level function, not a lambda, so the statement is built only once.
+    """
     stmt = _insert(dialect, table)
     return stmt.on_conflict_do_update(
         index_elements=list(keys),

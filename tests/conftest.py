@@ -18,6 +18,9 @@ import pytest
 
 from mloop.storage.sql.store import SqlStore
 
+# Fixtures that drop a store's PostgreSQL connections (`named_url`, `admin`).
+pytest_plugins = ["tests.pg_connections"]
+
 POSTGRES_URL_VAR = "MLOOP_TEST_POSTGRES_URL"
 
 

@@ -6,39 +6,20 @@ every idle connection in its pool is dead. No request may fail because of it.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from mloop.server.app import create_app
 from mloop.server.config import ServerConfig
+from tests.pg_connections import kill_connections
 from tests.server.conftest import serve_in_thread
-from tests.storage.sql.test_engine_reconnect import kill_connections
 
 pytestmark = pytest.mark.postgres
 
 RUNS = "/api/v1/runs"
-
-
-@pytest.fixture
-def named_url(store_url: str, backend: str) -> str:
-    if backend != "postgresql":
-        pytest.skip("only PostgreSQL connections are dropped by the server")
-    return f"{store_url}&application_name=mloop-srv-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def admin(store_url: str) -> Iterator[Engine]:
-    engine = create_engine(
-        store_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    yield engine
-    engine.dispose()
 
 
 def _round(http: httpx.Client, i: int) -> list[int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import (
@@ -22,12 +21,12 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from mloop.storage.sql.dialect import insert_ignore_for, upsert_for
 from mloop.storage.sql.engine import make_engine, with_retries, write_transaction
 from mloop.storage.sql.prepared import Prepared, PreparedRows
+from tests.pg_connections import kill_connections
 
 _metadata = MetaData()
 _items = Table(
@@ -130,18 +129,17 @@ def test_expanding_parameters_are_refused(engine: Engine) -> None:
 
 
 def test_a_connection_dropped_mid_transaction_is_invalidated_and_retried(
-    engine: Engine, backend: str
+    named_url: str, admin: Engine
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("only PostgreSQL connections are dropped by the server")
+    engine = make_engine(named_url)  # PostgreSQL only: `named_url` skips SQLite
+    _metadata.create_all(engine)
     attempts: list[bool] = []
 
     def write() -> None:
         with write_transaction(engine) as conn:
             if not attempts:
                 pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-                with _admin(engine) as admin:
-                    admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                assert kill_connections(admin, named_url, pid=pid) == 1
             try:
                 _INSERT.executemany(conn, [_row(7)])
             except DBAPIError as exc:
@@ -150,20 +148,12 @@ def test_a_connection_dropped_mid_transaction_is_invalidated_and_retried(
                 raise
             attempts.append(False)
 
-    with_retries(write, what="writing through a dropped connection")
-    assert attempts == [True, False]  # dropped, invalidated, then retried on a new connection
-    assert [r[0] for r in _all(engine)] == [7]
-
-
-@contextmanager
-def _admin(engine: Engine) -> Iterator[Connection]:
-    """A separate autocommit connection to the same database."""
-    other = make_engine(engine.url.render_as_string(hide_password=False))
     try:
-        with other.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            yield conn
+        with_retries(write, what="writing through a dropped connection")
+        assert attempts == [True, False]  # dropped, invalidated, retried on a new connection
+        assert [r[0] for r in _all(engine)] == [7]
     finally:
-        other.dispose()
+        engine.dispose()
 
 
 def _higher_score(excluded: object) -> object:

@@ -167,30 +167,23 @@ def test_an_answer_ended_by_closing_the_connection() -> None:
         stop()
 
 
-def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
+@pytest.mark.parametrize(
+    "ending",
+    [
+        # Closed without saying so, as by a keep-alive timeout; or reset (a restarted server).
+        pytest.param({"close_after": True}, id="closed"),
+        pytest.param({"reset_after": True}, id="reset"),
+    ],
+)
+def test_a_connection_the_server_ended_while_idle_is_replaced(ending: dict[str, bool]) -> None:
     ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
-    # Each connection answers once and is closed without saying so, as by a keep-alive timeout.
-    script = Scripted([ok, ok, ok], close_after=True)
+    script = Scripted([ok, ok, ok], **ending)  # each connection answers once, then ends
     url, stop = script.serve()
     try:
         pool = _pool(url)
         for _ in range(3):
             assert pool.request("GET", "/x").json() == {}
-            time.sleep(0.05)  # let the close arrive
-        assert script.connections == 3
-    finally:
-        stop()
-
-
-def test_a_connection_the_server_reset_while_idle_is_replaced() -> None:
-    ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
-    script = Scripted([ok, ok, ok], reset_after=True)
-    url, stop = script.serve()
-    try:
-        pool = _pool(url)
-        for _ in range(3):
-            assert pool.request("GET", "/x").json() == {}
-            time.sleep(0.05)  # let the reset arrive
+            time.sleep(0.05)  # let the close or reset arrive
         assert (script.connections, len(script.requests)) == (3, 3)
     finally:
         stop()

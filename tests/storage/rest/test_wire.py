@@ -168,16 +168,14 @@ def test_an_answer_ended_by_closing_the_connection() -> None:
 
 
 @pytest.mark.parametrize(
-    "ending",
-    [
-        # Closed without saying so, as by a keep-alive timeout; or reset (a restarted server).
-        pytest.param({"close_after": True}, id="closed"),
-        pytest.param({"reset_after": True}, id="reset"),
-    ],
+    "reset",
+    # Closed without saying so, as by a keep-alive timeout; or reset (a restarted server).
+    [pytest.param(False, id="closed"), pytest.param(True, id="reset")],
 )
-def test_a_connection_the_server_ended_while_idle_is_replaced(ending: dict[str, bool]) -> None:
+def test_a_connection_the_server_ended_while_idle_is_replaced(reset: bool) -> None:
     ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
-    script = Scripted([ok, ok, ok], **ending)  # each connection answers once, then ends
+    # Each connection answers once, then ends.
+    script = Scripted([ok, ok, ok], close_after=not reset, reset_after=reset)
     url, stop = script.serve()
     try:
         pool = _pool(url)

@@ -148,3 +148,78 @@ def test_sharing_needs_the_role_in_the_shared_runs_experiment(auth_server: AuthS
         )
         assert allowed.status_code == 201
     assert len(store.runs.search([mine])) == 2
+
+
+def _deferred(**fields: Any) -> dict[str, Any]:
+    """A finish that creates its run (a client that deferred the create)."""
+    return {
+        "experiment_id": "0",
+        "run_name": "deferred",
+        "start_time_ms": 1_700_000_000_000,
+        "user_id": "ada",
+        "status": "FINISHED",
+        "end_time_ms": 1_700_000_000_500,
+        "params": [{"key": "lr", "value": "0.1"}],
+        "metrics": [{"key": "m", "value": 1.5, "step": 3, "timestamp_ms": 1_700_000_000_100}],
+        "tags": [{"key": "team", "value": "a"}],
+        **fields,
+    }
+
+
+def test_a_finish_with_a_start_creates_the_run_in_one_request(live_server: LiveServer) -> None:
+    http = live_server.client
+    run_id = uuid.uuid4().hex
+    assert http.post(f"{RUNS}/{run_id}/finish", json=_deferred()).status_code == 204
+    run = http.get(f"{RUNS}/{run_id}").json()
+    assert (run["run_name"], run["user_id"], run["experiment_id"]) == ("deferred", "ada", "0")
+    assert (run["status"], run["start_time_ms"], run["end_time_ms"]) == (
+        "FINISHED",
+        1_700_000_000_000,
+        1_700_000_000_500,
+    )
+    assert (run["params"], run["tags"], run["metrics"]) == (
+        {"lr": "0.1"},
+        {"team": "a"},
+        {"m": 1.5},
+    )
+    # Sent again (a retry): nothing changes, nothing is stored twice.
+    assert http.post(f"{RUNS}/{run_id}/finish", json=_deferred(run_name="x")).status_code == 204
+    assert http.get(f"{RUNS}/{run_id}").json()["run_name"] == "deferred"
+    history = http.get(f"{RUNS}/{run_id}/metrics/history", params={"key": "m"}).json()
+    assert len(history["metrics"]) == 1
+
+
+def test_bad_finishes_with_a_start_are_4xx_and_create_nothing(live_server: LiveServer) -> None:
+    http = live_server.client
+    cases = [
+        (_deferred(run_name=None), 400, "run_name"),
+        (_deferred(experiment_id="abc"), 400, "experiment_id"),
+        (_deferred(experiment_id="424242"), 404, "424242"),
+        (_deferred(share_artifacts_run_id=uuid.uuid4().hex), 404, "does not exist"),
+        (_deferred(status="RUNNING"), 400, "status"),
+    ]
+    for body, code, named in cases:
+        run_id = uuid.uuid4().hex
+        answer = http.post(f"{RUNS}/{run_id}/finish", json=body)
+        assert answer.status_code == code, (body, answer.text)
+        assert named in answer.text
+        assert http.get(f"{RUNS}/{run_id}").status_code == 404
+
+
+def test_a_finish_with_a_start_needs_the_role_in_its_experiment(auth_server: AuthServer) -> None:
+    store = auth_server.store
+    mine = store.experiments.create("mine").experiment_id
+    theirs = store.experiments.create("theirs").experiment_id
+    token = auth_server.token_for("pat", None)
+    store.auth.grant("pat", Role.EDITOR, experiment_id=mine, actor="t")
+    with auth_server.client(bearer(token)) as http:
+        refused = uuid.uuid4().hex
+        answer = http.post(f"{RUNS}/{refused}/finish", json=_deferred(experiment_id=theirs))
+        assert answer.status_code == 403
+        allowed = uuid.uuid4().hex
+        answer = http.post(f"{RUNS}/{allowed}/finish", json=_deferred(experiment_id=mine))
+        assert answer.status_code == 204, answer.text
+    assert [r.run_id for r in store.runs.search([theirs])] == []
+    run = store.runs.get(allowed)
+    # The run belongs to the authenticated user, whatever the body claims.
+    assert (run.experiment_id, run.user_id, run.status.value) == (mine, "pat", "FINISHED")

@@ -16,6 +16,7 @@ from mloop.entities.runs import Param as Param
 from mloop.entities.runs import Run as Run
 from mloop.entities.runs import RunInput as RunInput
 from mloop.entities.runs import RunPage as RunPage
+from mloop.entities.runs import RunStart as RunStart
 from mloop.entities.runs import RunStatus as RunStatus
 from mloop.entities.runs import RunTag as RunTag
 
@@ -34,6 +35,7 @@ __all__ = [
     "Run",
     "RunInput",
     "RunPage",
+    "RunStart",
     "RunStatus",
     "RunTag",
 ]

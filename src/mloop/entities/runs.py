@@ -112,6 +112,31 @@ class RunInput:
 
 
 @dataclass(frozen=True, slots=True)
+class RunStart:
+    """How a run starts: what `RunStore.finish` needs to create a run it does not find.
+
+    A client that chooses its run ids can defer a run's creation and send it with the run's
+    end, so a short run is one request and one transaction instead of two.
+
+    Attributes:
+        experiment_id: the experiment.
+        run_name: the run's name.
+        start_time_ms: when it started, milliseconds since the epoch.
+        user_id: who started it.
+        parent_run_id: the enclosing run of a nested run.
+        share_artifacts: `(run id, folder)`: link that run's files under the folder into the
+            new run, by digest (see `RunStore.create`).
+    """
+
+    experiment_id: str
+    run_name: str
+    start_time_ms: int
+    user_id: str = ""
+    parent_run_id: str | None = None
+    share_artifacts: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """A run with everything logged to it.
 

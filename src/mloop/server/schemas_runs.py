@@ -83,10 +83,27 @@ class BatchIn(ApiModel):
 
 
 class FinishIn(BatchIn):
-    """A run's last batch and its end, written in one transaction."""
+    """A run's last batch and its end, written in one transaction.
+
+    With `experiment_id`, a run that does not exist is created first in the same transaction
+    (from `run_name`, `start_time_ms`, `user_id`, `parent_run_id` and the shared artifacts, as
+    `POST /api/v1/runs` would, with `tags`): a client that chose the run id deferred its create
+    and sends a short run's start and end as one request. For a run that exists they are ignored.
+    """
 
     status: RunStatus = Field(description="FINISHED, FAILED or KILLED.")
     end_time_ms: Millis | None = None
+    experiment_id: ExperimentId | None = Field(
+        default=None,
+        description="Create the run in this experiment when it does not exist; `run_name` is "
+        "then required.",
+    )
+    run_name: Name | None = None
+    start_time_ms: Millis | None = None
+    user_id: Annotated[str, Field(max_length=256)] = ""
+    parent_run_id: RunId | None = None
+    share_artifacts_run_id: RunId | None = None
+    share_artifacts_folder: Annotated[str, Field(min_length=1, max_length=1000)] = "environment"
 
 
 class InputsIn(ApiModel):

@@ -23,6 +23,7 @@ from mloop.entities import (
     Run,
     RunInput,
     RunPage,
+    RunStart,
     RunStatus,
     RunTag,
 )
@@ -108,6 +109,7 @@ class RunStore(Protocol):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        start: RunStart | None = None,
     ) -> None: ...
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None: ...
     def delete_tag(self, run_id: str, key: str) -> None: ...

@@ -11,8 +11,9 @@ import uuid
 
 import pytest
 
-from mloop.entities import Metric, Param, RunStatus, RunTag
+from mloop.entities import Metric, Param, RunStart, RunStatus, RunTag
 from mloop.errors import (
+    ExperimentNotFoundError,
     InvalidInputError,
     ParamConflictError,
     RunNotActiveError,
@@ -189,3 +190,142 @@ def test_sharing_the_root_or_outside_it_is_refused(store: Store, folder: str) ->
         store.runs.create("0", run_id=run_id, run_name="r", share_artifacts=(source.run_id, folder))
     with pytest.raises(RunNotFoundError):
         store.runs.get(run_id)
+
+
+def _start(**changes: object) -> RunStart:
+    values: dict[str, object] = {
+        "experiment_id": "0",
+        "run_name": "deferred",
+        "start_time_ms": 1_700_000_000_000,
+        "user_id": "ada",
+    }
+    return RunStart(**(values | changes))  # type: ignore[arg-type]
+
+
+def test_finish_with_a_start_creates_the_run_ended_with_its_batch(store: Store) -> None:
+    parent = store.runs.create("0", run_name="parent")
+    source = store.runs.create("0", run_name="first")
+    store.artifacts.write_bytes(source.run_id, "environment/requirements.txt", b"numpy\n")
+    run_id = uuid.uuid4().hex
+    store.runs.finish(
+        run_id,
+        status=RunStatus.FAILED,
+        end_time_ms=1_700_000_000_900,
+        metrics=[
+            Metric("loss", 0.5, 1_700_000_000_100, 0),
+            Metric("loss", 0.25, 1_700_000_000_200, 1),
+        ],
+        params=[Param("lr", "0.1")],
+        tags=[RunTag("team", "a"), RunTag("team", "b"), RunTag("stage", "x")],
+        start=_start(parent_run_id=parent.run_id, share_artifacts=(source.run_id, "environment")),
+    )
+    run = store.runs.get(run_id)
+    assert (run.run_name, run.experiment_id, run.user_id) == ("deferred", "0", "ada")
+    assert run.parent_run_id == parent.run_id
+    assert (run.status, run.start_time_ms, run.end_time_ms) == (
+        RunStatus.FAILED,
+        1_700_000_000_000,
+        1_700_000_000_900,
+    )
+    assert run.artifact_uri.endswith(f"/{run_id}/artifacts")
+    assert run.artifact_uri.replace(run_id, "") == parent.artifact_uri.replace(parent.run_id, "")
+    assert (run.params, run.tags, run.metrics) == (
+        {"lr": "0.1"},
+        {"team": "b", "stage": "x"},
+        {"loss": 0.25},
+    )
+    assert [m.value for m in store.runs.get_metric_history(run_id, "loss")] == [0.5, 0.25]
+    assert [e.path for e in store.artifacts.list_files(run_id)] == ["environment/requirements.txt"]
+    assert run_id in [r.run_id for r in store.runs.search(["0"], filter_string="status = 'FAILED'")]
+
+
+def test_finish_with_a_start_of_a_run_that_exists_only_ends_it(store: Store) -> None:
+    run = store.runs.create("0", run_name="created", user_id="bob")
+    store.runs.finish(
+        run.run_id,
+        status=RunStatus.FINISHED,
+        end_time_ms=run.start_time_ms + 1,
+        params=[Param("p", "1")],
+        start=_start(run_name="ignored"),
+    )
+    # A retried request: the batch is stored once, the start ignored again.
+    store.runs.finish(
+        run.run_id,
+        status=RunStatus.FINISHED,
+        end_time_ms=run.start_time_ms + 1,
+        params=[Param("p", "1")],
+        start=_start(run_name="ignored"),
+    )
+    after = store.runs.get(run.run_id)
+    assert (after.run_name, after.user_id, after.start_time_ms) == (
+        "created",
+        "bob",
+        run.start_time_ms,
+    )
+    assert (after.status, after.end_time_ms, after.params) == (
+        RunStatus.FINISHED,
+        run.start_time_ms + 1,
+        {"p": "1"},
+    )
+
+
+def test_finish_with_a_start_in_a_missing_experiment_stores_nothing(store: Store) -> None:
+    run_id = uuid.uuid4().hex
+    with pytest.raises(ExperimentNotFoundError):
+        store.runs.finish(
+            run_id,
+            status=RunStatus.FINISHED,
+            metrics=[Metric("m", 1.0, 1)],
+            start=_start(experiment_id="987654"),
+        )
+    deleted = store.experiments.create("gone")
+    store.experiments.delete(deleted.experiment_id)
+    with pytest.raises(ExperimentNotFoundError):
+        store.runs.finish(
+            run_id, status=RunStatus.FINISHED, start=_start(experiment_id=deleted.experiment_id)
+        )
+    with pytest.raises(RunNotFoundError):
+        store.runs.get(run_id)
+
+
+def test_finish_with_a_start_sharing_an_unknown_runs_files_stores_nothing(store: Store) -> None:
+    run_id, missing = uuid.uuid4().hex, uuid.uuid4().hex
+    with pytest.raises(RunNotFoundError) as caught:
+        store.runs.finish(
+            run_id,
+            status=RunStatus.FINISHED,
+            params=[Param("p", "1")],
+            start=_start(share_artifacts=(missing, "environment")),
+        )
+    assert caught.value.run_id == missing
+    with pytest.raises(RunNotFoundError):
+        store.runs.get(run_id)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"run_name": ""}, {"experiment_id": "not-an-id"}, {"parent_run_id": "nope"}],
+)
+def test_finish_with_a_malformed_start_stores_nothing(
+    store: Store, changes: dict[str, object]
+) -> None:
+    run_id = uuid.uuid4().hex
+    with pytest.raises(InvalidInputError):
+        store.runs.finish(run_id, status=RunStatus.FINISHED, start=_start(**changes))
+    with pytest.raises(RunNotFoundError):
+        store.runs.get(run_id)
+
+
+def test_finish_with_a_start_and_a_batch_past_one_requests_limits(store: Store) -> None:
+    run_id = uuid.uuid4().hex
+    points = [Metric("m", float(i), 1000 + i, i) for i in range(2500)]
+    store.runs.finish(
+        run_id,
+        status=RunStatus.FINISHED,
+        metrics=points,
+        tags=[RunTag("t", "1")],
+        start=_start(),
+    )
+    run = store.runs.get(run_id)
+    assert (run.status, run.run_name, run.tags) == (RunStatus.FINISHED, "deferred", {"t": "1"})
+    assert len(store.runs.get_metric_history(run_id, "m")) == 2500

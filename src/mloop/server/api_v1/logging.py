@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from mloop.entities import Metric, Param, RunInput, RunTag
+from mloop.entities import Metric, Param, RunInput, RunStart, RunTag
 from mloop.entities.clock import now_ms
-from mloop.server.deps import StoreDep
+from mloop.errors import InvalidInputError
+from mloop.server.deps import StoreDep, authenticated_name
 from mloop.server.lean_routes import LeanRoute, lean
 from mloop.server.schemas import ERROR_RESPONSES, Key, RunId, TagIn, encode_float
 from mloop.server.schemas_runs import (
@@ -58,8 +59,12 @@ def log_batch(run_id: RunPath, body: BatchIn, store: StoreDep) -> Response:
 
 @router.post("/finish", status_code=_NO_CONTENT)
 @lean
-def finish_run(run_id: RunPath, body: FinishIn, store: StoreDep) -> Response:
-    """Write the run's last batch and end it (status and end time) in one transaction."""
+def finish_run(run_id: RunPath, body: FinishIn, store: StoreDep, request: Request) -> Response:
+    """Write the run's last batch and end it (status and end time) in one transaction.
+
+    With `experiment_id` the run is created first when it does not exist; with auth on, it
+    belongs to the authenticated user, whatever `user_id` the body claims.
+    """
     store.runs.finish(
         run_id,
         status=body.status,
@@ -67,8 +72,32 @@ def finish_run(run_id: RunPath, body: FinishIn, store: StoreDep) -> Response:
         metrics=_metrics(body.metrics),
         params=[Param(p.key, p.value) for p in body.params],
         tags=[RunTag(t.key, t.value) for t in body.tags],
+        start=_start(body, request),
     )
     return Response(status_code=_NO_CONTENT)
+
+
+def _start(body: FinishIn, request: Request) -> RunStart | None:
+    """How to create the run a finish request may start, or None."""
+    if body.experiment_id is None:
+        return None
+    if body.run_name is None:
+        raise InvalidInputError(
+            "a finish that creates its run (experiment_id given) needs run_name too",
+            field="run_name",
+        )
+    return RunStart(
+        experiment_id=body.experiment_id,
+        run_name=body.run_name,
+        start_time_ms=body.start_time_ms if body.start_time_ms is not None else now_ms(),
+        user_id=authenticated_name(request) or body.user_id,
+        parent_run_id=body.parent_run_id,
+        share_artifacts=(
+            None
+            if body.share_artifacts_run_id is None
+            else (body.share_artifacts_run_id, body.share_artifacts_folder)
+        ),
+    )
 
 
 @router.post("/metrics", status_code=_NO_CONTENT)

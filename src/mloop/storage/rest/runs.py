@@ -13,6 +13,7 @@ from mloop.entities import (
     Run,
     RunInput,
     RunPage,
+    RunStart,
     RunStatus,
     RunTag,
 )
@@ -138,25 +139,52 @@ class RestRunStore:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        start: RunStart | None = None,
     ) -> None:
         """End a run with its last batch in one request (one transaction on the server).
 
         A batch past the server's per-request limits sends its first parts as batches; the
-        last part goes with the end status.
+        last part goes with the end status. With `start`, a run that does not exist is created
+        first, in the same request when the batch fits in one.
 
         Raises:
-            RunNotFoundError: no such run.
+            RunNotFoundError: no such run (without `start`).
+            ExperimentNotFoundError: `start` names a missing or deleted experiment.
             RunNotActiveError: the run is deleted and the batch is not empty.
             ParamConflictError: a param exists with another value.
             InvalidInputError: the status is not terminal.
         """
         final = validate_end_status(status)
         parts = list(_split(metrics, params, tags)) or [((), (), ())]
+        if start is not None and len(parts) > 1:
+            # The first parts need the run: create it now (a no-op when it exists).
+            self.create(
+                start.experiment_id,
+                run_id=run_id,
+                run_name=start.run_name,
+                start_time_ms=start.start_time_ms,
+                user_id=start.user_id,
+                parent_run_id=start.parent_run_id,
+                share_artifacts=start.share_artifacts,
+            )
+            start = None
         for part in parts[:-1]:
             self._http.request("POST", f"{_path(run_id)}/batch", body=codec.batch(*part))
         body = codec.batch(*parts[-1])
         body["status"] = final.value
         body["end_time_ms"] = end_time_ms
+        if start is not None:
+            body.update(
+                experiment_id=start.experiment_id,
+                run_name=start.run_name,
+                start_time_ms=start.start_time_ms,
+                user_id=start.user_id,
+                parent_run_id=start.parent_run_id,
+            )
+            if start.share_artifacts is not None:
+                body["share_artifacts_run_id"], body["share_artifacts_folder"] = (
+                    start.share_artifacts
+                )
         self._http.request("POST", f"{_path(run_id)}/finish", body=body)
 
     def log_inputs(self, run_id: str, inputs: Sequence[RunInput]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, func, literal, select, update
 
-from mloop.entities import Metric, Param, RunInput, RunStatus, RunTag
+from mloop.entities import Metric, Param, RunInput, RunTag
 from mloop.entities.validation import (
     validate_key,
     validate_param_value,
@@ -34,8 +34,9 @@ def _insert_run(dialect: str) -> Any:
         run_uuid,
         _experiments.c.experiment_id,
         bindparam("b_name", type_=String),
-        literal(RunStatus.RUNNING.value),
+        bindparam("b_status", type_=String),
         bindparam("b_start_time", type_=BigInteger),
+        bindparam("b_end_time", type_=BigInteger),
         literal("active"),
         location + literal("/") + run_uuid + literal("/artifacts"),
         bindparam("b_user_id", type_=String),
@@ -50,6 +51,7 @@ def _insert_run(dialect: str) -> Any:
         "name",
         "status",
         "start_time",
+        "end_time",
         "lifecycle_stage",
         "artifact_uri",
         "user_id",
@@ -62,9 +64,9 @@ def _insert_run(dialect: str) -> Any:
     )
 
 
-# Insert a run into an active experiment unless its id exists (a retried create). Returns the
-# new row's key and artifact URI; no row when the experiment is missing or deleted, or when the
-# run exists.
+# Insert a run into an active experiment unless its id exists (a retried create), RUNNING or
+# already ended (a deferred create sent with the run's end). Returns the new row's key and
+# artifact URI; no row when the experiment is missing or deleted, or when the run exists.
 INSERT_RUN = Prepared(_insert_run)
 
 # End a run; returns its key and lifecycle stage, no row when it does not exist.

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, update
 
 from mloop.entities import (
     LifecycleStage,
@@ -19,6 +19,7 @@ from mloop.entities import (
     Run,
     RunInput,
     RunPage,
+    RunStart,
     RunStatus,
     RunTag,
 )
@@ -111,50 +112,30 @@ class SqlRunStore:
             RunNotFoundError: the run named by `share_artifacts` does not exist.
         """
         run_uuid = validate_run_id(run_id) if run_id is not None else uuid.uuid4().hex
-        validate_name(run_name, kind="run")
-        validate_text(user_id, what="the run's user id", field="user_id", limit=256)
-        if parent_run_id is not None:
-            validate_run_id(parent_run_id)
-        experiment_pk = validate_experiment_id(experiment_id)
-        shared = None if share_artifacts is None else check_shared_folder(*share_artifacts)
-
-        start = start_time_ms if start_time_ms is not None else now_ms()
+        start = RunStart(
+            experiment_id,
+            run_name,
+            start_time_ms if start_time_ms is not None else now_ms(),
+            user_id,
+            parent_run_id,
+            share_artifacts,
+        )
+        values, shared = _start_values(run_uuid, start)
 
         def run() -> Run | None:
             with write_transaction(self._engine) as conn:
-                # One statement inserts the run if its experiment is active and builds its
-                # artifact URI from the experiment's location.
-                inserted = INSERT_RUN.execute(
-                    conn,
-                    {
-                        "b_run_uuid": run_uuid,
-                        "b_experiment_id": experiment_pk,
-                        "b_name": run_name,
-                        "b_start_time": start,
-                        "b_user_id": user_id,
-                        "b_parent_run_uuid": parent_run_id,
-                    },
-                )
-                if not inserted:
-                    active = conn.execute(
-                        ACTIVE_EXPERIMENT_LOCATION, {"experiment_id": experiment_pk}
-                    ).first()
-                    if active is None:
-                        raise ExperimentNotFoundError(experiment_id)
+                inserted = self._insert(conn, values, shared, tags)
+                if inserted is None:
                     return None  # a retry of a create that committed: read it back below
-                pk, uri = inserted[0]
-                self._writer.write(conn, int(pk), run_uuid, tags=tags)
-                if shared is not None:
-                    link_artifacts(conn, run_uuid, *shared)
             return Run(
                 run_id=run_uuid,
-                experiment_id=str(experiment_pk),
+                experiment_id=str(values["b_experiment_id"]),
                 run_name=run_name,
                 status=RunStatus.RUNNING,
-                start_time_ms=start,
+                start_time_ms=start.start_time_ms,
                 end_time_ms=None,
                 lifecycle_stage=LifecycleStage.ACTIVE,
-                artifact_uri=uri,
+                artifact_uri=inserted[1],
                 user_id=user_id,
                 parent_run_id=parent_run_id,
                 tags={t.key: t.value for t in tags},
@@ -162,6 +143,38 @@ class SqlRunStore:
 
         created = with_retries(run, what=f"creating run {run_uuid}")
         return created if created is not None else self.get(run_uuid)
+
+    def _insert(
+        self,
+        conn: Connection,
+        values: dict[str, Any],
+        shared: tuple[str, str] | None,
+        tags: Sequence[RunTag],
+    ) -> tuple[int, str] | None:
+        """Insert a run with its tags and shared files; its key and artifact URI.
+
+        None when the run exists (a retried create).
+
+        Raises:
+            ExperimentNotFoundError: the experiment does not exist or is deleted.
+        """
+        # One statement inserts the run if its experiment is active and builds its artifact
+        # URI from the experiment's location.
+        inserted = INSERT_RUN.execute(conn, values)
+        if not inserted:
+            experiment_pk = values["b_experiment_id"]
+            active = conn.execute(
+                ACTIVE_EXPERIMENT_LOCATION, {"experiment_id": experiment_pk}
+            ).first()
+            if active is None:
+                raise ExperimentNotFoundError(str(experiment_pk))
+            return None
+        pk, uri = inserted[0]
+        if tags:
+            self._writer.write(conn, int(pk), values["b_run_uuid"], tags=tags)
+        if shared is not None:
+            link_artifacts(conn, values["b_run_uuid"], *shared)
+        return int(pk), uri
 
     def get(self, run_id: str) -> Run:
         """The run with everything logged to it.
@@ -248,6 +261,7 @@ class SqlRunStore:
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
+        start: RunStart | None = None,
     ) -> None:
         """End a run: write its last batch and set its end status and time in one transaction.
 
@@ -260,10 +274,14 @@ class SqlRunStore:
             end_time_ms: when it ended (default now).
             metrics: the last metric points.
             params: the last params.
-            tags: the last tags.
+            tags: the last tags (with `start`: also the tags it was created with).
+            start: create the run from this first, in the same transaction, when it does not
+                exist (a client that deferred the create); ignored when it exists.
 
         Raises:
-            RunNotFoundError: no such run.
+            RunNotFoundError: no such run (without `start`), or the run named by
+                `start.share_artifacts` does not exist.
+            ExperimentNotFoundError: `start` names a missing or deleted experiment.
             RunNotActiveError: the run is deleted and the batch is not empty (a deleted run
                 can still be ended with an empty batch, as with `update`).
             ParamConflictError: a param exists with another value; nothing is written.
@@ -273,9 +291,17 @@ class SqlRunStore:
         validate_run_id(run_id)
         validate_batch(metrics, params, tags)
         has_batch = bool(metrics or params or tags)
+        creating = None if start is None else _start_values(run_id, start)
 
         def run() -> dict[str, int]:
             with write_transaction(self._engine) as conn:
+                if creating is not None:
+                    # Inserted already ended: no second statement for the end.
+                    inserted = self._insert(conn, {**creating[0], **end}, creating[1], ())
+                    if inserted is not None:
+                        return self._writer.write(
+                            conn, inserted[0], run_id, metrics=metrics, params=params, tags=tags
+                        )
                 # Ending first finds the run too: one statement fewer than a lookup.
                 ended = END_RUN.execute(conn, {"b_run_uuid": run_id, **end})
                 if not ended:
@@ -447,3 +473,28 @@ class SqlRunStore:
                 conn.execute(update(_runs).where(_runs.c.run_uuid == run_id).values(**values))
 
         with_retries(run, what=f"updating run {run_id}")
+
+
+def _start_values(run_uuid: str, start: RunStart) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """The checked bound values of `INSERT_RUN` for a run starting now, and its shared folder.
+
+    Raises:
+        InvalidInputError: the name, user id, parent id, experiment id or shared folder is
+            malformed.
+    """
+    validate_name(start.run_name, kind="run")
+    validate_text(start.user_id, what="the run's user id", field="user_id", limit=256)
+    if start.parent_run_id is not None:
+        validate_run_id(start.parent_run_id)
+    shared = None if start.share_artifacts is None else check_shared_folder(*start.share_artifacts)
+    values = {
+        "b_run_uuid": run_uuid,
+        "b_experiment_id": validate_experiment_id(start.experiment_id),
+        "b_name": start.run_name,
+        "b_start_time": start.start_time_ms,
+        "b_user_id": start.user_id,
+        "b_parent_run_uuid": start.parent_run_id,
+        "b_status": RunStatus.RUNNING.value,
+        "b_end_time": None,
+    }
+    return values, shared

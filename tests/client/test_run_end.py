@@ -31,6 +31,10 @@ class CountingRuns:
         self._runs = store.runs
         self.calls: list[str] = []
 
+    def create(self, experiment_id: str, **fields: Any) -> Any:
+        self.calls.append("create")
+        return self._runs.create(experiment_id, **fields)
+
     def log_batch(self, run_id: str, **parts: Sequence[Any]) -> None:
         self.calls.append("log_batch")
         self._runs.log_batch(run_id, **parts)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import threading
 import traceback
+import uuid
 from concurrent.futures import Future
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -18,7 +20,8 @@ from mloop.client.context import (
     watch_uncaught_exceptions,
 )
 from mloop.client.writer import KIND_METRIC, KIND_TAG
-from mloop.entities import Metric, Run, RunStatus, RunTag
+from mloop.entities import Metric, Run, RunStart, RunStatus, RunTag
+from mloop.entities.clock import now_ms
 from mloop.errors import (
     ConfigurationError,
     InvalidStateError,
@@ -45,22 +48,42 @@ class ActiveRun:
 
     A run belongs to the process that started it: a forked child may log to it, but leaving the
     block or exiting in the child only writes what the child logged; the parent ends the run.
+
+    The create of a run in an experiment this process has already created a run in is queued
+    (deferred): it is written with what is logged to the run, at the latest with the run's end,
+    so a short run costs the store one write. Reading `run_id`, `info` or `artifact_uri` writes
+    it first, so whatever is done with the id finds the run stored.
     """
 
-    def __init__(self, run: Run, *, sampler: SystemMetricsSampler | None = None) -> None:
-        self.run_id = run.run_id
+    def __init__(
+        self, run: Run | _Deferred, *, sampler: SystemMetricsSampler | None = None
+    ) -> None:
+        self._run_id = run.run_id
         self.experiment_id = run.experiment_id
         self.run_name = run.run_name
-        self.artifact_uri = run.artifact_uri
+        self._artifact_uri = run.artifact_uri if isinstance(run, Run) else None
         self._sampler = sampler
         self.environment_recorded = threading.Event()
         self.pid = os.getpid()
 
     @property
+    def run_id(self) -> str:
+        """The run's id; a deferred create is written first."""
+        get_queue().ensure_started(self._run_id)
+        return self._run_id
+
+    @property
+    def artifact_uri(self) -> str:
+        """Where the run's artifacts live."""
+        if self._artifact_uri is None:
+            self._artifact_uri = self.info.artifact_uri
+        return self._artifact_uri
+
+    @property
     def info(self) -> Run:
         """The run as stored now, after writing everything queued."""
         get_queue().flush()
-        return get_store().runs.get(self.run_id)
+        return get_store().runs.get(self._run_id)
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -96,7 +119,7 @@ class ActiveRun:
             self._sampler = None
 
     def __repr__(self) -> str:
-        return f"ActiveRun(run_id={self.run_id!r}, run_name={self.run_name!r})"
+        return f"ActiveRun(run_id={self._run_id!r}, run_name={self.run_name!r})"
 
 
 def _status_for(exc: BaseException | None) -> RunStatus:
@@ -144,11 +167,12 @@ def start_run(
         if STATE.runs and not nested:
             active = STATE.runs[-1]
             raise InvalidStateError(
-                f"run {active.run_id} ({active.run_name}) is already active; end it with "
+                f"run {active._run_id} ({active.run_name}) is already active; end it with "
                 "mloop.end_run() or pass nested=True to start a child run"
             )
-        parent = STATE.runs[-1].run_id if nested and STATE.runs else None
+        parent = STATE.runs[-1]._run_id if nested and STATE.runs else None
         recorded = False
+        run: Run | _Deferred
         if run_id is not None:
             run = _resume(run_id)
         else:
@@ -173,48 +197,73 @@ def start_run(
     return active
 
 
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """A run whose create is queued: what its `ActiveRun` knows before it is stored."""
+
+    run_id: str
+    experiment_id: str
+    run_name: str
+
+
 def _create(
     *, experiment_id: str | None, run_name: str | None, parent: str | None, tags: dict[str, str]
-) -> tuple[Run, bool]:
-    """Create a run; also return whether its environment was recorded with it.
+) -> tuple[Run | _Deferred, bool]:
+    """Create a run, or queue its create; also return whether its environment goes with it.
 
     Once this process has recorded its environment's files in one run, later runs get the
-    environment tags and a link to those files in their create call (one transaction, one
-    request), instead of queued tags and stored files.
+    environment tags and a link to those files in their create (one transaction, one request),
+    instead of queued tags and stored files. The first run of an experiment is created at once,
+    so a missing experiment fails here; later ones are deferred (see `ActiveRun`).
     """
     from mloop.client.experiments import current_experiment_id
     from mloop.entities.validation import checked_tags
     from mloop.tracking.environment import current_user
 
     clean = checked_tags(tags)
-    store = get_store()
     experiment = experiment_id or current_experiment_id()
     name = run_name or generate_run_name()
+    user, run_tags, shared = None, clean, None
     source, env = STATE.environment_run, environment()
     if source is not None and env.done() and env.exception() is None:
         captured = env.result()
         env_tags = {key: value[:8000] for key, value in captured.as_tags().items()}
-        try:
-            run = store.runs.create(
-                experiment,
-                run_name=name,
-                user_id=captured.user,  # the same lookup, made once at capture
-                parent_run_id=parent,
-                tags=[RunTag(k, v) for k, v in (env_tags | clean).items()],
-                share_artifacts=(source, "environment"),
-            )
-            return run, True
-        except RunNotFoundError:
-            # The run holding the files is gone (purged): record them again with this run.
-            STATE.environment_run = None
-    run = store.runs.create(
-        experiment,
-        run_name=name,
-        user_id=current_user(),
-        parent_run_id=parent,
-        tags=[RunTag(k, v) for k, v in clean.items()],
-    )
-    return run, False
+        run_tags = env_tags | clean
+        shared = (source, "environment")
+        user = captured.user  # the same lookup, made once at capture
+    start = RunStart(experiment, name, now_ms(), user or current_user(), parent, shared)
+    tag_list = [RunTag(k, v) for k, v in run_tags.items()]
+    if experiment in STATE.run_experiments:
+        run_id = uuid.uuid4().hex
+        get_queue().start(run_id, start, tag_list)
+        return _Deferred(run_id, experiment, name), shared is not None
+    store = get_store()
+    try:
+        run = store.runs.create(
+            experiment,
+            run_name=name,
+            start_time_ms=start.start_time_ms,
+            user_id=start.user_id,
+            parent_run_id=parent,
+            tags=tag_list,
+            share_artifacts=shared,
+        )
+    except RunNotFoundError:
+        if shared is None:
+            raise
+        # The run holding the files is gone (purged): record them again with this run.
+        STATE.environment_run = None
+        run = store.runs.create(
+            experiment,
+            run_name=name,
+            start_time_ms=start.start_time_ms,
+            user_id=current_user(),
+            parent_run_id=parent,
+            tags=[RunTag(k, v) for k, v in clean.items()],
+        )
+        shared = None
+    STATE.run_experiments.add(experiment)
+    return run, shared is not None
 
 
 def _resume(run_id: str) -> Run:
@@ -248,12 +297,12 @@ def _record_environment(active: ActiveRun, future: Future[Environment]) -> None:
         env = future.result()
         queue = get_queue()
         for key, value in env.as_tags().items():
-            queue.put(active.run_id, KIND_TAG, RunTag(key, value[:8000]))
+            queue.put(active._run_id, KIND_TAG, RunTag(key, value[:8000]))
         store = get_store()
         _store_environment(active.run_id, env)
         with STATE.lock:
             if STATE.store is store:  # not re-pointed meanwhile
-                STATE.environment_run = active.run_id
+                STATE.environment_run = active._run_id
     except (MloopError, OSError):
         # The environment is a convenience: failing to record it must not fail the run; the
         # missing tags show it.
@@ -306,18 +355,40 @@ def end_run(
     active.environment_recorded.wait(_ENVIRONMENT_WAIT_S)
     if error is not None:
         _record_error(active, error)
+    queue = get_queue()
     try:
         # Everything queued and the end status in one store call: acknowledged when it returns.
-        get_queue().end_run(active.run_id, RunStatus(status))
+        queue.end_run(active._run_id, RunStatus(status))
     finally:
-        STATE.params.pop(active.run_id, None)
+        STATE.params.pop(active._run_id, None)
+        _record_environment_again(queue.take_unshared())
+
+
+def _record_environment_again(run_ids: list[str]) -> None:
+    """Store the environment's files in runs whose deferred create could not link them.
+
+    The run that held them was purged since: the first of these runs holds them from now on.
+    """
+    env = STATE.environment
+    if not run_ids or env is None or not env.done() or env.exception() is not None:
+        return
+    with STATE.lock:
+        STATE.environment_run = None
+    for run_id in run_ids:
+        try:
+            _store_environment(run_id, env.result())
+        except (MloopError, OSError):
+            continue  # a convenience, as in `_record_environment`
+        with STATE.lock:
+            if STATE.environment_run is None:
+                STATE.environment_run = run_id
 
 
 def _record_error(active: ActiveRun, error: BaseException) -> None:
     queue = get_queue()
-    queue.put(active.run_id, KIND_TAG, RunTag("mloop.error.type", type(error).__name__))
+    queue.put(active._run_id, KIND_TAG, RunTag("mloop.error.type", type(error).__name__))
     message = str(error)[:_MAX_ERROR_MESSAGE]
-    queue.put(active.run_id, KIND_TAG, RunTag("mloop.error.message", message))
+    queue.put(active._run_id, KIND_TAG, RunTag("mloop.error.message", message))
     text = "".join(traceback.format_exception(error))
     RunArtifacts(get_store().artifacts, active.run_id).write_bytes(
         "error/traceback.txt", text.encode()
@@ -367,10 +438,28 @@ def active_run() -> ActiveRun | None:
 
 
 def require_run_id(run_id: str | None) -> str:
-    """The given run id, else the active run's, starting a run when none is active (as MLflow)."""
+    """The given run id, else the active run's, starting a run when none is active (as MLflow).
+
+    The active run is stored when this returns (a deferred create is written first).
+    """
     if run_id is not None:
         return run_id
     runs = STATE.runs
     if runs:
         return runs[-1].run_id
     return start_run().run_id
+
+
+def queued_run_id(run_id: str | None) -> str:
+    """As `require_run_id`, for items queued behind the run: a deferred create stays queued."""
+    if run_id is not None:
+        return run_id
+    runs = STATE.runs
+    if runs:
+        return runs[-1]._run_id
+    return start_run()._run_id
+
+
+def is_active(run_id: str) -> bool:
+    """Whether the run is one of this process's active runs."""
+    return any(r._run_id == run_id for r in STATE.runs)

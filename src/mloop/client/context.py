@@ -43,6 +43,9 @@ class ClientState:
     # link them by digest at creation instead of storing them again.
     environment_run: str | None = None
     params: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Experiments of the current store this process created a run in: later runs in them are
+    # created through the write queue (deferred), the experiment being known to exist.
+    run_experiments: set[str] = field(default_factory=set)
     uncaught: BaseException | None = None
     settings: Settings | None = None
 
@@ -97,7 +100,21 @@ def _resolve_settings() -> Settings:
 
 
 def get_store() -> Store:
-    """The default store, opened (and created when new) on first use."""
+    """The default store, opened (and created when new) on first use.
+
+    Runs whose create is still queued are written first, so what the caller reads or writes
+    finds them.
+
+    Raises:
+        MloopError: a queued write failed.
+    """
+    queue = STATE.queue
+    if queue is not None and queue.has_unstarted:
+        queue.flush()
+    return _open_store()
+
+
+def _open_store() -> Store:
     with STATE.lock:
         if STATE.store is None:
             from mloop.storage import open_store
@@ -120,7 +137,7 @@ def get_queue() -> WriteQueue:
         return queue
     with STATE.lock:
         if STATE.queue is None:
-            STATE.queue = WriteQueue(get_store().runs)
+            STATE.queue = WriteQueue(_open_store().runs)
         return STATE.queue
 
 
@@ -150,6 +167,7 @@ def close_store() -> None:
             STATE.settings = None
             STATE.environment_run = None
             STATE.params.clear()
+            STATE.run_experiments.clear()
 
 
 def environment() -> Future[Environment]:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from mloop.client.active_run import require_run_id
+from mloop.client.active_run import is_active, queued_run_id, require_run_id
 from mloop.client.context import STATE, get_queue, get_store
 from mloop.client.writer import KIND_METRIC, KIND_PARAM, KIND_TAG
 from mloop.entities import Metric, Param, Run, RunPage, RunStatus, RunTag
@@ -69,7 +69,7 @@ def log_metric(
         if timestamp_ms is None
         else validate_timestamp_ms(key, timestamp_ms)
     )
-    get_queue().put(require_run_id(run_id), KIND_METRIC, Metric(key, number, stamp, step))
+    get_queue().put(queued_run_id(run_id), KIND_METRIC, Metric(key, number, stamp, step))
 
 
 def log_metrics(
@@ -96,7 +96,7 @@ def log_metrics(
                 0 if step is None else validate_step(key, step),
             )
         )
-    target = require_run_id(run_id)
+    target = queued_run_id(run_id)
     get_queue().put_many([(target, KIND_METRIC, p) for p in points])
 
 
@@ -123,7 +123,7 @@ def log_params(params: Mapping[str, Any], *, run_id: str | None = None) -> dict[
         InvalidInputError: a bad key or value (nothing is queued).
         ParamConflictError: a param already has another value (nothing is queued).
     """
-    target = require_run_id(run_id)
+    target = queued_run_id(run_id)
     known = STATE.params.get(target)
     if known is None:  # a run this process did not start: check against what is stored
         flush()
@@ -157,7 +157,7 @@ def set_tags(tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
         InvalidInputError: a bad key or value (nothing is queued).
     """
     clean = [RunTag(k, v) for k, v in checked_tags(tags).items()]
-    target = require_run_id(run_id)
+    target = queued_run_id(run_id)
     get_queue().put_many([(target, KIND_TAG, t) for t in clean])
 
 
@@ -260,7 +260,7 @@ def search_runs(
 
 def _artifacts(run_id: str | None) -> RunArtifacts:
     target = require_run_id(run_id)
-    if any(r.run_id == target for r in STATE.runs):
+    if is_active(target):
         return RunArtifacts(get_store().artifacts, target)
     return RunArtifacts.of(get_store(), target)  # checks that the run exists
 

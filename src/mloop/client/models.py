@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mloop.artifacts.paths import clean_relative_path
-from mloop.client.active_run import require_run_id
-from mloop.client.context import STATE, get_store, settings
+from mloop.client.active_run import is_active, require_run_id
+from mloop.client.context import get_store, settings
 from mloop.errors import AlreadyExistsError, InvalidInputError, ModelPackageNotFoundError
 from mloop.models.package import PACKAGE_FILE
 
@@ -100,7 +100,7 @@ def log_model(
         register = _registrar()
     target = require_run_id(run_id)
     store = get_store()
-    if not any(r.run_id == target for r in STATE.runs):
+    if not is_active(target):
         store.runs.get(target)  # RunNotFoundError for a run that does not exist
     if store.artifacts.list(target, path):
         raise AlreadyExistsError(

@@ -3,22 +3,34 @@
 A `log_*` call returns as soon as its item is queued; it is acknowledged when `flush()` returns
 (or the run ends). The queue is bounded: when it is full the caller waits (back-pressure), so
 nothing is ever dropped. A failed write is kept and raised on the caller's next call or flush.
+
+A run's create can be queued too (`start`): it is written before anything logged to the run,
+by the writer after the linger period or, for a run that ends sooner, with the run's end in one
+`finish` call, so a short run costs the store one transaction (and a server one request).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mloop.entities import Metric, Param, RunStatus, RunTag
-from mloop.errors import MloopError, ParamConflictError, StorageError
+from mloop.entities import Metric, Param, RunStart, RunStatus, RunTag
+from mloop.errors import (
+    ExperimentNotFoundError,
+    MloopError,
+    ParamConflictError,
+    RunNotFoundError,
+    StorageError,
+)
 from mloop.storage import RunStore
 
 KIND_METRIC = 0
 KIND_PARAM = 1
 KIND_TAG = 2
+KIND_START = 3
 
 DEFAULT_CAPACITY = 200_000
 DEFAULT_BATCH_SIZE = 20_000
@@ -27,6 +39,8 @@ DEFAULT_LINGER_S = 0.05
 _IDLE_LOOKS = 20
 
 Item = tuple[str, int, Any]
+# A run's queued items by kind: metrics, params, tags, and its create (at most one).
+RunItems = tuple[list[Metric], list[Param], list[RunTag], list[RunStart]]
 
 
 class WriteQueue:
@@ -66,8 +80,51 @@ class WriteQueue:
         # Who waits on `_cond`: the writer on an empty queue, callers on a full one.
         self._idle = False
         self._room_waiters = 0
+        # Runs whose queued create is not written yet, with how to create them.
+        self._unstarted: dict[str, RunStart] = {}
+        # Runs created without the files their create was to share (gone): see `take_unshared`.
+        self._unshared: list[str] = []
 
-    def put(self, run_id: str, kind: int, item: Metric | Param | RunTag) -> None:
+    def start(self, run_id: str, start: RunStart, tags: Sequence[RunTag] = ()) -> None:
+        """Queue a run's create, with the tags it starts with, ahead of what is logged to it.
+
+        The create is acknowledged like the other items: it is written by the next batch (or
+        with the run's end), and a failure is raised on a later call. Until then `has_unstarted`
+        is true and `ensure_started(run_id)` writes it.
+        """
+        with self._cond:
+            self._unstarted[run_id] = start
+        self.put_many([(run_id, KIND_START, start), *((run_id, KIND_TAG, t) for t in tags)])
+
+    @property
+    def has_unstarted(self) -> bool:
+        """Whether a queued create is not written yet."""
+        return bool(self._unstarted)
+
+    def take_unshared(self) -> list[str]:
+        """Runs created without the files their queued create was to share, since the last call.
+
+        The run whose environment files later runs link may be purged meanwhile: such a run is
+        created without the link, and whoever queued it records the files again.
+        """
+        with self._cond:
+            taken, self._unshared = self._unshared, []
+            return taken
+
+    def _note_unshared(self, run_id: str) -> None:
+        with self._cond:
+            self._unshared.append(run_id)
+
+    def ensure_started(self, run_id: str) -> None:
+        """Write the queue when the run's create is still in it, so the run exists in the store.
+
+        Raises:
+            MloopError: a queued write failed (the create itself, or an earlier one).
+        """
+        if run_id in self._unstarted:
+            self.flush()
+
+    def put(self, run_id: str, kind: int, item: Metric | Param | RunTag | RunStart) -> None:
         """Queue one item; waits while the queue is full.
 
         Raises:
@@ -150,12 +207,20 @@ class WriteQueue:
         try:
             mine = [item for item in batch if item[0] == run_id]
             others = [item for item in batch if item[0] != run_id] if len(mine) < len(batch) else []
-            errors.extend(write_batch(self._store, others))
-            _finish_run(self._store, run_id, mine, (status, end_time_ms), errors.append)
+            errors.extend(write_batch(self._store, others, self._note_unshared))
+            _finish_run(
+                self._store,
+                run_id,
+                mine,
+                (status, end_time_ms),
+                errors.append,
+                unshared=self._note_unshared,
+            )
         finally:
             with self._cond:
                 self._errors.extend(errors)
                 self._written += len(batch)
+                self._settle_starts(batch)
                 self._writing = False
                 self._paused -= 1
                 if self._flushing or self._paused or (self._items and not self._idle):
@@ -180,11 +245,23 @@ class WriteQueue:
         with self._cond:
             return self._enqueued - self._written
 
+    def _settle_starts(self, batch: Sequence[Item]) -> None:
+        """Forget the creates of a written batch (written or failed: either way, not queued)."""
+        if self._unstarted:
+            for run_id, kind, _ in batch:
+                if kind == KIND_START:
+                    self._unstarted.pop(run_id, None)
+
     def after_fork(self) -> None:
-        """In a forked child: start empty, with fresh locks; the parent writes its own items."""
+        """In a forked child: fresh locks and an empty queue; the parent writes its own items.
+
+        Only the creates of runs not written yet are queued again, so what the child logs to
+        its parent's runs finds them (a create of a run that exists changes nothing).
+        """
         self._cond = threading.Condition()
-        self._items = []
-        self._enqueued = self._written = self._flushing = self._paused = 0
+        self._items = [(run_id, KIND_START, start) for run_id, start in self._unstarted.items()]
+        self._enqueued = len(self._items)
+        self._written = self._flushing = self._paused = 0
         self._errors = []
         self._thread = None
         self._closing = False
@@ -280,28 +357,101 @@ class WriteQueue:
                 return
             errors: list[MloopError] = []
             try:
-                errors = write_batch(self._store, batch)
+                errors = write_batch(self._store, batch, self._note_unshared)
             finally:
                 with self._cond:
                     self._errors.extend(errors)
                     self._written += len(batch)
+                    self._settle_starts(batch)
                     self._writing = False
                     self._cond.notify_all()
 
 
-def write_batch(store: RunStore, batch: Sequence[Item]) -> list[MloopError]:
+def write_batch(
+    store: RunStore, batch: Sequence[Item], unshared: Callable[[str], None] | None = None
+) -> list[MloopError]:
     """Write queued items grouped by run, one `log_batch` per run; return the errors met.
 
-    A param that conflicts with a stored value is dropped (and reported) and the rest of the
-    batch is written, so one bad param never costs the metrics logged beside it.
+    A run whose create is in the batch is created first (with its tags); when the files it
+    was to share are gone, it is created without them and `unshared` is called with its id. A param
+    that conflicts with a stored value is dropped (and reported) and the rest of the batch is
+    written, so one bad param never costs the metrics logged beside it.
     """
-    by_run: dict[str, tuple[list[Metric], list[Param], list[RunTag]]] = {}
-    for run_id, kind, item in batch:
-        by_run.setdefault(run_id, ([], [], []))[kind].append(item)
     errors: list[MloopError] = []
-    for run_id, (metrics, params, tags) in by_run.items():
-        _write_run(store, run_id, (metrics, params, tags), errors.append)
+    for run_id, parts in _by_run(batch).items():
+        metrics, params, tags, starts = parts
+        if starts:
+            created = _create_run(store, run_id, starts[0], tags, errors.append)
+            if created is None:
+                continue  # what was logged to it would only fail again
+            if created.share_artifacts != starts[0].share_artifacts and unshared is not None:
+                unshared(run_id)
+            tags = []
+        if metrics or params or tags:
+            _write_run(store, run_id, (metrics, params, tags), errors.append)
     return errors
+
+
+def _by_run(batch: Sequence[Item]) -> dict[str, RunItems]:
+    by_run: dict[str, RunItems] = {}
+    for run_id, kind, item in batch:
+        parts = by_run.get(run_id)
+        if parts is None:
+            parts = by_run[run_id] = ([], [], [], [])
+        parts[kind].append(item)
+    return by_run
+
+
+def _without_shared_files(start: RunStart, exc: RunNotFoundError) -> RunStart | None:
+    """`start` without its shared artifacts when they are what is missing, else None.
+
+    The run whose environment files a new run links may have been purged meanwhile: the run is
+    then created without them rather than not at all.
+    """
+    shared = start.share_artifacts
+    if shared is None or exc.run_id != shared[0]:
+        return None
+    return dataclasses.replace(start, share_artifacts=None)
+
+
+def _create_run(
+    store: RunStore,
+    run_id: str,
+    start: RunStart,
+    tags: Sequence[RunTag],
+    report: Callable[[MloopError], None],
+) -> RunStart | None:
+    """Create a run whose create was queued; how it was created, None when it failed (reported).
+
+    A run whose shared files are gone is created without them (see `_without_shared_files`).
+    """
+    while True:
+        try:
+            store.create(
+                start.experiment_id,
+                run_id=run_id,
+                run_name=start.run_name,
+                start_time_ms=start.start_time_ms,
+                user_id=start.user_id,
+                parent_run_id=start.parent_run_id,
+                tags=tags,
+                share_artifacts=start.share_artifacts,
+            )
+            return start
+        except RunNotFoundError as exc:
+            fallback = _without_shared_files(start, exc)
+            if fallback is None:
+                report(exc)
+                return None
+            start = fallback
+        except MloopError as exc:
+            report(exc)
+            return None
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure must reach the user
+            error = StorageError(f"creating run {run_id} failed: {exc!r}")
+            error.__cause__ = exc
+            report(error)
+            return None
 
 
 def _finish_run(
@@ -310,15 +460,17 @@ def _finish_run(
     items: Sequence[Item],
     end: tuple[RunStatus, int | None],
     report: Callable[[MloopError], None],
+    *,
+    unshared: Callable[[str], None],
 ) -> None:
     """End a run with its last items in one `finish`; a param conflict drops only that param.
 
-    When the items fail for another reason (reported), the run is still ended without them.
+    A run whose create is still queued is created by the same call (without the files it was
+    to share when they are gone: `unshared` is then called with its id). When the items fail for
+    another reason (reported), the run is still ended without them.
     """
-    parts: tuple[list[Metric], list[Param], list[RunTag]] = ([], [], [])
-    for _, kind, item in items:
-        parts[kind].append(item)
-    metrics, params, tags = parts
+    metrics, params, tags, starts = _by_run(items).get(run_id, ([], [], [], []))
+    start = starts[0] if starts else None
     status, end_time_ms = end
     while True:
         try:
@@ -329,14 +481,25 @@ def _finish_run(
                 metrics=metrics,
                 params=params,
                 tags=tags,
+                start=start,
             )
             return
         except ParamConflictError as exc:
             report(exc)
             params = [p for p in params if p.key != exc.key]
+        except RunNotFoundError as exc:
+            fallback = None if start is None else _without_shared_files(start, exc)
+            if fallback is None:
+                if not (metrics or params or tags):
+                    raise
+                report(exc)
+                metrics, params, tags = [], [], []
+            else:
+                start = fallback
+                unshared(run_id)
         except MloopError as exc:
-            if not (metrics or params or tags):
-                raise
+            if not (metrics or params or tags) or isinstance(exc, ExperimentNotFoundError):
+                raise  # nothing to drop, or a run that cannot be created: raised once, here
             report(exc)
             metrics, params, tags = [], [], []
         except Exception as exc:

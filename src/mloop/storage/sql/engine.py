@@ -310,6 +310,21 @@ def single_read(engine: Engine) -> Iterator[Connection]:
         raise StorageError(f"reading from the database failed: {exc.orig}") from exc
 
 
+@contextmanager
+def single_write(engine: Engine) -> Iterator[Connection]:
+    """A connection for one write statement, which is atomic on its own (PostgreSQL).
+
+    It runs without BEGIN and COMMIT, two round trips fewer; driver errors are raised as they
+    come (`with_retries` handles them).
+
+    Raises:
+        WouldWaitError: under `without_waiting` (PostgreSQL is reached over the network).
+    """
+    _refuse_to_wait(engine)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
+
+
 def with_retries(operation: Callable[[], T], *, what: str) -> T:
     """Run a whole transaction, retrying with jittered backoff while the database is locked.
 

@@ -216,3 +216,45 @@ def test_an_unwritable_spool_folder_fails_at_start_with_the_option_to_fix_it(
     log = PredictionLog(FolderSink(tmp_path / "predictions"), spool=taken / "spool")
     with pytest.raises(ConfigurationError, match="--log-spool"):
         log.start()
+
+
+def test_numbered_request_ids_are_written_as_32_hex_digits_unique_per_process(
+    tmp_path: Path,
+) -> None:
+    log = PredictionLog(open_sink(str(tmp_path)), converter=False)
+    log.start()
+    numbers = [log.new_request_id() for _ in range(4)]
+    columns = {"age": np.arange(6.0)}
+
+    def batch(requests: list[tuple[object, int, float]], version: str = "3") -> None:
+        rows = sum(r[1] for r in requests)
+        log.record_batch(
+            model="churn",
+            version=version,
+            columns={"age": columns["age"][:rows]},
+            output=np.zeros(rows),
+            requests=requests,
+        )
+
+    # the usual batch: numbers only, one request of two rows
+    batch([(numbers[0], 1, 0.001), (numbers[1], 2, 0.001), (numbers[2], 1, 0.001)])
+    # a mixed one: a caller's id, a number, a shadow's copy of a number, no id
+    batch([("caller-7", 1, 0.001), (numbers[3], 1, 0.001), (None, 1, 0.001)], version="4")
+    batch([((numbers[3], "shadow"), 1, 0.001)], version="5")
+    log.close()
+    rows = ds.dataset(tmp_path / "predictions" / "churn", partitioning="hive").to_table()
+    by_version: dict[str, list[tuple[str, str]]] = {}
+    for row in rows.sort_by("timestamp").to_pylist():
+        by_version.setdefault(row["version"], []).append((row["request_id"], row["role"]))
+    made = [f"{log.id_prefix}{n:016x}" for n in numbers]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in made)
+    assert len(set(made)) == 4
+    assert by_version["3"] == [
+        (made[0], "primary"),
+        *[(made[1], "primary")] * 2,
+        (made[2], "primary"),
+    ]
+    assert by_version["4"] == [("caller-7", "primary"), (made[3], "primary"), ("", "primary")]
+    assert by_version["5"] == [(made[3], "shadow")]
+    other = PredictionLog(FolderSink(tmp_path))
+    assert other.id_prefix != log.id_prefix  # another process's log: another prefix

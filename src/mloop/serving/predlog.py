@@ -28,11 +28,13 @@ growing memory or disk without bound.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import random
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +70,12 @@ class PredictionLog:
             converted), records are dropped (and counted).
         converter: convert in a separate process once started (True), or on the writer
             thread (False).
+
+    Attributes:
+        new_request_id: returns a fresh request id, as a number: logged as 32 hex digits (a
+            random prefix per process, set again by `start` in a forked worker, and the number),
+            formatted by the writer thread in bulk rather than one string per request on the
+            serving path. A tag may carry it wherever a request id goes.
     """
 
     def __init__(
@@ -118,6 +126,8 @@ class PredictionLog:
         self._thread: threading.Thread | None = None
         self._converter: ConverterProcess | None = None
         self._rotated_at = time.monotonic()
+        self.id_prefix = uuid.uuid4().hex[:16]
+        self.new_request_id = itertools.count().__next__
 
     @property
     def converter_pid(self) -> int | None:
@@ -132,6 +142,7 @@ class PredictionLog:
         """
         if self._thread is not None:
             return
+        self.id_prefix = uuid.uuid4().hex[:16]  # this process's own, after any fork
         try:
             self.spool.mkdir(parents=True, exist_ok=True)
             probe = self.spool / f".probe-{os.getpid()}"
@@ -172,7 +183,9 @@ class PredictionLog:
             version=version,
             columns=columns,
             output=output,
-            requests=[((request_id, role), rows, latency_ms / 1000)],
+            requests=[
+                (request_id if role == "primary" else (request_id, role), rows, latency_ms / 1000)
+            ],
             output_names=output_names,
         )
 
@@ -194,7 +207,8 @@ class PredictionLog:
             columns: the call's input columns (the requests' rows back to back).
             output: the call's output, one row per input row.
             requests: per request in row order: (tag, rows, seconds from arrival to answer),
-                where a tag is `(request_id, role)` or None.
+                where a tag is a primary answer's request id (text, or a number from
+                `new_request_id`), `(request id, role)` for another role, or None.
             output_names: names of a 2-D output's columns.
         """
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:  # noqa: S311 - sampling, not security
@@ -266,7 +280,8 @@ class PredictionLog:
             groups.setdefault(record.key, []).append(record)
         for key, group in groups.items():
             day = time.strftime("%Y-%m-%d", time.gmtime(group[0].at))
-            self._writer.append(key, record_batch(group), model=group[0].model, day=day)
+            batch = record_batch(group, id_prefix=self.id_prefix)
+            self._writer.append(key, batch, model=group[0].model, day=day)
 
     def _rotate(self) -> None:
         """Close the open segments and have them converted."""

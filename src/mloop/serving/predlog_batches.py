@@ -3,6 +3,9 @@
 A record only holds references: the call's merged input columns, its output and, per request,
 (tag, rows, seconds). Turning many records into one Arrow batch is the writer thread's work:
 one concatenation per column and one pass over the requests, never a Python object per row.
+A request id the server made up is a number until here (see `PredictionLog.new_request_id`):
+numbers become their 32-hex-digit ids here, all at once in NumPy, not one string per request on
+the serving path.
 Arrays are built from NumPy buffers, because `pa.array` imports pandas on its first call and
 the ONNX serving path must not load it.
 """
@@ -32,7 +35,8 @@ class LogRecord:
         output: the call's output, one row per input row.
         rows: rows in the call.
         requests: per request in row order: (tag, rows, seconds from arrival to answer), where
-            a tag is `(request_id, role)` or None.
+            a tag is a primary answer's request id, `(request id, role)` for another role, or
+            None; an id is text, or a number the log turns into text (`request_ids`).
         output_names: names of a 2-D output's columns.
     """
 
@@ -51,8 +55,13 @@ class LogRecord:
         return (self.model, self.version, tuple(self.columns), self.output_names)
 
 
-def record_batch(records: list[LogRecord]) -> pa.RecordBatch:
-    """One Arrow batch for records with the same key, with the prediction log's columns."""
+def record_batch(records: list[LogRecord], *, id_prefix: str = "") -> pa.RecordBatch:
+    """One Arrow batch for records with the same key, with the prediction log's columns.
+
+    Args:
+        records: records with the same `key`.
+        id_prefix: what a numbered request id is prefixed with (see `request_ids`).
+    """
     import pyarrow as pa
 
     # Request-level values, one per request; rows repeat them (`counts`). One pass each, in C
@@ -65,17 +74,20 @@ def record_batch(records: list[LogRecord]) -> pa.RecordBatch:
         np.fromiter((int(r.at * 1000) for r in records), np.int64, len(records)),
         [len(r.requests) for r in records],
     )
-    if None in tags:
-        tags = tuple(tag if isinstance(tag, tuple) else ("", "primary") for tag in tags)
-    ids, roles = zip(*tags, strict=True)
     total = int(counts.sum())
+    if set(map(type, tags)) == {int}:  # the usual case: primary answers, ids made by the log
+        ids = request_ids(np.array(tags, dtype=np.uint64), id_prefix, counts)
+        roles = repeated_strings(["primary"], np.asarray([total]))
+    else:
+        texts, kinds = _split_tags(tags, id_prefix)
+        ids, roles = repeated_strings(texts, counts), _roles(kinds, counts, total)
     first = records[0]
     table: dict[str, Any] = {
-        "request_id": repeated_strings(list(ids), counts),
+        "request_id": ids,
         "timestamp": arrow_array(np.repeat(stamps, counts), pa.timestamp("ms", tz="UTC")),
         "model": repeated_strings([first.model], np.asarray([total])),
         "version": repeated_strings([first.version], np.asarray([total])),
-        "role": _roles(list(roles), counts, total),
+        "role": roles,
         "latency_ms": arrow_array(np.repeat(latencies * 1000, counts)),
     }
     for name in first.columns:
@@ -90,6 +102,46 @@ def record_batch(records: list[LogRecord]) -> pa.RecordBatch:
         for index, name in enumerate(names):
             table[f"prediction.{name}"] = arrow_array(outputs[:, index])
     return pa.RecordBatch.from_arrays(list(table.values()), names=list(table))
+
+
+def _split_tags(tags: tuple[Any, ...], id_prefix: str) -> tuple[list[str], list[str]]:
+    """(request id, role) of each tag, as text."""
+    ids: list[str] = []
+    roles: list[str] = []
+    for tag in tags:
+        request_id, role = tag if isinstance(tag, tuple) else (tag, "primary")
+        if isinstance(request_id, int):
+            request_id = f"{id_prefix}{request_id:016x}"
+        ids.append(request_id or "")
+        roles.append(role)
+    return ids, roles
+
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_NIBBLE_SHIFTS = np.arange(60, -1, -4).astype(np.uint64)  # the 16 nibbles, high first
+
+
+def request_ids(
+    numbers: np.ndarray[Any, Any], prefix: str, counts: np.ndarray[Any, Any]
+) -> pa.Array:
+    """Request ids `prefix` + 16 hex digits of each number, the i-th repeated `counts[i]` times.
+
+    What `f"{prefix}{number:016x}"` gives, built as one fixed-width byte table in NumPy.
+    """
+    import pyarrow as pa
+
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    width = len(head) + 16
+    table = np.empty((len(numbers), width), dtype=np.uint8)
+    table[:, : len(head)] = head
+    table[:, len(head) :] = _HEX_DIGITS[(numbers[:, None] >> _NIBBLE_SHIFTS) & np.uint64(15)]
+    if not bool((counts == 1).all()):
+        table = np.repeat(table, counts, axis=0)
+    total = len(table)
+    offsets = np.arange(0, (total + 1) * width, width, dtype=np.int64)
+    return pa.Array.from_buffers(
+        pa.large_string(), total, [None, pa.py_buffer(offsets), pa.py_buffer(table)]
+    )
 
 
 def _roles(roles: list[str], counts: np.ndarray[Any, Any], total: int) -> pa.Array:

@@ -94,7 +94,8 @@ class ShadowRequest:
         checked: the columns as checked for the primary.
         rows: how many rows.
         output: the primary's answer.
-        request_id: the request's id.
+        request_id: the request's id (text, or a number from the prediction log's
+            `new_request_id`).
     """
 
     primary: ServedVersion
@@ -102,7 +103,7 @@ class ShadowRequest:
     checked: Columns
     rows: int
     output: Any
-    request_id: str
+    request_id: str | int
 
 
 class ModelService:
@@ -290,7 +291,7 @@ class ModelService:
         *,
         sticky_key: str | None = None,
         served: ServedVersion | None = None,
-        request_id: str = "",
+        request_id: str | int = "",
     ) -> Answer:
         """Answer a request from the version the router picks, and copy it to each shadow.
 
@@ -300,7 +301,9 @@ class ModelService:
             columns: the request's columns as parsed (not yet checked).
             sticky_key: pins the request to a route (A/B tests).
             served: answer with this version, bypassing the router (an explicit version).
-            request_id: passed to the shadow hook.
+            request_id: the request's id (text, or a number from the prediction log's
+                `new_request_id`): the primary answer's batcher tag, and `(request_id,
+                "shadow")` the shadows'.
 
         Raises:
             ModelInputError: the columns do not fit the chosen version's signature.
@@ -316,7 +319,7 @@ class ModelService:
         if rows == 0:
             raise InvalidInputError("the request has no rows to predict", field="inputs")
         started = time.perf_counter()
-        output = await served.predict(checked, rows, tag=(request_id, "primary"))
+        output = await served.predict(checked, rows, tag=request_id)
         latency_s = time.perf_counter() - started
         shadows = self._router.shadows
         if shadows:

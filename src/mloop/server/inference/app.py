@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import itertools
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -116,10 +114,9 @@ class InferenceApp:
         )
         self._auth: Any = None
         self._started = False
-        # Generated request ids: a random prefix per process (set again in each worker by
-        # `start`) and a counter, a tenth of the cost of a uuid4 per request.
-        self._id_prefix = uuid.uuid4().hex[:16]
-        self._ids = itertools.count()
+        # Only the prediction log needs an id for a request that brings none; it hands out
+        # numbers and writes them as 32 hex digits, unique per server process.
+        self._new_request_id = None if prediction_log is None else prediction_log.new_request_id
         # Fail here, before any worker forks, on a reference that names nothing.
         self.service.check()
 
@@ -143,7 +140,6 @@ class InferenceApp:
         """Load and warm every served version; start watching and logging."""
         if self._started:
             return
-        self._id_prefix = uuid.uuid4().hex[:16]  # this process's own, after any fork
         self.service.start()
         if self.config.watch_interval_s > 0 and self._watches():
             self.service.watch(self.config.watch_interval_s)
@@ -398,12 +394,10 @@ class InferenceApp:
         served: ServedVersion,
         request_id: str = "",
     ) -> Any:
-        if not request_id:
-            request_id = header(scope, REQUEST_ID)
-            if not request_id and self.prediction_log is not None:
-                # only the prediction log needs one: 32 hex digits, unique per server process
-                request_id = f"{self._id_prefix}{next(self._ids):016x}"
-        return await self.service.predict(columns, served=served, request_id=request_id)
+        tag: str | int = request_id or header(scope, REQUEST_ID)
+        if not tag and self._new_request_id is not None:
+            tag = self._new_request_id()
+        return await self.service.predict(columns, served=served, request_id=tag)
 
     def _shadowed(
         self,

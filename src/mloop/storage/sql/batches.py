@@ -105,18 +105,28 @@ _LINK_ARTIFACTS = (
 _LINK = Prepared(lambda _dialect: _LINK_ARTIFACTS)
 
 
+def like_folder(folder: str) -> str:
+    """The LIKE pattern (escape character `!`) of every path under `folder`."""
+    escaped = folder.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"{escaped}/%"
+
+
 def link_artifacts(conn: Connection, run_uuid: str, source: str, folder: str) -> None:
     """Give a new run the manifest rows of `source`'s files under `folder` (same blobs).
 
     Raises:
         RunNotFoundError: `source` does not exist.
     """
-    escaped = folder.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     # Counted from RETURNING: an INSERT's rowcount is not kept by every driver (psycopg: -1).
     linked = len(
         _LINK.execute(
             conn,
-            {"owner_id": run_uuid, "now": now_ms(), "source": source, "pattern": f"{escaped}/%"},
+            {
+                "owner_id": run_uuid,
+                "now": now_ms(),
+                "source": source,
+                "pattern": like_folder(folder),
+            },
         )
     )
     # Checked only when nothing was linked: the usual case costs one statement.
@@ -206,13 +216,18 @@ class BatchWriter:
         """Cache key ids learned in a transaction that committed."""
         self._key_ids.update(learned)
 
+    def known_keys(self, metrics: Sequence[Metric]) -> dict[str, int] | None:
+        """The cached ids of the metrics' keys; None when one is not cached yet."""
+        cached = self._key_ids
+        try:
+            return {m.key: cached[m.key] for m in metrics}
+        except KeyError:
+            return None
+
     def _write_params(
         self, conn: Connection, run_pk: int, run_uuid: str, params: Sequence[Param]
     ) -> None:
-        wanted: dict[str, str] = {}
-        for p in params:
-            if wanted.setdefault(p.key, p.value) != p.value:
-                raise ParamConflictError(run_uuid, p.key, wanted[p.key], p.value)
+        wanted = distinct_params(run_uuid, params)
         # Insert first: new params (the usual case) cost one statement; only when some key was
         # already there are the values read back and compared (those just inserted match).
         inserted = _PARAM_INSERT.executemany(
@@ -227,44 +242,10 @@ class BatchWriter:
     def _write_metrics(
         self, conn: Connection, run_pk: int, metrics: Sequence[Metric]
     ) -> dict[str, int]:
-        by_key: dict[str, list[Metric]] = {}
-        for m in metrics:
-            group = by_key.get(m.key)
-            if group is None:
-                by_key[m.key] = [m]
-            else:
-                group.append(m)
-        key_ids = self._resolve_keys(conn, set(by_key))
-        chunks = []
-        latest: dict[int, tuple[int, int, float, bool]] = {}
-        for key, group in by_key.items():
-            points = _unique_points(group)
-            steps = [p.step for p in points]
-            stamps = [p.timestamp_ms for p in points]
-            values = [p.value for p in points]
-            best = _latest_point(points, steps)
-            nan = math.isnan(best.value)
-            latest[key_ids[key]] = (best.step, best.timestamp_ms, 0.0 if nan else best.value, nan)
-            payload = metric_chunks.encode_columns(steps, stamps, values)
-            chunks.append(
-                {
-                    "run_id": run_pk,
-                    "key_id": key_ids[key],
-                    "digest": metric_chunks.digest(payload),
-                    "n_points": len(points),
-                    "min_step": min(steps),
-                    "max_step": max(steps),
-                    "payload": payload,
-                }
-            )
+        key_ids = self._resolve_keys(conn, {m.key for m in metrics})
+        chunks, latest = metric_rows(metrics, key_ids, run_pk)
         _CHUNK_INSERT.executemany(conn, chunks)
-        _LATEST_UPSERT.executemany(
-            conn,
-            [
-                {"run_id": run_pk, "key_id": key_id, **dict(zip(_LATEST_COLUMNS, p, strict=True))}
-                for key_id, p in latest.items()
-            ],
-        )
+        _LATEST_UPSERT.executemany(conn, latest)
         return key_ids
 
     def _resolve_keys(self, conn: Connection, keys: set[str]) -> dict[str, int]:
@@ -276,6 +257,69 @@ class BatchWriter:
             rows = conn.execute(select(_keys.c.key, _keys.c.id).where(_keys.c.key.in_(missing)))
             found.update((key, int(key_id)) for key, key_id in rows)
         return found
+
+
+def distinct_params(run_uuid: str, params: Sequence[Param]) -> dict[str, str]:
+    """The params by key; the same key twice must have the same value.
+
+    Raises:
+        ParamConflictError: a key comes twice with different values.
+    """
+    wanted: dict[str, str] = {}
+    for p in params:
+        if wanted.setdefault(p.key, p.value) != p.value:
+            raise ParamConflictError(run_uuid, p.key, wanted[p.key], p.value)
+    return wanted
+
+
+def metric_rows(
+    metrics: Sequence[Metric], key_ids: dict[str, int], run_pk: int | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The `metric_chunks` rows (one chunk per key) and `latest_metrics` rows of a batch.
+
+    Rows carry `run_id` when `run_pk` is given, else every other column only.
+    """
+    by_key: dict[str, list[Metric]] = {}
+    for m in metrics:
+        group = by_key.get(m.key)
+        if group is None:
+            by_key[m.key] = [m]
+        else:
+            group.append(m)
+    owner = {} if run_pk is None else {"run_id": run_pk}
+    chunks = []
+    latest = []
+    for key, group in by_key.items():
+        points = _unique_points(group)
+        steps = [p.step for p in points]
+        stamps = [p.timestamp_ms for p in points]
+        values = [p.value for p in points]
+        best = _latest_point(points, steps)
+        nan = math.isnan(best.value)
+        key_id = key_ids[key]
+        latest.append(
+            {
+                **owner,
+                "key_id": key_id,
+                "step": best.step,
+                "timestamp": best.timestamp_ms,
+                "value": 0.0 if nan else best.value,
+                "is_nan": nan,
+            }
+        )
+        payload = metric_chunks.encode_columns(steps, stamps, values)
+        chunks.append(
+            {
+                **owner,
+                "key_id": key_id,
+                "digest": metric_chunks.digest(payload),
+                "n_points": len(points),
+                "min_step": min(steps),
+                "max_step": max(steps),
+                "payload": payload,
+            }
+        )
+    return chunks, latest
 
 
 def _latest_order(point: Metric) -> tuple[int, int, float]:

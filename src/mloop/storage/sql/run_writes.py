@@ -27,10 +27,29 @@ ACTIVE_EXPERIMENT_LOCATION = select(_experiments.c.artifact_location).where(
 )
 
 
-def _insert_run(dialect: str) -> Any:
+RUN_COLUMNS = (
+    "run_uuid",
+    "experiment_id",
+    "name",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "artifact_uri",
+    "user_id",
+    "parent_run_uuid",
+)
+
+
+def run_source(*conditions: Any) -> Any:
+    """The new run's row (`RUN_COLUMNS`) from bound values, when its experiment is active.
+
+    Its artifact URI is built from the experiment's location. `conditions` are further
+    conditions the row needs.
+    """
     run_uuid = bindparam("b_run_uuid", type_=String)
     location = func.rtrim(_experiments.c.artifact_location, literal("/"))
-    source = select(
+    return select(
         run_uuid,
         _experiments.c.experiment_id,
         bindparam("b_name", type_=String),
@@ -44,22 +63,14 @@ def _insert_run(dialect: str) -> Any:
     ).where(
         _experiments.c.experiment_id == bindparam("b_experiment_id"),
         _experiments.c.lifecycle_stage == "active",
+        *conditions,
     )
-    columns = (
-        "run_uuid",
-        "experiment_id",
-        "name",
-        "status",
-        "start_time",
-        "end_time",
-        "lifecycle_stage",
-        "artifact_uri",
-        "user_id",
-        "parent_run_uuid",
-    )
+
+
+def _insert_run(dialect: str) -> Any:
     return (
         insert_ignore_for(dialect, _runs)
-        .from_select(columns, source, include_defaults=False)
+        .from_select(RUN_COLUMNS, run_source(), include_defaults=False)
         .returning(_runs.c.id, _runs.c.artifact_uri)
     )
 

@@ -45,7 +45,12 @@ from mloop.storage.sql.batches import (
     link_artifacts,
     lookup_run,
 )
-from mloop.storage.sql.engine import read_transaction, with_retries, write_transaction
+from mloop.storage.sql.engine import (
+    read_transaction,
+    single_write,
+    with_retries,
+    write_transaction,
+)
 from mloop.storage.sql.run_rows import RUN_BY_UUID, load_runs
 from mloop.storage.sql.run_writes import (
     ACTIVE_EXPERIMENT_LOCATION,
@@ -62,6 +67,7 @@ from mloop.storage.sql.search import (
     query_fingerprint,
     search_plan,
 )
+from mloop.storage.sql.whole_run import write_whole_run
 
 _runs = schema.runs
 _tags = schema.tags
@@ -120,7 +126,7 @@ class SqlRunStore:
             parent_run_id,
             share_artifacts,
         )
-        values, shared = _start_values(run_uuid, start)
+        values, shared = start_values(run_uuid, start)
 
         def run() -> Run | None:
             with write_transaction(self._engine) as conn:
@@ -291,7 +297,23 @@ class SqlRunStore:
         validate_run_id(run_id)
         validate_batch(metrics, params, tags)
         has_batch = bool(metrics or params or tags)
-        creating = None if start is None else _start_values(run_id, start)
+        creating = None if start is None else start_values(run_id, start)
+        if creating is not None and self._engine.dialect.name == "postgresql":
+
+            def whole() -> bool:
+                with single_write(self._engine) as conn:
+                    return write_whole_run(
+                        conn,
+                        self._writer,
+                        {**creating[0], **end},
+                        creating[1],
+                        (metrics, params, tags),
+                    )
+
+            # One statement, one round trip; when it writes nothing (the run exists, or the
+            # insert would fail), the transaction below finds out why.
+            if with_retries(whole, what=f"ending run {run_id}"):
+                return
 
         def run() -> dict[str, int]:
             with write_transaction(self._engine) as conn:
@@ -475,7 +497,7 @@ class SqlRunStore:
         with_retries(run, what=f"updating run {run_id}")
 
 
-def _start_values(run_uuid: str, start: RunStart) -> tuple[dict[str, Any], tuple[str, str] | None]:
+def start_values(run_uuid: str, start: RunStart) -> tuple[dict[str, Any], tuple[str, str] | None]:
     """The checked bound values of `INSERT_RUN` for a run starting now, and its shared folder.
 
     Raises:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
+from typing import Any
 
 import httpx
 import psutil
 import pytest
 
 from mloop.errors import ConfigurationError
+from mloop.server.app import create_app
 from mloop.server.config import ServerConfig
 from mloop.server.runner import BindAddress, bind_socket, serve
 from tests.server.conftest import wait_ready
@@ -54,6 +57,37 @@ def test_a_worker_that_dies_stops_the_others_and_fails(server_config: ServerConf
 
     with pytest.raises(ConfigurationError, match="a server worker exited with code -9"):
         serve(server_config, BindAddress("127.0.0.1", 0), workers=2, on_ready=ready)
+
+
+def test_a_client_connecting_while_the_workers_start_waits_and_is_answered(
+    server_config: ServerConfig,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    early: list[socket.socket] = []
+
+    def build() -> Any:
+        # Before any worker runs: the port already listens, so this connects (not refused)
+        # and the request waits in the backlog for the first worker.
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+        conn.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        early.append(conn)
+        return create_app(server_config)
+
+    answers: list[bytes] = []
+
+    def ready(_bound: BindAddress) -> None:
+        def read() -> None:
+            with early[0] as conn:
+                answers.append(b"".join(iter(lambda: conn.recv(65536), b"")))
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=read, daemon=True).start()
+
+    serve(None, BindAddress("127.0.0.1", port), workers=2, on_ready=ready, app_factory=build)
+    assert answers[0].startswith(b"HTTP/1.1 200")
+    assert answers[0].endswith(b'{"status":"ok"}')
 
 
 def test_impossible_settings_are_configuration_errors(server_config: ServerConfig) -> None:

@@ -126,9 +126,15 @@ def _worker_main(
     app_factory: AppFactory | None = None,
     *,
     metric_peers: str | None = None,
+    listening: socket.socket | None = None,
+    inherited: socket.socket | None = None,
 ) -> None:
-    # Each worker binds its own socket: SO_REUSEPORT lets the kernel balance between them.
-    sock = bind_socket(address, reuse_port=True)
+    # The first worker serves on the socket the parent listened on; the others close their copy
+    # of it (so it lives and dies with the first worker) and bind their own: SO_REUSEPORT lets
+    # the kernel balance between them.
+    if inherited is not None:
+        inherited.close()
+    sock = listening if listening is not None else bind_socket(address, reuse_port=True)
     if app is None:
         run_worker(
             config, sock, log_level=log_level, app_factory=app_factory, metric_peers=metric_peers
@@ -195,8 +201,56 @@ def _serve_many(
     on_ready: Callable[[BindAddress], None] | None,
     app_factory: AppFactory | None = None,
 ) -> None:
-    # Holding the port bound (not listening) reserves it, so port 0 resolves once and every
-    # worker joins the same port; a socket that does not listen takes no connections.
+    forking = sys.platform == "linux"
+    first = _first_socket(address, listening=forking)
+    bound = BindAddress(address.host, first.getsockname()[1])
+    context: Any = multiprocessing.get_context("fork" if forking else "spawn")
+    app = None
+    if forking:
+        # With fork, the app (routes, schemas, the store's schema check) is built once here and
+        # inherited by every worker instead of being built by each: most of the start-up time.
+        app = app_factory() if app_factory is not None else _build_app(config)
+        _prepare_for_fork(app, log_level)
+    # Where the workers meet to answer a scrape with the counts of all of them.
+    metric_peers = tempfile.mkdtemp(prefix="mloop-metrics-")
+    processes = [
+        context.Process(
+            target=_worker_main,
+            args=(config, bound, log_level, app, app_factory),
+            kwargs={
+                "metric_peers": metric_peers,
+                # Only a forked worker inherits the socket the parent listens on.
+                "listening": first if forking and i == 0 else None,
+                "inherited": first if forking and i > 0 else None,
+            },
+            name=f"mloop-worker-{i}",
+        )
+        for i in range(workers)
+    ]
+    try:
+        for process in processes:
+            process.start()
+        first.close()
+        if on_ready is not None:
+            on_ready(bound)
+        _supervise(processes)
+    finally:
+        shutil.rmtree(metric_peers, ignore_errors=True)
+
+
+def _first_socket(address: BindAddress, *, listening: bool) -> socket.socket:
+    """The socket that holds the port while the parent builds the app.
+
+    Listening (with fork), it is the first worker's: a client that connects while the server
+    starts waits in its backlog and is answered as soon as that worker runs, rather than being
+    refused and trying again. Not listening (with spawn, where a worker cannot inherit it), it
+    only reserves the port, so port 0 resolves once and every worker joins the same port.
+
+    Raises:
+        ConfigurationError: the address cannot be bound.
+    """
+    if listening:
+        return bind_socket(address, reuse_port=True)
     holder = socket.socket(socket.AF_INET6 if ":" in address.host else socket.AF_INET)
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
@@ -206,35 +260,17 @@ def _serve_many(
         raise ConfigurationError(
             f"cannot listen on {address.host}:{address.port} ({exc.strerror or exc})"
         ) from exc
-    bound = BindAddress(address.host, holder.getsockname()[1])
-    forking = sys.platform == "linux"
-    context: Any = multiprocessing.get_context("fork" if forking else "spawn")
-    # With fork, the app (routes, schemas, the store's schema check) is built once here and
-    # inherited by every worker instead of being built by each: most of the start-up time.
-    app = (app_factory() if app_factory is not None else _build_app(config)) if forking else None
-    if forking:
-        # Load uvicorn (loop, HTTP parser, protocols) once here rather than in every worker.
-        uvicorn_config(app, log_level=log_level).load()
-    # Where the workers meet to answer a scrape with the counts of all of them.
-    metric_peers = tempfile.mkdtemp(prefix="mloop-metrics-")
-    processes = [
-        context.Process(
-            target=_worker_main,
-            args=(config, bound, log_level, app, app_factory),
-            kwargs={"metric_peers": metric_peers},
-            name=f"mloop-worker-{i}",
-        )
-        for i in range(workers)
-    ]
-    try:
-        for process in processes:
-            process.start()
-        holder.close()
-        if on_ready is not None:
-            on_ready(bound)
-        _supervise(processes)
-    finally:
-        shutil.rmtree(metric_peers, ignore_errors=True)
+    return holder
+
+
+def _prepare_for_fork(app: Any, log_level: str) -> None:
+    """Load, once before the fork, what every worker would otherwise load on its own."""
+    import anyio
+
+    # uvicorn's event loop, HTTP parser and protocols.
+    uvicorn_config(app, log_level=log_level).load()
+    # anyio loads its asyncio backend (~15 ms) on the first request that uses the thread pool.
+    anyio.run(anyio.sleep, 0)
 
 
 def _join_metric_peers(app: Any, directory: str | None) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from mloop.errors import SchemaOutdatedError, StorageError
 from mloop.storage import open_store
-from mloop.storage.sql.store import SqlStore
+from mloop.storage.sql.store import SqlStore, open_in_background
 from tests.storage.sql.rows import execute
 
 
@@ -103,3 +103,32 @@ def test_a_store_hands_out_one_instance_of_each_aggregate(store: SqlStore) -> No
     assert store.registry is store.registry
     assert store.artifacts is store.artifacts
     assert store.datasets is store.datasets
+
+
+def test_a_store_opened_in_the_background_creates_and_serves_a_fresh_store(
+    store_url: str, artifact_root: str
+) -> None:
+    opened = open_in_background(store_url, artifact_root=artifact_root)()
+    try:
+        assert opened.experiments.get("0").name == "Default"
+    finally:
+        opened.close()
+
+
+def test_a_store_opened_in_the_background_raises_its_errors_when_waited_for(
+    store: SqlStore, store_url: str, artifact_root: str
+) -> None:
+    execute(store, "UPDATE alembic_version SET version_num = 'old'")
+    waiting = open_in_background(store_url, artifact_root=artifact_root)
+    with pytest.raises(SchemaOutdatedError, match="mloop db upgrade"):
+        waiting()
+
+
+def test_a_store_that_cannot_be_opened_in_the_background_is_a_storage_error(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    waiting = open_in_background(f"sqlite:///{blocker / 'm.db'}", artifact_root=str(tmp_path))
+    with pytest.raises(StorageError, match="opening the store"):
+        waiting()

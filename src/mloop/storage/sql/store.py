@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -46,16 +48,25 @@ class SqlStore:
         self.artifact_root = artifact_root
         self._pid = os.getpid()
         self.engine: Engine = make_engine(url)
-        if create:
-            uri = redact(url)
-            # Through `with_retries`, so a store being created by another process is waited for
-            # and a database that cannot be opened is a StorageError, not a driver error.
-            with_retries(
-                lambda: ensure_schema(self.engine, artifact_root=artifact_root, uri=uri),
-                what=f"opening the store at {uri}",
-            )
         self.experiments = SqlExperimentStore(self.engine, artifact_root=artifact_root)
         self.runs = SqlRunStore(self.engine)
+        if create:
+            self.ensure_schema()
+
+    def ensure_schema(self) -> None:
+        """Create the schema when the database is empty; otherwise check its revision.
+
+        Raises:
+            SchemaOutdatedError: the database needs `mloop db upgrade`.
+            StorageError: the database cannot be opened.
+        """
+        uri = redact(self.url)
+        # Through `with_retries`, so a store being created by another process is waited for
+        # and a database that cannot be opened is a StorageError, not a driver error.
+        with_retries(
+            lambda: ensure_schema(self.engine, artifact_root=self.artifact_root, uri=uri),
+            what=f"opening the store at {uri}",
+        )
 
     @cached_property
     def audit(self) -> SqlAuditStore:
@@ -126,3 +137,40 @@ class SqlStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def open_in_background(url: str, *, artifact_root: str) -> Callable[[], SqlStore]:
+    """Start opening a store, its database work in a thread, and return what waits for it.
+
+    The engine is made here (importing the driver, in the caller's thread); connecting and
+    checking the schema, or creating it in an empty database, run in a thread that mostly waits
+    for the database (a fresh PostgreSQL store is ~60 statements and a commit, ~0.1 s), while
+    the caller goes on with other work, such as a server building its routes.
+
+    Returns:
+        A function that waits for the store and returns it, or raises what opening raised
+        (`SchemaOutdatedError`, `StorageError`), the store closed.
+
+    Raises:
+        ConfigurationError: the URL cannot be used.
+    """
+    store = SqlStore(url, artifact_root=artifact_root, create=False)
+    failed: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            store.ensure_schema()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, raised there
+            failed.append(exc)
+
+    thread = threading.Thread(target=check, name="mloop-store-open", daemon=True)
+    thread.start()
+
+    def opened() -> SqlStore:
+        thread.join()
+        if failed:
+            store.close()
+            raise failed[0]
+        return store
+
+    return opened

@@ -146,6 +146,33 @@ def test_a_full_queue_makes_callers_wait_and_loses_nothing(
     assert [m.step for m in store.runs.get_metric_history(run_id, "loss")] == list(range(200))
 
 
+def test_many_items_past_the_capacity_are_queued_in_parts_and_all_written(
+    backend: str, store_url: str, store: SqlStore, run_id: str
+):
+    if backend != "sqlite":
+        pytest.skip("holds the SQLite write lock")
+    queue = WriteQueue(store.runs, capacity=10, batch_size=5, linger_s=0.001)
+    done = threading.Event()
+
+    def produce() -> None:
+        queue.put_many([(run_id, KIND_METRIC, point(step)) for step in range(200)])
+        done.set()
+
+    with sqlite_write_lock(store_url):
+        producer = threading.Thread(target=produce)
+        producer.start()
+        wait_until(lambda: queue.pending >= 10)
+        time.sleep(0.3)
+        # One call, more items than the queue holds: it waits for room, part by part.
+        assert queue.pending <= 10 + 5
+        assert not done.is_set()
+    producer.join(timeout=60)
+    queue.flush()
+
+    assert done.is_set()
+    assert [m.step for m in store.runs.get_metric_history(run_id, "loss")] == list(range(200))
+
+
 def test_pending_counts_items_not_yet_written(
     backend: str, store_url: str, store: SqlStore, run_id: str
 ):

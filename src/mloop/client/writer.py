@@ -150,9 +150,36 @@ class WriteQueue:
                 self._raise_errors()
 
     def put_many(self, items: Sequence[Item]) -> None:
-        """Queue several items in order."""
-        for run_id, kind, item in items:
-            self.put(run_id, kind, item)
+        """Queue several items in order, as `put` does each, under one hold of the lock.
+
+        Raises:
+            MloopError: an earlier write failed (raised once, then cleared); the items are
+                queued all the same.
+        """
+        done = 0
+        with self._cond:
+            while done < len(items):
+                room = self._capacity - len(self._items)
+                if room <= 0:
+                    self._cond.notify_all()
+                    self._room_waiters += 1
+                    try:
+                        self._cond.wait()
+                    finally:
+                        self._room_waiters -= 1
+                    continue
+                part = items[done : done + room]
+                done += len(part)
+                before = len(self._items)
+                self._items.extend(part)
+                self._enqueued += len(part)
+                if self._thread is None:
+                    self._start()
+                elif self._idle or before < self._batch_size <= len(self._items):
+                    self._idle = False
+                    self._cond.notify_all()
+            if self._errors:
+                self._raise_errors()
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Wait until everything queued before this call is written.

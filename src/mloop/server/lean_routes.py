@@ -9,8 +9,9 @@ declaration as it is (the OpenAPI schema is built from it, unchanged) but is ser
 (`TypeAdapter.validate_json`), the path parameters as FastAPI would, the store and the config
 come straight from the application state, and a returned model is encoded once. The function
 runs on the event loop under `without_waiting` (SQLite with its write lock free answers in a
-fraction of a millisecond); where the database would make it wait (PostgreSQL, a busy SQLite
-lock) it is run again in the thread pool, nothing having been written. Errors keep FastAPI's
+fraction of a millisecond); where the database would make it wait (a busy SQLite lock) it is
+run again in the thread pool, nothing having been written. With PostgreSQL (every statement a
+network round trip) it goes to the thread pool at once. Errors keep FastAPI's
 form (`RequestValidationError` with `body` and `path` locations), so clients see the same 400s.
 
 Only routes whose parameters are a JSON body, path parameters, the `Request` and the
@@ -83,13 +84,7 @@ def _lean_handler(route: APIRoute) -> Callable[[Request], Coroutine[Any, Any, Re
             values[name] = getattr(request.app.state, attribute)
         if request_name is not None:
             values[request_name] = request
-        try:
-            # On the event loop when the database answers at once (SQLite with its write lock
-            # free): a thread-pool hop costs about a fifth of a small write request.
-            with without_waiting():
-                result = endpoint(**values)
-        except WouldWaitError:
-            result = await run_in_threadpool(endpoint, **values)
+        result = await _called(endpoint, values, request)
         if isinstance(result, Response):
             return result
         if isinstance(result, BaseModel):
@@ -97,6 +92,26 @@ def _lean_handler(route: APIRoute) -> Callable[[Request], Coroutine[Any, Any, Re
         raise TypeError(f"{route.path}: a lean route returns a Response or a model")
 
     return handle
+
+
+async def _called(endpoint: Callable[..., Any], values: dict[str, Any], request: Request) -> Any:
+    """The route function's result: on the event loop where the database answers at once."""
+    if _over_the_network(request):
+        # Every statement would wait: straight to the thread pool, without a first try.
+        return await run_in_threadpool(endpoint, **values)
+    try:
+        # On the event loop when the database answers at once (SQLite with its write lock
+        # free): a thread-pool hop costs about a fifth of a small write request.
+        with without_waiting():
+            return endpoint(**values)
+    except WouldWaitError:
+        return await run_in_threadpool(endpoint, **values)
+
+
+def _over_the_network(request: Request) -> bool:
+    """Whether the server's database is reached over the network (not SQLite)."""
+    engine = getattr(request.app.state.store, "engine", None)
+    return engine is not None and engine.dialect.name != "sqlite"
 
 
 def _state_parameters(route: APIRoute) -> dict[str, str]:

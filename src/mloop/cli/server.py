@@ -59,6 +59,9 @@ def server(
             f"mloop server on http://{bound.host}:{bound.port} ({workers} worker"
             f"{'s' if workers > 1 else ''}; API docs at /docs)",
             highlight=False,
+            # No `:emoji:` codes here: looking for them loads rich's table of them (~5 ms),
+            # while the workers are starting.
+            emoji=False,
         )
 
     serve(config, address, workers=workers, log_level=log_level, on_ready=ready)

@@ -267,8 +267,11 @@ def _prepare_for_fork(app: Any, log_level: str) -> None:
     """Load, once before the fork, what every worker would otherwise load on its own."""
     import anyio
 
-    # uvicorn's event loop, HTTP parser and protocols.
-    uvicorn_config(app, log_level=log_level).load()
+    config = uvicorn_config(app, log_level=log_level)
+    # uvicorn's HTTP parser and protocols, and its event loop (uvloop, a large extension module
+    # that each worker would otherwise load itself when it starts its loop).
+    config.load()
+    config.get_loop_factory()
     # anyio loads its asyncio backend (~15 ms) on the first request that uses the thread pool.
     anyio.run(anyio.sleep, 0)
 

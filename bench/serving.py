@@ -266,14 +266,21 @@ def parse_wrk(output: str) -> dict[str, float]:
     return data
 
 
-def load(url: str, payload: str, connections: int, seconds: float) -> dict[str, float]:
-    """A warm-up, then the measured wrk run."""
-    warm = wrk_command(url, payload, connections, 2)
-    subprocess.run(warm, check=True, capture_output=True)
+def load(
+    url: str, payload: str, connections: int, seconds: float, *, warm: bool = True
+) -> dict[str, float]:
+    """A warm-up (unless `warm` is False), then the measured wrk run."""
+    if warm:
+        warm_up(url, payload, connections)
     done = subprocess.run(
         wrk_command(url, payload, connections, seconds), check=True, capture_output=True, text=True
     )
     return parse_wrk(done.stdout)
+
+
+def warm_up(url: str, payload: str, connections: int) -> None:
+    """A 2 s wrk run whose figures are thrown away."""
+    subprocess.run(wrk_command(url, payload, connections, 2), check=True, capture_output=True)
 
 
 # -- workloads ------------------------------------------------------------------------------
@@ -332,10 +339,13 @@ def _loaded_cpu(srv: Server, seconds: float) -> dict[str, float]:
     resolves a few-percent effect on a shared machine; the children are the prediction log's
     converter, which runs off the server's core.
     """
+    url, payload = f"{srv.url}/invocations", body(1)
+    # The warm-up runs before the CPU is read: its requests are not in the measured count.
+    warm_up(url, payload, 32)
     server = psutil.Process(srv.process.pid)
     children = {c.pid: c for c in server.children(recursive=True)}
     before = _cpu_s(server), {pid: _cpu_s(c) for pid, c in children.items()}
-    figures = load(f"{srv.url}/invocations", body(1), 32, seconds)
+    figures = load(url, payload, 32, seconds, warm=False)
     server_s = _cpu_s(server) - before[0]
     children_s = 0.0
     for pid, child in children.items():
@@ -376,6 +386,14 @@ def run_logging(paths: dict[str, dict[str, Path]], seconds: float, rounds: int) 
     }
     results["cost"] = 1 - results["on"]["rps"] / results["off"]["rps"]
     results["cpu_cost"] = 1 - results["off"]["cpu_us"] / results["on"]["cpu_us"]
+    # Each round's own pair (off, then on right after it), to see whether every round holds.
+    results["round_costs"] = [
+        1 - on["rps"] / off["rps"] for off, on in zip(runs["off"], runs["on"], strict=True)
+    ]
+    results["round_cpu_costs"] = [
+        1 - off["server_cpu_us_per_request"] / on["server_cpu_us_per_request"]
+        for off, on in zip(runs["off"], runs["on"], strict=True)
+    ]
     print(f"logging: {json.dumps(results, default=str)}", flush=True)
     return results
 
@@ -592,7 +610,11 @@ def report(results: dict[str, Any]) -> None:
             f"prediction logging (every request) at c32: {g['off']['rps']:,.0f} -> "
             f"{g['on']['rps']:,.0f} req/s, cost {g['cost'] * 100:.1f}% ({TARGETS['logging']}); "
             f"server CPU per request {g['off']['cpu_us']:.1f} -> {g['on']['cpu_us']:.1f} us "
-            f"(cost {g['cpu_cost'] * 100:.1f}%), converter {g['on']['children_cpu_us']:.1f} us"
+            f"(cost {g['cpu_cost'] * 100:.1f}%), converter {g['on']['children_cpu_us']:.1f} us; "
+            "per round: throughput "
+            + ", ".join(f"{c * 100:.1f}%" for c in g["round_costs"])
+            + "; CPU "
+            + ", ".join(f"{c * 100:.1f}%" for c in g["round_cpu_costs"])
         )
 
 

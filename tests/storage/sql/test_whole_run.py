@@ -23,6 +23,9 @@ METRICS = [
     Metric("loss", 0.5, 1_700_000_000_100, 0),
     Metric("loss", math.nan, 1_700_000_000_200, 1),
     Metric("acc", 0.9, 1_700_000_000_150, 0),
+    Metric("gain", math.inf, 1_700_000_000_150, 0),
+    Metric("drop", -math.inf, 1_700_000_000_150, 4),
+    Metric("drop", 0.1 + 0.2, 1_700_000_000_150, 2),
 ]
 PARAMS = [Param("lr", "0.1"), Param("lr", "0.1"), Param("depth", "3")]
 TAGS = [RunTag("team", "a"), RunTag("team", "b")]
@@ -43,7 +46,9 @@ def _start(**changes: Any) -> RunStart:
 def _learn_keys(store: SqlStore) -> None:
     """Metric key ids are cached once a transaction assigned them."""
     warm = store.runs.create("0", run_name="warm")
-    store.runs.log_batch(warm.run_id, metrics=[Metric("loss", 0.0, 1), Metric("acc", 0.0, 1)])
+    store.runs.log_batch(
+        warm.run_id, metrics=[Metric(key, 0.0, 1) for key in ("loss", "acc", "gain", "drop")]
+    )
 
 
 def _without_ids(store: SqlStore, run_id: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from mloop.server.deps import StoreDep
+from mloop.server.lean_reads import LeanReadRoute
 from mloop.server.responses import model_json
 from mloop.server.schemas import (
     ERROR_RESPONSES,
@@ -21,7 +22,12 @@ from mloop.server.schemas import (
     from_experiment,
 )
 
-router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/experiments",
+    tags=["experiments"],
+    responses=ERROR_RESPONSES,
+    route_class=LeanReadRoute,
+)
 
 IdPath = Annotated[ExperimentId, Path(description='Decimal id; "0" is the default experiment.')]
 
@@ -50,7 +56,8 @@ def get_experiment_by_name(name: Annotated[Name, Query()], store: StoreDep) -> E
     return from_experiment(store.experiments.get_by_name(name))
 
 
-# Async on purpose: a read by primary key is quicker than the hop to FastAPI's thread pool.
+# Async on purpose: a read by primary key is quicker than the hop to FastAPI's thread pool; and
+# served by `LeanReadRoute`'s short path, as an async function returning a Response.
 @router.get("/{experiment_id}", response_model=ExperimentOut)
 async def get_experiment(experiment_id: IdPath, store: StoreDep) -> Response:
     """The experiment with this id."""

@@ -237,7 +237,8 @@ def test_numbered_request_ids_are_written_as_32_hex_digits_unique_per_process(
         )
 
     # the usual batch: numbers only, one request of two rows
-    batch([(numbers[0], 1, 0.001), (numbers[1], 2, 0.001), (numbers[2], 1, 0.001)])
+    big = 0x0123456789ABCDEF  # every digit, in order: the byte order of the conversion
+    batch([(numbers[0], 1, 0.001), (numbers[1], 2, 0.001), (numbers[2], 1, 0.001), (big, 1, 0)])
     # a mixed one: a caller's id, a number, a shadow's copy of a number, no id
     batch([("caller-7", 1, 0.001), (numbers[3], 1, 0.001), (None, 1, 0.001)], version="4")
     batch([((numbers[3], "shadow"), 1, 0.001)], version="5")
@@ -253,6 +254,7 @@ def test_numbered_request_ids_are_written_as_32_hex_digits_unique_per_process(
         (made[0], "primary"),
         *[(made[1], "primary")] * 2,
         (made[2], "primary"),
+        (f"{log.id_prefix}0123456789abcdef", "primary"),
     ]
     assert by_version["4"] == [("caller-7", "primary"), (made[3], "primary"), ("", "primary")]
     assert by_version["5"] == [(made[3], "shadow")]

@@ -133,12 +133,7 @@ class WriteQueue:
         """
         with self._cond:
             while len(self._items) >= self._capacity:
-                self._cond.notify_all()
-                self._room_waiters += 1
-                try:
-                    self._cond.wait()
-                finally:
-                    self._room_waiters -= 1
+                self._wait_for_room()
             self._items.append((run_id, kind, item))
             self._enqueued += 1
             if self._thread is None:
@@ -161,12 +156,7 @@ class WriteQueue:
             while done < len(items):
                 room = self._capacity - len(self._items)
                 if room <= 0:
-                    self._cond.notify_all()
-                    self._room_waiters += 1
-                    try:
-                        self._cond.wait()
-                    finally:
-                        self._room_waiters -= 1
+                    self._wait_for_room()
                     continue
                 part = items[done : done + room]
                 done += len(part)
@@ -180,6 +170,15 @@ class WriteQueue:
                     self._cond.notify_all()
             if self._errors:
                 self._raise_errors()
+
+    def _wait_for_room(self) -> None:
+        """Wait (holding `_cond`) until the writer has taken items; it is woken first."""
+        self._cond.notify_all()
+        self._room_waiters += 1
+        try:
+            self._cond.wait()
+        finally:
+            self._room_waiters -= 1
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Wait until everything queued before this call is written.

@@ -85,24 +85,35 @@ def check_shared_folder(run_id: str, folder: str) -> tuple[str, str]:
 
 
 _manifest = artifact_manifests
-_LINK_ARTIFACTS = (
-    _manifest.insert()
-    .from_select(
-        ["owner_id", "path", "digest", "size", "creation_time"],
-        select(
-            bindparam("owner_id", type_=String),
-            _manifest.c.path,
-            _manifest.c.digest,
-            _manifest.c.size,
-            bindparam("now", type_=BigInteger),
-        ).where(
-            _manifest.c.owner_id == bindparam("source"),
-            _manifest.c.path.like(bindparam("pattern"), escape="!"),
-        ),
+MANIFEST_COLUMNS = ["owner_id", "path", "digest", "size", "creation_time"]
+
+
+def linked_files(prefix: str, *conditions: Any) -> Any:
+    """The manifest rows (`MANIFEST_COLUMNS`) a run gets when it links another run's files.
+
+    Bound values, named with `prefix`: `owner_id` (the new run), `source` (the run whose files
+    are linked), `pattern` (`like_folder`) and `now`. `conditions` are further conditions.
+    """
+    return select(
+        bindparam(f"{prefix}owner_id", type_=String),
+        _manifest.c.path,
+        _manifest.c.digest,
+        _manifest.c.size,
+        bindparam(f"{prefix}now", type_=BigInteger),
+    ).where(
+        _manifest.c.owner_id == bindparam(f"{prefix}source"),
+        _manifest.c.path.like(bindparam(f"{prefix}pattern"), escape="!"),
+        *conditions,
     )
-    .returning(_manifest.c.path)
+
+
+_LINK = Prepared(
+    lambda _dialect: (
+        _manifest.insert()
+        .from_select(MANIFEST_COLUMNS, linked_files(""))
+        .returning(_manifest.c.path)
+    )
 )
-_LINK = Prepared(lambda _dialect: _LINK_ARTIFACTS)
 
 
 def like_folder(folder: str) -> str:

@@ -18,13 +18,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Table, bindparam, exists, func, select
+from sqlalchemy import Table, bindparam, exists, func, select
 from sqlalchemy.engine import Connection
 
 from mloop.entities import Metric, Param, RunTag
 from mloop.entities.clock import now_ms
 from mloop.storage.sql import schema
-from mloop.storage.sql.batches import BatchWriter, distinct_params, like_folder, metric_rows
+from mloop.storage.sql.batches import (
+    MANIFEST_COLUMNS,
+    BatchWriter,
+    distinct_params,
+    like_folder,
+    linked_files,
+    metric_rows,
+)
 from mloop.storage.sql.prepared import Prepared
 from mloop.storage.sql.run_writes import RUN_COLUMNS, run_source
 from mloop.storage.sql.schema_artifacts import artifact_manifests
@@ -47,7 +54,7 @@ def _statement(shares: bool, parts: tuple[str, ...]) -> Any:
     conditions = []
     if shares:
         source_run = _runs.alias("source_run")
-        conditions.append(exists().where(source_run.c.run_uuid == bindparam("b_source")))
+        conditions.append(exists().where(source_run.c.run_uuid == bindparam("link_source")))
     new_run = (
         postgresql.insert(_runs)
         .from_select(RUN_COLUMNS, run_source(*conditions), include_defaults=False)
@@ -58,18 +65,7 @@ def _statement(shares: bool, parts: tuple[str, ...]) -> Any:
     ctes = []
     if shares:
         linked = postgresql.insert(_manifest).from_select(
-            ["owner_id", "path", "digest", "size", "creation_time"],
-            select(
-                bindparam("b_run_uuid", type_=String),
-                _manifest.c.path,
-                _manifest.c.digest,
-                _manifest.c.size,
-                bindparam("b_now", type_=BigInteger),
-            ).where(
-                select(new_run.c.id).exists(),
-                _manifest.c.owner_id == bindparam("b_source"),
-                _manifest.c.path.like(bindparam("b_pattern"), escape="!"),
-            ),
+            MANIFEST_COLUMNS, linked_files("link_", select(new_run.c.id).exists())
         )
         ctes.append(linked.cte("linked"))
     for part in parts:
@@ -137,7 +133,12 @@ def write_whole_run(
             parts.append(part)
     if shared is not None:
         source, folder = shared
-        values.update(b_source=source, b_pattern=like_folder(folder), b_now=now_ms())
+        values.update(
+            link_owner_id=run["b_run_uuid"],
+            link_source=source,
+            link_pattern=like_folder(folder),
+            link_now=now_ms(),
+        )
     variant = (shared is not None, tuple(parts))
     prepared = _VARIANTS.get(variant)
     if prepared is None:

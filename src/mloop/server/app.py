@@ -112,7 +112,8 @@ def _document_errors(app: FastAPI) -> None:
 def _include_routers(app: FastAPI) -> None:
     from mloop.server import api_v1, health
 
-    app.include_router(health.router)
+    # As they are: including a router would build its routes a second time.
+    app.router.routes.extend(health.router.routes)
     app.router.routes.extend(api_v1.routes())
     # The MLflow-compatible API (outside the OpenAPI schema) is built on its first request.
     app.router.routes.append(LazyRoutes(MLFLOW_PREFIXES, _mlflow_router))

@@ -68,15 +68,16 @@ def record_batch(records: list[LogRecord], *, id_prefix: str = "") -> pa.RecordB
     # (zip), rather than a Python loop per field.
     requests = [request for record in records for request in record.requests]
     tags, rows, seconds = zip(*requests, strict=True)
-    counts = np.array(rows, dtype=np.int64)
-    latencies = np.array(seconds, dtype=np.float64)
+    counts = np.fromiter(rows, np.int64, len(rows))
+    latencies = np.fromiter(seconds, np.float64, len(seconds))
     stamps = np.repeat(
         np.fromiter((int(r.at * 1000) for r in records), np.int64, len(records)),
         [len(r.requests) for r in records],
     )
     total = int(counts.sum())
-    if set(map(type, tags)) == {int}:  # the usual case: primary answers, ids made by the log
-        ids = request_ids(np.array(tags, dtype=np.uint64), id_prefix, counts)
+    numbers = _numbers(tags)
+    if numbers is not None:  # the usual case: primary answers, ids made by the log
+        ids = request_ids(numbers, id_prefix, counts)
         roles = repeated_strings(["primary"], np.asarray([total]))
     else:
         texts, kinds = _split_tags(tags, id_prefix)
@@ -102,6 +103,21 @@ def record_batch(records: list[LogRecord], *, id_prefix: str = "") -> pa.RecordB
         for index, name in enumerate(names):
             table[f"prediction.{name}"] = arrow_array(outputs[:, index])
     return pa.RecordBatch.from_arrays(list(table.values()), names=list(table))
+
+
+def _numbers(tags: tuple[Any, ...]) -> np.ndarray[Any, Any] | None:
+    """The tags as an array when every one is a number (an id the log made), else None.
+
+    One conversion both checks and converts: text (even digits), `(id, role)` pairs and None
+    give an array of another kind, or none at all.
+    """
+    try:
+        numbers = np.array(tags)
+    except ValueError:  # pairs among single values: not rectangular
+        return None
+    if numbers.ndim != 1 or numbers.dtype.kind not in "iu":
+        return None
+    return numbers
 
 
 def _split_tags(tags: tuple[Any, ...], id_prefix: str) -> tuple[list[str], list[str]]:

@@ -21,14 +21,9 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import request_params_to_args
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from mloop.server.deps import config_of, store_of
-
-# What the state dependencies resolve to: the attribute of `app.state` each one returns.
-_STATE: dict[Callable[..., Any], str] = {store_of: "store", config_of: "config"}
+from mloop.server.lean_routes import request_values, state_dependencies
 
 
 class LeanReadRoute(APIRoute):
@@ -50,16 +45,7 @@ def _read_handler(
     request_name = route.dependant.request_param_name
 
     async def handle(request: Request) -> Response:
-        values: dict[str, Any] = {}
-        if path_params:
-            values, errors = request_params_to_args(path_params, request.path_params)
-            if errors:
-                raise RequestValidationError(errors)
-        app_state = request.app.state
-        for name, attribute in state.items():
-            values[name] = getattr(app_state, attribute)
-        if request_name is not None:
-            values[request_name] = request
+        values = request_values(request, path_params, state, request_name)
         response: Response = await endpoint(**values)
         return response
 
@@ -88,10 +74,4 @@ def _state_parameters(dependant: Dependant) -> dict[str, str] | None:
         or dependant.http_connection_param_name
     ):
         return None
-    state: dict[str, str] = {}
-    for sub in dependant.dependencies:
-        attribute = _STATE.get(sub.call) if sub.call is not None else None
-        if attribute is None or sub.name is None:
-            return None
-        state[sub.name] = attribute
-    return state
+    return state_dependencies(dependant)

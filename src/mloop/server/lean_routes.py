@@ -24,6 +24,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
+from fastapi._compat import ModelField
+from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -73,17 +75,9 @@ def _lean_handler(route: APIRoute) -> Callable[[Request], Coroutine[Any, Any, Re
     status_code = route.status_code or 200
 
     async def handle(request: Request) -> Response:
-        values: dict[str, Any] = {}
-        if path_params:
-            values, errors = request_params_to_args(path_params, request.path_params)
-            if errors:
-                raise RequestValidationError(errors)
+        values = request_values(request, path_params, state, request_name)
         if body is not None and adapter is not None:
             values[body.name] = _parsed_body(adapter, await request.body(), request)
-        for name, attribute in state.items():
-            values[name] = getattr(request.app.state, attribute)
-        if request_name is not None:
-            values[request_name] = request
         result = await _called(endpoint, values, request)
         if isinstance(result, Response):
             return result
@@ -114,6 +108,43 @@ def _over_the_network(request: Request) -> bool:
     return engine is not None and engine.dialect.name != "sqlite"
 
 
+def request_values(
+    request: Request,
+    path_params: list[ModelField],
+    state: dict[str, str],
+    request_name: str | None,
+) -> dict[str, Any]:
+    """A lean route's arguments but its body.
+
+    The path parameters are validated as FastAPI validates them (the same 422 answers).
+
+    Raises:
+        RequestValidationError: a path parameter is malformed.
+    """
+    values: dict[str, Any] = {}
+    if path_params:
+        values, errors = request_params_to_args(path_params, request.path_params)
+        if errors:
+            raise RequestValidationError(errors)
+    app_state = request.app.state
+    for name, attribute in state.items():
+        values[name] = getattr(app_state, attribute)
+    if request_name is not None:
+        values[request_name] = request
+    return values
+
+
+def state_dependencies(dependant: Dependant) -> dict[str, str] | None:
+    """The dependencies as parameter name -> `app.state` attribute; None if one is another."""
+    state = {}
+    for sub in dependant.dependencies:
+        attribute = _STATE_DEPENDENCIES.get(sub.call) if sub.call is not None else None
+        if attribute is None or sub.name is None:
+            return None
+        state[sub.name] = attribute
+    return state
+
+
 def _state_parameters(route: APIRoute) -> dict[str, str]:
     """The route's dependencies, as parameter name -> attribute of `app.state`.
 
@@ -125,12 +156,9 @@ def _state_parameters(route: APIRoute) -> dict[str, str]:
         raise TypeError(f"{route.path}: a lean route takes only a body and path parameters")
     if len(dependant.body_params) > 1:
         raise TypeError(f"{route.path}: a lean route takes at most one body")
-    state = {}
-    for sub in dependant.dependencies:
-        attribute = _STATE_DEPENDENCIES.get(sub.call) if sub.call is not None else None
-        if attribute is None or sub.name is None:
-            raise TypeError(f"{route.path}: a lean route depends only on the store and config")
-        state[sub.name] = attribute
+    state = state_dependencies(dependant)
+    if state is None:
+        raise TypeError(f"{route.path}: a lean route depends only on the store and config")
     return state
 
 

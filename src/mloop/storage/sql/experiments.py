@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +33,7 @@ from mloop.storage.sql.engine import (
     with_retries,
     write_transaction,
 )
+from mloop.storage.sql.prepared import Prepared
 
 _experiments = schema.experiments
 _tags = schema.experiment_tags
@@ -45,6 +48,10 @@ _BY_ID = (
     )
     .where(_experiments.c.experiment_id == bindparam("id"))
 )
+# The read behind `GET /api/v1/experiments/{id}`, a server's most common check: on the driver's
+# cursor (`prepared.py`), whose rows are plain tuples of `_BY_ID`'s columns.
+_GET_BY_ID = Prepared(lambda _dialect: _BY_ID)
+_BY_ID_NAMES = tuple(str(column.key) for column in _BY_ID.selected_columns)
 
 
 class SqlExperimentStore:
@@ -130,11 +137,12 @@ class SqlExperimentStore:
         """
         numeric = validate_experiment_id(experiment_id)
         with single_read(self._engine) as conn:
-            rows = conn.execute(_BY_ID, {"id": numeric}).all()
-        if not rows:
+            found = _GET_BY_ID.execute(conn, {"id": numeric})
+        if not found:
             raise ExperimentNotFoundError(experiment_id)
-        tags = {r.tag_key: r.tag_value for r in rows if r.tag_key is not None}
-        return _to_entity(rows[0], tags)
+        rows = [dict(zip(_BY_ID_NAMES, row, strict=True)) for row in found]
+        tags = {r["tag_key"]: r["tag_value"] for r in rows if r["tag_key"] is not None}
+        return _to_entity(SimpleNamespace(**rows[0]), tags)
 
     def find_by_name(self, name: str) -> Experiment | None:
         """The experiment with this name, or None."""

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 import mloop
+from mloop.client.batch_writes import KIND_METRIC, KIND_PARAM, KIND_TAG
 from mloop.client.context import STATE, get_store
-from mloop.client.writer import KIND_METRIC, KIND_PARAM, KIND_TAG, WriteQueue
+from mloop.client.writer import WriteQueue
 from mloop.entities import Metric, Param, RunStatus, RunTag
 from mloop.entities.clock import now_ms
 from mloop.errors import ParamConflictError, RunNotActiveError

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from mloop.client.writer import KIND_METRIC, KIND_PARAM, KIND_TAG, WriteQueue
+from mloop.client.batch_writes import KIND_METRIC, KIND_PARAM, KIND_TAG
+from mloop.client.writer import WriteQueue
 from mloop.entities import Metric, Param, RunTag
 from mloop.errors import ParamConflictError, RunNotActiveError, StorageError
 from mloop.storage.sql.store import SqlStore

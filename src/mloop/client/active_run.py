@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from mloop.client.batch_writes import KIND_METRIC, KIND_TAG
 from mloop.client.context import (
     STATE,
     environment,
@@ -19,7 +20,6 @@ from mloop.client.context import (
     settings,
     watch_uncaught_exceptions,
 )
-from mloop.client.writer import KIND_METRIC, KIND_TAG
 from mloop.entities import Metric, Run, RunStart, RunStatus, RunTag
 from mloop.entities.clock import now_ms
 from mloop.errors import (

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mloop.client.active_run import is_active, queued_run_id, require_run_id
+from mloop.client.batch_writes import KIND_METRIC, KIND_PARAM, KIND_TAG
 from mloop.client.context import STATE, get_queue, get_store
-from mloop.client.writer import KIND_METRIC, KIND_PARAM, KIND_TAG
 from mloop.entities import Metric, Param, Run, RunPage, RunStatus, RunTag
 from mloop.entities.validation import (
     checked_tags,

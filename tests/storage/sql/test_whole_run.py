@@ -12,7 +12,7 @@ import pytest
 from mloop.entities import Metric, Param, RunStart, RunStatus, RunTag
 from mloop.errors import ParamConflictError, RunNotFoundError
 from mloop.storage.sql.engine import single_write
-from mloop.storage.sql.runs import start_values
+from mloop.storage.sql.run_writes import start_values
 from mloop.storage.sql.store import SqlStore
 from mloop.storage.sql.whole_run import write_whole_run
 

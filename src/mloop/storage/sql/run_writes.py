@@ -7,14 +7,18 @@ from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, func, literal, select, update
 
-from mloop.entities import Metric, Param, RunInput, RunTag
+from mloop.entities import Metric, Param, RunInput, RunStart, RunStatus, RunTag
 from mloop.entities.validation import (
+    validate_experiment_id,
     validate_key,
+    validate_name,
     validate_param_value,
+    validate_run_id,
     validate_tag_value,
     validate_text,
 )
 from mloop.storage.sql import schema
+from mloop.storage.sql.batches import check_shared_folder
 from mloop.storage.sql.dialect import insert_ignore_for
 from mloop.storage.sql.prepared import Prepared
 
@@ -115,3 +119,28 @@ def validate_run_input(item: RunInput) -> None:
         validate_text(
             value, what=f"the {field} of dataset input {item.name!r}", field=field, limit=limit
         )
+
+
+def start_values(run_uuid: str, start: RunStart) -> tuple[dict[str, Any], tuple[str, str] | None]:
+    """The checked bound values of `INSERT_RUN` for a run starting now, and its shared folder.
+
+    Raises:
+        InvalidInputError: the name, user id, parent id, experiment id or shared folder is
+            malformed.
+    """
+    validate_name(start.run_name, kind="run")
+    validate_text(start.user_id, what="the run's user id", field="user_id", limit=256)
+    if start.parent_run_id is not None:
+        validate_run_id(start.parent_run_id)
+    shared = None if start.share_artifacts is None else check_shared_folder(*start.share_artifacts)
+    values = {
+        "b_run_uuid": run_uuid,
+        "b_experiment_id": validate_experiment_id(start.experiment_id),
+        "b_name": start.run_name,
+        "b_start_time": start.start_time_ms,
+        "b_user_id": start.user_id,
+        "b_parent_run_uuid": start.parent_run_id,
+        "b_status": RunStatus.RUNNING.value,
+        "b_end_time": None,
+    }
+    return values, shared

@@ -28,7 +28,6 @@ from mloop.entities.validation import (
     validate_experiment_id,
     validate_name,
     validate_run_id,
-    validate_text,
 )
 from mloop.errors import (
     ExperimentNotFoundError,
@@ -40,7 +39,6 @@ from mloop.storage.sql import history, schema
 from mloop.storage.sql.audit import append_event
 from mloop.storage.sql.batches import (
     BatchWriter,
-    check_shared_folder,
     end_values,
     link_artifacts,
     lookup_run,
@@ -56,6 +54,7 @@ from mloop.storage.sql.run_writes import (
     ACTIVE_EXPERIMENT_LOCATION,
     END_RUN,
     INSERT_RUN,
+    start_values,
     validate_batch,
     validate_run_input,
 )
@@ -495,28 +494,3 @@ class SqlRunStore:
                 conn.execute(update(_runs).where(_runs.c.run_uuid == run_id).values(**values))
 
         with_retries(run, what=f"updating run {run_id}")
-
-
-def start_values(run_uuid: str, start: RunStart) -> tuple[dict[str, Any], tuple[str, str] | None]:
-    """The checked bound values of `INSERT_RUN` for a run starting now, and its shared folder.
-
-    Raises:
-        InvalidInputError: the name, user id, parent id, experiment id or shared folder is
-            malformed.
-    """
-    validate_name(start.run_name, kind="run")
-    validate_text(start.user_id, what="the run's user id", field="user_id", limit=256)
-    if start.parent_run_id is not None:
-        validate_run_id(start.parent_run_id)
-    shared = None if start.share_artifacts is None else check_shared_folder(*start.share_artifacts)
-    values = {
-        "b_run_uuid": run_uuid,
-        "b_experiment_id": validate_experiment_id(start.experiment_id),
-        "b_name": start.run_name,
-        "b_start_time": start.start_time_ms,
-        "b_user_id": start.user_id,
-        "b_parent_run_uuid": start.parent_run_id,
-        "b_status": RunStatus.RUNNING.value,
-        "b_end_time": None,
-    }
-    return values, shared

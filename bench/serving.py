@@ -46,6 +46,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "serving"
+# This run's trained models and wrk scripts; removed when the run ends.
+SCRATCH = OUT / f"scratch-{os.getpid()}"
 MLOOP_BIN = ROOT / ".venv" / "bin" / "mloop"
 MLFLOW_VENV = ROOT / "bench" / ".venv-mlflow"
 SERVER_CORE, WRK_CORE = "0", "1"
@@ -240,7 +242,7 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, payload: str, starte
 
 
 def wrk_command(url: str, payload: str, connections: int, seconds: float) -> list[str]:
-    script = Path(tempfile.mkstemp(suffix=".lua", dir=OUT)[1])
+    script = Path(tempfile.mkstemp(suffix=".lua", dir=SCRATCH)[1])
     script.write_text(LUA.format(body=payload), encoding="utf-8")
     return [
         "taskset",
@@ -635,9 +637,16 @@ def main() -> None:
         sys.exit("wrk is not installed: run bench/setup-serving-env")
     if "mlflow" in tools and not (MLFLOW_VENV / "bin" / "mlflow").exists():
         sys.exit("the MLflow environment is missing: run bench/setup-serving-env")
-    OUT.mkdir(parents=True, exist_ok=True)
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    try:
+        run(args, tools)
+    finally:
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, tools: list[str]) -> None:
     print(f"load average before: {os.getloadavg()}", flush=True)
-    paths = train(Path(tempfile.mkdtemp(prefix="models-", dir=OUT)), mlflow="mlflow" in tools)
+    paths = train(Path(tempfile.mkdtemp(prefix="models-", dir=SCRATCH)), mlflow="mlflow" in tools)
     results: dict[str, Any] = {"duration_s": args.duration}
     if args.only & {"lr_c1", "lr_c32", "rf_c32", "lr_rows100"}:
         results["throughput"] = run_throughput(paths, tools, args)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import traceback
 import uuid
 from concurrent.futures import Future
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from mloop.errors import (
     RunNotActiveError,
     RunNotFoundError,
 )
+from mloop.storage import create_started
 from mloop.tracking.artifacts import ArtifactEntry, RunArtifacts
 from mloop.tracking.names import generate_run_name
 
@@ -197,7 +198,7 @@ def start_run(
     return active
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class _Deferred:
     """A run whose create is queued: what its `ActiveRun` knows before it is stored."""
 
@@ -239,28 +240,14 @@ def _create(
         return _Deferred(run_id, experiment, name), shared is not None
     store = get_store()
     try:
-        run = store.runs.create(
-            experiment,
-            run_name=name,
-            start_time_ms=start.start_time_ms,
-            user_id=start.user_id,
-            parent_run_id=parent,
-            tags=tag_list,
-            share_artifacts=shared,
-        )
+        run = create_started(store.runs, start, tags=tag_list)
     except RunNotFoundError:
         if shared is None:
             raise
         # The run holding the files is gone (purged): record them again with this run.
         STATE.environment_run = None
-        run = store.runs.create(
-            experiment,
-            run_name=name,
-            start_time_ms=start.start_time_ms,
-            user_id=current_user(),
-            parent_run_id=parent,
-            tags=[RunTag(k, v) for k, v in clean.items()],
-        )
+        alone = dataclasses.replace(start, user_id=current_user(), share_artifacts=None)
+        run = create_started(store.runs, alone, tags=[RunTag(k, v) for k, v in clean.items()])
         shared = None
     STATE.run_experiments.add(experiment)
     return run, shared is not None

@@ -19,7 +19,7 @@ from mloop.errors import (
     RunNotFoundError,
     StorageError,
 )
-from mloop.storage import RunStore
+from mloop.storage import RunStore, create_started
 
 KIND_METRIC = 0
 KIND_PARAM = 1
@@ -91,16 +91,7 @@ def _create_run(
     """
     while True:
         try:
-            store.create(
-                start.experiment_id,
-                run_id=run_id,
-                run_name=start.run_name,
-                start_time_ms=start.start_time_ms,
-                user_id=start.user_id,
-                parent_run_id=start.parent_run_id,
-                tags=tags,
-                share_artifacts=start.share_artifacts,
-            )
+            create_started(store, start, run_id=run_id, tags=tags)
             return start
         except RunNotFoundError as exc:
             fallback = _without_shared_files(start, exc)

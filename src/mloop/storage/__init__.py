@@ -13,6 +13,7 @@ from mloop.storage.protocols import DatasetStore as DatasetStore
 from mloop.storage.protocols import ExperimentStore as ExperimentStore
 from mloop.storage.protocols import RunStore as RunStore
 from mloop.storage.protocols import Store as Store
+from mloop.storage.protocols import create_started as create_started
 
 if TYPE_CHECKING:
     from mloop.storage.rest import RestStore
@@ -25,6 +26,7 @@ __all__ = [
     "ExperimentStore",
     "RunStore",
     "Store",
+    "create_started",
     "open_store",
 ]
 

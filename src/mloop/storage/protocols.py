@@ -132,6 +132,28 @@ class RunStore(Protocol):
     ) -> RunPage: ...
 
 
+def create_started(
+    runs: RunStore, start: RunStart, *, run_id: str | None = None, tags: Sequence[RunTag] = ()
+) -> Run:
+    """Create the run `start` describes (`RunStore.create` with its fields).
+
+    Raises:
+        ExperimentNotFoundError: the experiment does not exist or is deleted.
+        InvalidInputError: the run id, name or shared folder is malformed.
+        RunNotFoundError: the run named by `start.share_artifacts` does not exist.
+    """
+    return runs.create(
+        start.experiment_id,
+        run_id=run_id,
+        run_name=start.run_name,
+        start_time_ms=start.start_time_ms,
+        user_id=start.user_id,
+        parent_run_id=start.parent_run_id,
+        tags=tags,
+        share_artifacts=start.share_artifacts,
+    )
+
+
 class AuditStore(Protocol):
     """The append-only audit log."""
 

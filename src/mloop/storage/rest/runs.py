@@ -24,7 +24,7 @@ from mloop.entities.validation import (
     validate_end_status,
     validate_run_id,
 )
-from mloop.storage import metric_frames
+from mloop.storage import create_started, metric_frames
 from mloop.storage.rest import codec
 from mloop.storage.rest.transport import Transport
 
@@ -158,15 +158,7 @@ class RestRunStore:
         parts = list(_split(metrics, params, tags)) or [((), (), ())]
         if start is not None and len(parts) > 1:
             # The first parts need the run: create it now (a no-op when it exists).
-            self.create(
-                start.experiment_id,
-                run_id=run_id,
-                run_name=start.run_name,
-                start_time_ms=start.start_time_ms,
-                user_id=start.user_id,
-                parent_run_id=start.parent_run_id,
-                share_artifacts=start.share_artifacts,
-            )
+            create_started(self, start, run_id=run_id)
             start = None
         for part in parts[:-1]:
             self._http.request("POST", f"{_path(run_id)}/batch", body=codec.batch(*part))

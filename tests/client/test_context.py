@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,33 +37,48 @@ def wait_for_child(pid: int, timeout_s: float) -> int:
     raise AssertionError(f"forked child {pid} did not finish in {timeout_s} s (deadlock?)")
 
 
+@contextmanager
+def forked_child(
+    body: Callable[[], None], error_file: Path, timeout_s: float = 90
+) -> Iterator[None]:
+    """Run `body` in a forked child while the block runs in the parent, then check the child.
+
+    Fails with the child's own traceback (written to `error_file`) when `body` raised.
+    """
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            body()
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported to the parent, then the child exits
+            error_file.write_text(traceback.format_exc())
+        finally:
+            os._exit(code)
+    try:
+        yield
+    finally:
+        code = wait_for_child(pid, timeout_s)  # reaped also when the block failed
+    error = error_file.read_text() if error_file.exists() else "(no exception recorded)"
+    assert code == 0, f"forked child exited with status {code}:\n{error}"
+
+
 def test_a_forked_child_logs_to_the_parents_run_and_both_points_are_stored(
     store: SqlStore, tmp_path: Path
 ):
-    child_error = tmp_path / "child-error.txt"
+    def child() -> None:
+        for step in range(500):
+            mloop.log_metric("child", float(step), step=step)
+        mloop.log_param("from_child", "yes")
+        mloop.flush(timeout_s=60)
+
     with mloop.start_run() as run:
         # Keep the writer busy at the moment of the fork, so the child inherits held locks.
         for step in range(3_000):
             mloop.log_metric("parent", float(step), step=step)
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child's coverage is not collected
-            code = 1
-            try:
-                for step in range(500):
-                    mloop.log_metric("child", float(step), step=step)
-                mloop.log_param("from_child", "yes")
-                mloop.flush(timeout_s=60)
-                code = 0
-            except BaseException:  # noqa: BLE001 - reported to the parent, then the child exits
-                # The child's own traceback, so a failure here says what went wrong in the child.
-                child_error.write_text(traceback.format_exc())
-            finally:
-                os._exit(code)
-        for step in range(3_000, 3_500):
-            mloop.log_metric("parent", float(step), step=step)
-        code = wait_for_child(pid, timeout_s=90)
-        error = child_error.read_text() if child_error.exists() else "(no exception recorded)"
-        assert code == 0, f"forked child exited with status {code}:\n{error}"
+        with forked_child(child, tmp_path / "child-error.txt"):
+            for step in range(3_000, 3_500):
+                mloop.log_metric("parent", float(step), step=step)
 
     assert len(store.runs.get_metric_history(run.run_id, "child")) == 500
     assert len(store.runs.get_metric_history(run.run_id, "parent")) == 3_500

@@ -7,9 +7,7 @@ Whatever a user can do with the run's id still finds the run stored: reading `ru
 
 from __future__ import annotations
 
-import os
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from mloop.client.context import STATE
 from mloop.entities import RunStatus
 from mloop.errors import ExperimentNotFoundError, RunNotFoundError
 from mloop.storage.sql.store import SqlStore
-from tests.client.test_context import wait_for_child
+from tests.client.test_context import forked_child
 from tests.client.test_run_end import CountingRuns, _empty_run, _environment_files
 
 
@@ -155,22 +153,14 @@ def test_a_forked_child_logs_to_a_deferred_run_of_its_parent(
     _empty_run()
     assert STATE.queue is not None
     monkeypatch.setattr(STATE.queue, "_linger_s", 60.0)  # the parent's create stays queued
-    child_error = tmp_path / "child-error.txt"
+
+    def child() -> None:
+        mloop.log_metric("child", 1.0)
+        mloop.flush(timeout_s=60)
+
     with mloop.start_run(run_name="forked") as run:
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child's coverage is not collected
-            code = 1
-            try:
-                mloop.log_metric("child", 1.0)
-                mloop.flush(timeout_s=60)
-                code = 0
-            except BaseException:  # noqa: BLE001 - reported to the parent, then the child exits
-                child_error.write_text(traceback.format_exc())
-            finally:
-                os._exit(code)
-        code = wait_for_child(pid, timeout_s=90)
-        error = child_error.read_text() if child_error.exists() else "(no exception recorded)"
-        assert code == 0, f"forked child exited with status {code}:\n{error}"
+        with forked_child(child, tmp_path / "child-error.txt"):
+            pass
         mloop.log_metric("parent", 2.0)
     stored = store.runs.get(run.run_id)
     assert (stored.run_name, stored.status) == ("forked", RunStatus.FINISHED)

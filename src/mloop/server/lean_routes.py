@@ -103,9 +103,8 @@ async def _called(endpoint: Callable[..., Any], values: dict[str, Any], request:
 
 
 def _over_the_network(request: Request) -> bool:
-    """Whether the server's database is reached over the network (not SQLite)."""
-    engine = getattr(request.app.state.store, "engine", None)
-    return engine is not None and engine.dialect.name != "sqlite"
+    """Whether the server's database is reached over the network (`SqlStore`'s answer)."""
+    return bool(getattr(request.app.state.store, "over_the_network", False))
 
 
 def request_values(

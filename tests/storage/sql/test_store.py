@@ -132,3 +132,10 @@ def test_a_store_that_cannot_be_opened_in_the_background_is_a_storage_error(
     waiting = open_in_background(f"sqlite:///{blocker / 'm.db'}", artifact_root=str(tmp_path))
     with pytest.raises(StorageError, match="opening the store"):
         waiting()
+
+
+def test_a_store_says_whether_its_statements_cross_the_network(
+    store: SqlStore, backend: str
+) -> None:
+    # The server's lean write routes send PostgreSQL work straight to the thread pool by it.
+    assert store.over_the_network is (backend == "postgresql")

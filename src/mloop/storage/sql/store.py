@@ -68,6 +68,11 @@ class SqlStore:
             what=f"opening the store at {uri}",
         )
 
+    @property
+    def over_the_network(self) -> bool:
+        """Whether every statement is a network round trip (PostgreSQL), not a local call."""
+        return self.engine.dialect.name != "sqlite"
+
     @cached_property
     def audit(self) -> SqlAuditStore:
         """The append-only audit log."""

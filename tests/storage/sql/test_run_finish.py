@@ -241,21 +241,14 @@ def test_finish_with_a_start_creates_the_run_ended_with_its_batch(store: Store) 
 
 def test_finish_with_a_start_of_a_run_that_exists_only_ends_it(store: Store) -> None:
     run = store.runs.create("0", run_name="created", user_id="bob")
-    store.runs.finish(
-        run.run_id,
-        status=RunStatus.FINISHED,
-        end_time_ms=run.start_time_ms + 1,
-        params=[Param("p", "1")],
-        start=_start(run_name="ignored"),
-    )
-    # A retried request: the batch is stored once, the start ignored again.
-    store.runs.finish(
-        run.run_id,
-        status=RunStatus.FINISHED,
-        end_time_ms=run.start_time_ms + 1,
-        params=[Param("p", "1")],
-        start=_start(run_name="ignored"),
-    )
+    for _ in range(2):  # the second time is a retried request: stored once, start ignored
+        store.runs.finish(
+            run.run_id,
+            status=RunStatus.FINISHED,
+            end_time_ms=run.start_time_ms + 1,
+            params=[Param("p", "1")],
+            start=_start(run_name="ignored"),
+        )
     after = store.runs.get(run.run_id)
     assert (after.run_name, after.user_id, after.start_time_ms) == (
         "created",

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import mloop
-from mloop.client.context import STATE
+from mloop.client.context import STATE, close_store
 from mloop.entities import RunStatus
-from mloop.errors import ExperimentNotFoundError, RunNotFoundError
+from mloop.errors import ExperimentNotFoundError
 from mloop.storage.sql.store import SqlStore
 from tests.client.test_context import forked_child
 from tests.client.test_run_end import CountingRuns, _empty_run, _environment_files
@@ -167,15 +167,14 @@ def test_a_forked_child_logs_to_a_deferred_run_of_its_parent(
     assert stored.metrics == {"child": 1.0, "parent": 2.0}
 
 
-def test_a_run_never_ended_nor_read_is_not_stored_after_a_close(store: SqlStore):
-    """Closing the store writes what is queued: the run exists, still RUNNING."""
+def test_closing_the_store_writes_a_queued_create(store: SqlStore, monkeypatch: pytest.MonkeyPatch):
+    """A run neither ended nor read when the store closes is stored, still RUNNING."""
     _empty_run()
+    assert STATE.queue is not None
+    monkeypatch.setattr(STATE.queue, "_linger_s", 60.0)  # only the close writes it
     mloop.start_run(run_name="left-open")
-    from mloop.client.context import close_store
-
+    assert _named(store, "left-open") == []  # queued, not written yet
     STATE.runs.clear()  # as if the process forgot it; close_store still writes the queue
     close_store()
     (stored,) = _named(store, "left-open")
     assert (stored.status, stored.end_time_ms) == (RunStatus.RUNNING, None)
-    with pytest.raises(RunNotFoundError):
-        store.runs.get("0" * 32)

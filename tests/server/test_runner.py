@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -110,3 +113,56 @@ def test_loopback_addresses_are_recognised() -> None:
     assert BindAddress("::1", 1).is_loopback
     assert not BindAddress("0.0.0.0", 1).is_loopback
     assert not BindAddress("10.1.2.3", 1).is_loopback
+
+
+_SIGTERM_AT_ONCE = """
+import os, signal, sys
+from mloop.server.config import ServerConfig
+from mloop.server.runner import BindAddress, serve
+
+def ready(_bound):
+    import multiprocessing
+    workers = [p.pid for p in multiprocessing.active_children()]
+    print(" ".join(map(str, workers)), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)  # before a single request: at once
+
+config = ServerConfig(backend_uri=sys.argv[1], artifact_uri=sys.argv[2])
+serve(config, BindAddress("127.0.0.1", 0), workers=2, on_ready=ready)
+print("stopped", flush=True)
+"""
+
+
+def test_a_sigterm_as_soon_as_the_port_is_announced_stops_the_workers(
+    store_url: str, artifact_root: str
+) -> None:
+    # The supervisor handles SIGTERM before it starts a worker and before `on_ready` runs:
+    # otherwise the signal kills the supervisor and leaves its workers serving, orphaned.
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SIGTERM_AT_ONCE, store_url, artifact_root],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    workers = [int(pid) for pid in process.stdout.readline().split()]
+    try:
+        code = process.wait(timeout=60)
+        _gone, alive = psutil.wait_procs(_processes(workers), timeout=10)
+    finally:
+        # Orphaned workers would hold the pipes open: end them before reading what was said.
+        for worker in _processes(workers):
+            worker.kill()
+        process.kill()
+        out, err = process.communicate()
+    assert code == 0, err
+    assert out.strip() == "stopped"
+    assert len(workers) == 2
+    assert not alive, f"workers left serving after the supervisor stopped: {alive}"
+
+
+def _processes(pids: list[int]) -> list[psutil.Process]:
+    found = []
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found.append(psutil.Process(pid))
+    return found

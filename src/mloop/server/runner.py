@@ -17,7 +17,7 @@ import signal
 import socket
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +129,7 @@ def _worker_main(
     listening: socket.socket | None = None,
     inherited: socket.socket | None = None,
 ) -> None:
+    _let_stop_signals_in()
     # The first worker serves on the socket the parent listened on; the others close their copy
     # of it (so it lives and dies with the first worker) and bind their own: SO_REUSEPORT lets
     # the kernel balance between them.
@@ -227,13 +228,20 @@ def _serve_many(
         )
         for i in range(workers)
     ]
+    supervisor = _Supervisor(processes)
     try:
-        for process in processes:
-            process.start()
-        first.close()
-        if on_ready is not None:
-            on_ready(bound)
-        _supervise(processes)
+        # Stopping is in place before the first worker starts and before `on_ready` hears of
+        # the port: a SIGTERM from then on stops the workers instead of killing this process
+        # and orphaning them. The signals are held while forking, so a worker never runs the
+        # supervisor's handler; each worker lets them through once it has its own.
+        with supervisor.handling_signals():
+            with _signals_held():
+                for process in processes:
+                    process.start()
+            first.close()
+            if on_ready is not None:
+                on_ready(bound)
+            supervisor.wait()
     finally:
         shutil.rmtree(metric_peers, ignore_errors=True)
 
@@ -291,39 +299,68 @@ def _build_app(config: ServerConfig | None) -> Any:
     return create_app(config)
 
 
-def _supervise(processes: list[Any]) -> None:
-    """Wait for the workers; when one exits, or on SIGINT or SIGTERM, stop them all.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    Raises:
-        ConfigurationError: a worker failed on its own (its error was logged above).
-    """
-    from multiprocessing.connection import wait
 
-    stopping = False
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back in this thread (and in what it forks) for the block."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
-    def stop(_signum: int = 0, _frame: object = None) -> None:
-        nonlocal stopping
-        stopping = True
-        for process in processes:
-            if process.is_alive() and process.pid is not None:
+
+def _let_stop_signals_in() -> None:
+    """In a new worker: default SIGINT/SIGTERM handling (uvicorn installs its own), unheld."""
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+class _Supervisor:
+    """Waits for the workers; when one exits, or on SIGINT or SIGTERM, stops them all."""
+
+    def __init__(self, processes: list[Any]) -> None:
+        self.processes = processes
+        self.stopping = False
+        self.failed: int | None = None
+
+    def stop(self, _signum: int = 0, _frame: object = None) -> None:
+        self.stopping = True
+        for process in self.processes:
+            if process.pid is not None and process.is_alive():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(process.pid, signal.SIGTERM)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    failed: int | None = None
-    try:
-        waiting = {process.sentinel: process for process in processes}
+    @contextlib.contextmanager
+    def handling_signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM stop the workers during the block."""
+        previous = {sig: signal.signal(sig, self.stop) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def wait(self) -> None:
+        """Return once every worker has exited.
+
+        Raises:
+            ConfigurationError: a worker failed on its own (its error was logged above).
+        """
+        from multiprocessing.connection import wait
+
+        waiting = {process.sentinel: process for process in self.processes}
         while waiting:
             for sentinel in wait(list(waiting)):
                 process = waiting.pop(sentinel)
                 process.join()
-                if not stopping:
-                    failed = process.exitcode
-                    stop()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if failed:
-        raise ConfigurationError(
-            f"a server worker exited with code {failed}; its error is logged above"
-        )
+                if not self.stopping:
+                    self.failed = process.exitcode
+                    self.stop()
+        if self.failed:
+            raise ConfigurationError(
+                f"a server worker exited with code {self.failed}; its error is logged above"
+            )

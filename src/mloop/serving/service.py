@@ -8,6 +8,10 @@ the current split): a moved alias or a changed split loads the new version off t
 warms it, then swaps it in with one assignment, so requests in flight finish on the version they
 started on and no request fails. `watch()` calls `refresh()` on a background thread every
 `interval_s`.
+
+A version swapped out stays loaded and warm on standby (the last `STANDBY_VERSIONS` of them), so
+moving an alias back or rolling a deployment back serves the previous version again at the next
+refresh, without loading it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ logger = logging.getLogger("mloop.serving")
 # A request picks again when the watcher swapped the split under it; more than a handful of
 # misses means nothing is loaded at all.
 _PICK_ATTEMPTS = 8
+# Versions swapped out that stay loaded for an instant way back (each holds its model's memory).
+STANDBY_VERSIONS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +139,8 @@ class ModelService:
         self._on_shadow = on_shadow
         self._served: dict[str, ServedVersion] = {}
         self._identities: dict[str, tuple[str, str, str]] = {}
+        # Swapped-out versions still loaded and warm, oldest first, by identity.
+        self._standby: dict[tuple[str, str, str], ServedVersion] = {}
         self._router = TrafficRouter(split)
         self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
@@ -140,6 +148,7 @@ class ModelService:
         self._shadow_tasks: set[asyncio.Task[None]] = set()
         self.last_refresh_error: MloopError | None = None
         self.swaps = 0
+        self.loads = 0
 
     @property
     def split(self) -> Split:
@@ -209,31 +218,51 @@ class ModelService:
                 changed = True
             needed = {*split.weights, *split.shadows}
             for ref in [r for r in self._served if r not in needed]:
-                self._retire(self._served.pop(ref))
-                self._identities.pop(ref, None)
+                identity = self._identities.pop(ref, None)
+                self._set_aside(self._served.pop(ref), identity)
             self.last_refresh_error = None
             return changed
 
     def _ensure(self, ref: str) -> bool:
         resolved = self._resolver(ref)
-        if self._identities.get(ref) == resolved.identity:
+        identity = resolved.identity
+        previous_identity = self._identities.get(ref)
+        if previous_identity == identity:
             return False
         started = time.perf_counter()
-        served = self._loader(resolved)  # load and warm before anyone is sent to it
+        served = self._standby.pop(identity, None)
+        # Load and warm before anyone is sent to it, unless it is still warm on standby.
+        how = "back from standby" if served is not None else "loaded and warmed"
+        if served is None:
+            served = self._loader(resolved)
+            self.loads += 1
         previous = self._served.get(ref)
         self._served[ref] = served
-        self._identities[ref] = resolved.identity
+        self._identities[ref] = identity
         self.swaps += 1
         if previous is not None:
             logger.info(
-                "%s now serves %s (was %s; loaded and warmed in %.3f s)",
+                "%s now serves %s (was %s; %s in %.3f s)",
                 ref,
                 served.label,
                 previous.label,
+                how,
                 time.perf_counter() - started,
             )
-            self._retire(previous)
+            self._set_aside(previous, previous_identity)
         return True
+
+    def standby(self) -> list[str]:
+        """The labels of the versions kept warm after being swapped out, oldest first."""
+        return [served.label for served in list(self._standby.values())]
+
+    def _set_aside(self, served: ServedVersion, identity: tuple[str, str, str] | None) -> None:
+        if identity is None or identity in self._standby:
+            self._retire(served)
+            return
+        self._standby[identity] = served
+        while len(self._standby) > STANDBY_VERSIONS:
+            self._retire(self._standby.pop(next(iter(self._standby))))
 
     def _retire(self, served: ServedVersion) -> None:
         # Requests already queued on it still finish there; its thread ends when idle.
@@ -262,7 +291,7 @@ class ModelService:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        for served in self._served.values():
+        for served in [*self._served.values(), *self._standby.values()]:
             served.batcher.close()
 
     def pick(self, sticky_key: str | None = None) -> tuple[str, ServedVersion]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 import subprocess
 import threading
@@ -94,3 +96,13 @@ def live_server(server_config: ServerConfig) -> Iterator[LiveServer]:
     with httpx.Client(base_url=url, timeout=30) as client:
         yield LiveServer(url=url, app=app, client=client)
     stop()
+
+
+def stop_serving_here() -> None:
+    """SIGTERM this process, as an operator stops `mloop server`, while `serve` supervises.
+
+    For tests that run the multi-worker runner in the test process. Once `serve` has returned
+    (it failed early) the signal would kill the whole test run instead, so it is not sent.
+    """
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import tempfile
 import threading
 import uuid
@@ -15,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mloop.server.config import ServerConfig
 from mloop.server.runner import BindAddress, serve
-from tests.server.conftest import LiveServer, wait_ready
+from tests.server.conftest import LiveServer, stop_serving_here, wait_ready
 
 
 def _samples(live: LiveServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -92,7 +90,7 @@ def test_with_two_workers_every_scrape_counts_the_requests_of_both(
                 workers_seen.intersection_update(children)
                 scrapes.extend(_scrape(url) for _ in range(8))
             finally:
-                os.kill(os.getpid(), signal.SIGTERM)
+                stop_serving_here()
 
         threading.Thread(target=drive, daemon=True).start()
 

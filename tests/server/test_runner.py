@@ -19,7 +19,7 @@ from mloop.errors import ConfigurationError
 from mloop.server.app import create_app
 from mloop.server.config import ServerConfig
 from mloop.server.runner import BindAddress, bind_socket, serve
-from tests.server.conftest import wait_ready
+from tests.server.conftest import stop_serving_here, wait_ready
 
 
 def _kill_a_worker() -> None:
@@ -37,10 +37,12 @@ def test_several_workers_serve_and_stop_together_on_sigterm(server_config: Serve
     def ready(bound: BindAddress) -> None:
         def drive() -> None:
             url = f"http://127.0.0.1:{bound.port}"
-            wait_ready(url)
-            with httpx.Client(base_url=url) as http:
-                answers.extend(http.get("/api/v1/experiments/0").status_code for _ in range(20))
-            os.kill(os.getpid(), signal.SIGTERM)
+            try:
+                wait_ready(url)
+                with httpx.Client(base_url=url) as http:
+                    answers.extend(http.get("/api/v1/experiments/0").status_code for _ in range(20))
+            finally:
+                stop_serving_here()
 
         threading.Thread(target=drive, daemon=True).start()
 
@@ -82,9 +84,11 @@ def test_a_client_connecting_while_the_workers_start_waits_and_is_answered(
 
     def ready(_bound: BindAddress) -> None:
         def read() -> None:
-            with early[0] as conn:
-                answers.append(b"".join(iter(lambda: conn.recv(65536), b"")))
-            os.kill(os.getpid(), signal.SIGTERM)
+            try:
+                with early[0] as conn:
+                    answers.append(b"".join(iter(lambda: conn.recv(65536), b"")))
+            finally:
+                stop_serving_here()
 
         threading.Thread(target=read, daemon=True).start()
 

@@ -645,7 +645,11 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, tools: list[str]) -> None:
+    from machine import speed_probe  # bench/machine.py, beside this script
+
     print(f"load average before: {os.getloadavg()}", flush=True)
+    probe_before = speed_probe()
+    print(f"machine speed probe before: {probe_before:.1f} ms (bench/machine.py)", flush=True)
     paths = train(Path(tempfile.mkdtemp(prefix="models-", dir=SCRATCH)), mlflow="mlflow" in tools)
     results: dict[str, Any] = {"duration_s": args.duration}
     if args.only & {"lr_c1", "lr_c32", "rf_c32", "lr_rows100"}:
@@ -659,7 +663,9 @@ def run(args: argparse.Namespace, tools: list[str]) -> None:
     if "batch" in args.only:
         results["batch"] = run_batch(paths, OUT, args.batch_rows)
     results["load_average_after"] = os.getloadavg()
+    results["speed_probe_ms"] = [probe_before, speed_probe()]
     print(f"load average after: {results['load_average_after']}")
+    print(f"machine speed probe after: {results['speed_probe_ms'][1]:.1f} ms")
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")

@@ -311,6 +311,10 @@ def main() -> None:
         worker(tool, backend, opts)
         return
     compile_package()
+    from machine import speed_probe  # bench/machine.py, beside this script
+
+    probe_before = speed_probe()
+    print(f"machine speed probe before: {probe_before:.1f} ms (bench/machine.py)", flush=True)
     results: dict[str, dict[str, Any]] = {}
     for backend in opts.backends.split(","):
         for tool in opts.tools.split(","):
@@ -327,8 +331,11 @@ def main() -> None:
                 continue
             results[f"{tool}/{backend}"] = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{tool}/{backend}: {results[f'{tool}/{backend}']}", flush=True)
+    probe_after = speed_probe()
+    print(f"machine speed probe after: {probe_after:.1f} ms", flush=True)
     if opts.json:
-        Path(opts.json).write_text(json.dumps(results, indent=2))
+        machine = {"speed_probe_ms": [probe_before, probe_after]}
+        Path(opts.json).write_text(json.dumps({**results, "machine": machine}, indent=2))
     print_table(results, opts.backends.split(","))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -97,7 +98,15 @@ def serve_app(app: InferenceApp) -> tuple[str, Callable[[], None]]:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., LiveInference]]:
-    """Start inference servers for a test (`serve(reference=..., ...)`); all stop afterwards."""
+    """Start inference servers for a test (`serve(reference=..., ...)`); all stop afterwards.
+
+    The servers run in the test process, whose heap holds everything the suite made so far
+    (hundreds of MB under coverage): a full collection walking it stalls the server for up to a
+    second, which the timing bounds of these tests would blame on the server. `mloop serve`
+    freezes what it made at start-up for the same reason (`_tune_collector`); the fixture
+    freezes what the suite made, for the test's length.
+    """
+    gc.freeze()
     running: list[LiveInference] = []
 
     def start(**options: Any) -> LiveInference:
@@ -107,10 +116,13 @@ def serve() -> Iterator[Callable[..., LiveInference]]:
         running.append(live)
         return live
 
-    yield start
-    for live in running:
-        live.client.close()
-        live.stop()
+    try:
+        yield start
+    finally:
+        for live in running:
+            live.client.close()
+            live.stop()
+        gc.unfreeze()
 
 
 class LoadGenerator:

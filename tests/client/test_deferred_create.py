@@ -158,10 +158,11 @@ def test_a_forked_child_logs_to_a_deferred_run_of_its_parent(
         mloop.log_metric("child", 1.0)
         mloop.flush(timeout_s=60)
 
-    with mloop.start_run(run_name="forked") as run:
-        with forked_child(child, tmp_path / "child-error.txt"):
-            pass
-        mloop.log_metric("parent", 2.0)
+    with (
+        mloop.start_run(run_name="forked") as run,
+        forked_child(child, tmp_path / "child-error.txt"),
+    ):
+        mloop.log_metric("parent", 2.0)  # while the child logs to the same run
     stored = store.runs.get(run.run_id)
     assert (stored.run_name, stored.status) == ("forked", RunStatus.FINISHED)
     assert stored.metrics == {"child": 1.0, "parent": 2.0}

@@ -52,6 +52,7 @@ _BY_ID = (
 # cursor (`prepared.py`), whose rows are plain tuples of `_BY_ID`'s columns.
 _GET_BY_ID = Prepared(lambda _dialect: _BY_ID)
 _BY_ID_NAMES = tuple(str(column.key) for column in _BY_ID.selected_columns)
+_TAG_KEY_AT, _TAG_VALUE_AT = _BY_ID_NAMES.index("tag_key"), _BY_ID_NAMES.index("tag_value")
 
 
 class SqlExperimentStore:
@@ -140,9 +141,10 @@ class SqlExperimentStore:
             found = _GET_BY_ID.execute(conn, {"id": numeric})
         if not found:
             raise ExperimentNotFoundError(experiment_id)
-        rows = [dict(zip(_BY_ID_NAMES, row, strict=True)) for row in found]
-        tags = {r["tag_key"]: r["tag_value"] for r in rows if r["tag_key"] is not None}
-        return _to_entity(SimpleNamespace(**rows[0]), tags)
+        tags = {
+            row[_TAG_KEY_AT]: row[_TAG_VALUE_AT] for row in found if row[_TAG_KEY_AT] is not None
+        }
+        return _to_entity(SimpleNamespace(**dict(zip(_BY_ID_NAMES, found[0], strict=True))), tags)
 
     def find_by_name(self, name: str) -> Experiment | None:
         """The experiment with this name, or None."""
